@@ -1,1 +1,4 @@
-//! placeholder
+//! The `zkml-eth` command line and its Ethereum side: contract bindings and the commands that deploy,
+//! register and query the zkml-eth contracts over JSON-RPC with alloy.
+
+pub mod contracts;

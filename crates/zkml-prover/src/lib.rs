@@ -1,1 +1,2 @@
-//! placeholder
+//! zkml-prover: KZG parameters (real powers-of-tau files and a clearly unsafe dev SRS), cached proving and
+//! verifying keys, SHPLONK proofs of inference, aggregation with snark-verifier-sdk, and proof artifacts.

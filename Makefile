@@ -1,0 +1,66 @@
+# zkml-eth: the two commands of the README, and the steps they are made of.
+#
+#   make demo   the main job, end to end, on a local anvil
+#   make test   every test: Rust workspace, forge, the solc shim, formatting and clippy
+#
+# Both install what they need (npm ci for the EVM toolchain, cargo for the Rust workspace) and reuse what
+# is already there. Everything they generate lives in git-ignored paths (target/, node_modules/, out/,
+# cache/, broadcast/, .zkml-cache/).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+export PATH := $(ROOT)/node_modules/.bin:$(PATH)
+# forge resolves a relative compiler path against the working directory; an absolute one works anywhere.
+export FOUNDRY_SOLC := $(ROOT)/tools/solc/solc
+export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
+
+CARGO ?= cargo
+# One profile for the binary and the tests, so the halo2 stack is compiled once.
+CARGO_FLAGS := --release --locked --workspace
+
+.PHONY: help deps build demo test test-solc test-forge test-rust lint fmt clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+deps: node_modules/.package-lock.json ## install the EVM toolchain from npm (forge, anvil, cast, solcjs, forge-std, OpenZeppelin)
+
+# npm ci writes node_modules/.package-lock.json; it is the stamp that the install matches the lock file.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: deps ## compile the contracts and the Rust workspace (release)
+	forge build
+	$(CARGO) build $(CARGO_FLAGS)
+
+demo: build ## run the end-to-end demo on a local anvil
+	tools/demo.sh
+
+test: build test-solc test-forge test-rust lint ## run every test
+	@echo "make test: all tests passed"
+
+test-solc: deps ## tests of the solc shim
+	node --test tools/solc/test/
+
+test-forge: deps ## forge tests (unit, fuzz, invariant)
+	forge test
+
+test-rust: deps ## cargo tests of the workspace (anvil, revm, prover)
+	$(CARGO) test $(CARGO_FLAGS)
+
+lint: deps ## formatting and clippy, as CI checks them
+	$(CARGO) fmt --all --check
+	forge fmt --check
+	$(CARGO) clippy $(CARGO_FLAGS) --all-targets -- -D warnings
+
+fmt: deps ## format Rust and Solidity sources
+	$(CARGO) fmt --all
+	forge fmt
+
+clean: ## remove build outputs and caches (keeps node_modules)
+	$(CARGO) clean
+	rm -rf out cache broadcast .zkml-cache

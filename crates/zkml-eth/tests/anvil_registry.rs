@@ -1,0 +1,134 @@
+//! Deploys the model registry to a real anvil with alloy and reads it back.
+//!
+//! anvil runs as a child process on a port it picks itself (`--port 0`, parsed from its "Listening on"
+//! line by alloy's node bindings) and is stopped by PID when its handle drops, also when a test panics.
+
+use std::path::PathBuf;
+
+use alloy::{
+    network::EthereumWallet,
+    node_bindings::{Anvil, AnvilInstance},
+    primitives::{Address, B256, U256},
+    providers::{Provider, ProviderBuilder},
+    sol_types::SolEvent,
+};
+use zkml_eth::contracts::{
+    MockZkmlVerifier,
+    ZkmlModelRegistry::{self, ModelConfig, ZkmlModelRegistryErrors},
+};
+
+/// The hardfork pinned in foundry.toml, so anvil executes what forge compiled and tested.
+const HARDFORK: &str = "prague";
+
+fn anvil_bin() -> PathBuf {
+    std::env::var_os("ZKML_ANVIL").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil")
+    })
+}
+
+fn spawn_anvil() -> AnvilInstance {
+    let bin = anvil_bin();
+    assert!(bin.exists(), "anvil not found at {}: run `npm ci` in the repo root", bin.display());
+    Anvil::at(bin)
+        .arg("--host")
+        .arg("127.0.0.1")
+        .arg("--hardfork")
+        .arg(HARDFORK)
+        .try_spawn()
+        .expect("anvil starts and reports its port")
+}
+
+fn process_alive(pid: u32) -> bool {
+    // A reaped child has no /proc entry; a zombie would still show one, with state Z.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.split_whitespace().nth(2).is_some_and(|state| state == "Z"),
+        Err(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn deploys_registry_registers_a_model_and_reads_it_back() {
+    let anvil = spawn_anvil();
+    let wallet: EthereumWallet = anvil.wallet().expect("anvil prints its dev keys");
+    let owner = anvil.addresses()[0];
+    let provider = ProviderBuilder::new().wallet(wallet).connect_http(anvil.endpoint_url());
+
+    let registry = ZkmlModelRegistry::deploy(&provider).await.expect("registry deploys");
+    assert!(!provider.get_code_at(*registry.address()).await.unwrap().is_empty(), "registry has code");
+    assert_eq!(registry.modelCount().call().await.unwrap(), U256::ZERO);
+
+    let verifier = MockZkmlVerifier::deploy(&provider).await.expect("mock verifier deploys");
+    let commitment = B256::from(U256::from(0xc0ffee_u64));
+    let config = ModelConfig {
+        verifier: *verifier.address(),
+        commitment,
+        inputScale: 7,
+        outputScale: 9,
+        verifyGasLimit: 400_000,
+    };
+    let receipt = registry
+        .registerModel(config.clone())
+        .send()
+        .await
+        .expect("registration is sent")
+        .get_receipt()
+        .await
+        .expect("registration is mined");
+    assert!(receipt.status(), "registration succeeded");
+    let registered = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| ZkmlModelRegistry::ModelRegistered::decode_log(&log.inner).ok())
+        .expect("ModelRegistered was emitted");
+    assert_eq!(registered.modelId, U256::from(1));
+    assert_eq!(registered.owner, owner);
+    assert_eq!(registered.commitment, commitment);
+
+    let model = registry.model(U256::from(1)).call().await.expect("model 1 is readable");
+    assert_eq!(model.verifier, *verifier.address());
+    assert_eq!(model.commitment, commitment);
+    assert_eq!((model.inputScale, model.outputScale, model.verifyGasLimit), (7, 9, 400_000));
+    assert_eq!(model.status, 1, "Active");
+    assert_eq!(model.owner, owner);
+    assert_eq!(registry.modelCount().call().await.unwrap(), U256::from(1));
+
+    // Verification goes through the registry's gas-capped call; a tampered proof is rejected.
+    let instances = vec![U256::from(3), U256::from(5)];
+    let proof = verifier.mockProof(instances.clone()).call().await.unwrap();
+    assert!(registry.isValidProof(U256::from(1), proof.clone(), instances.clone()).call().await.unwrap());
+    let mut tampered = proof.to_vec();
+    tampered[0] ^= 1;
+    assert!(!registry.isValidProof(U256::from(1), tampered.into(), instances).call().await.unwrap());
+
+    // Reverts come back as our own custom errors, decoded from the ABI.
+    let err = registry
+        .registerModel(ModelConfig { verifier: Address::repeat_byte(0x11), ..config })
+        .call()
+        .await
+        .expect_err("a verifier without code is refused");
+    match err.as_decoded_interface_error::<ZkmlModelRegistryErrors>() {
+        Some(ZkmlModelRegistryErrors::ZkmlRegistryInvalidVerifier(e)) => {
+            assert_eq!(e.verifier, Address::repeat_byte(0x11))
+        }
+        other => panic!("expected ZkmlRegistryInvalidVerifier, got {other:?} from {err}"),
+    }
+    let err = registry.model(U256::from(2)).call().await.expect_err("model 2 does not exist");
+    assert!(matches!(
+        err.as_decoded_interface_error::<ZkmlModelRegistryErrors>(),
+        Some(ZkmlModelRegistryErrors::ZkmlRegistryUnknownModel(_))
+    ));
+}
+
+#[test]
+fn anvil_is_stopped_by_pid_when_a_test_panics() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let outcome = std::panic::catch_unwind(move || {
+        let anvil = spawn_anvil();
+        tx.send(anvil.child().id()).unwrap();
+        panic!("a failing test with anvil running");
+    });
+    assert!(outcome.is_err(), "the closure panicked");
+    let pid = rx.recv().unwrap();
+    assert!(!process_alive(pid), "anvil (pid {pid}) outlived the panicking test");
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The end-to-end demo (`make demo`). It grows with the product; today it runs what exists:
+#   1. start anvil on a free loopback port (Prague, as foundry.toml and revm),
+#   2. deploy the model registry with the forge script,
+#   3. read it back with cast,
+#   4. stop anvil by its PID, also on failure or Ctrl-C.
+# Expects the toolchain and builds from `make build` (make demo does that first).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+ROOT=$PWD
+export PATH="$ROOT/node_modules/.bin:$PATH"
+export FOUNDRY_SOLC="$ROOT/tools/solc/solc"
+export FOUNDRY_DISABLE_NIGHTLY_WARNING=1
+HARDFORK=prague
+
+demo_start=$SECONDS
+step_start=$SECONDS
+step() {
+  local now=$SECONDS
+  if [ -n "${current_step:-}" ]; then printf '    done in %ds\n' $((now - step_start)); fi
+  current_step=$1
+  step_start=$now
+  printf '\n==> %s\n' "$1"
+}
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/zkml-demo.XXXXXX")
+anvil_pid=
+cleanup() {
+  if [ -n "$anvil_pid" ] && kill -0 "$anvil_pid" 2>/dev/null; then
+    kill "$anvil_pid" 2>/dev/null || true
+    wait "$anvil_pid" 2>/dev/null || true
+    echo "    anvil (pid $anvil_pid) stopped"
+  fi
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "Start anvil on a free loopback port (hardfork $HARDFORK)"
+anvil --host 127.0.0.1 --port 0 --hardfork "$HARDFORK" >"$workdir/anvil.log" 2>&1 &
+anvil_pid=$!
+for _ in $(seq 1 100); do
+  grep -q '^Listening on ' "$workdir/anvil.log" && break
+  kill -0 "$anvil_pid" 2>/dev/null || { cat "$workdir/anvil.log" >&2; echo "anvil exited before listening" >&2; exit 1; }
+  sleep 0.1
+done
+address=$(sed -n 's/^Listening on \(.*\)$/\1/p' "$workdir/anvil.log" | head -n 1)
+[ -n "$address" ] || { echo "anvil did not report a listening address" >&2; exit 1; }
+rpc_url="http://$address"
+# anvil's first dev account, read from its own banner: well known and for local chains only.
+deployer_key=$(sed -n 's/^(0) \(0x[0-9a-f]\{64\}\)$/\1/p' "$workdir/anvil.log" | head -n 1)
+[ -n "$deployer_key" ] || { echo "could not read anvil's first dev key" >&2; exit 1; }
+echo "    anvil pid $anvil_pid at $rpc_url"
+
+step "Deploy ZkmlModelRegistry (forge script)"
+forge script script/DeployRegistry.s.sol --rpc-url "$rpc_url" --private-key "$deployer_key" --broadcast \
+  >"$workdir/deploy.log" 2>&1 || { cat "$workdir/deploy.log" >&2; exit 1; }
+registry=$(node -e '
+  const run = require(process.argv[1]);
+  const tx = run.transactions.find((t) => t.transactionType === "CREATE" && t.contractName === "ZkmlModelRegistry");
+  if (tx) console.log(tx.contractAddress);
+' "$ROOT/broadcast/DeployRegistry.s.sol/$(cast chain-id --rpc-url "$rpc_url")/run-latest.json")
+[ -n "$registry" ] || { echo "no deployment found in the forge broadcast" >&2; exit 1; }
+echo "    registry at $registry"
+
+step "Read the registry back (cast)"
+code=$(cast code --rpc-url "$rpc_url" "$registry")
+[ "${#code}" -gt 2 ] || { echo "no code at $registry" >&2; exit 1; }
+echo "    runtime code: $(((${#code} - 2) / 2)) bytes"
+echo "    modelCount(): $(cast call --rpc-url "$rpc_url" "$registry" 'modelCount()(uint256)')"
+echo "    SNARK_SCALAR_FIELD(): $(cast call --rpc-url "$rpc_url" "$registry" 'SNARK_SCALAR_FIELD()(uint256)')"
+
+step "Stop anvil"
+cleanup
+anvil_pid=
+printf '    done\n'
+
+cat <<MSG
+
+Demo finished in $((SECONDS - demo_start))s.
+What ran: the EVM toolchain, the model registry on a local chain, deployment and read-back.
+Not yet part of the demo (coming with the next issues): ONNX import and quantization, proofs of
+inference, aggregation, the generated verifier, the AIGC-NFT and the vault.
+MSG
