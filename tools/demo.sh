@@ -2,7 +2,7 @@
 # The end-to-end demo (`make demo`). It grows with the product; today it runs what exists:
 #   1. start anvil on a free loopback port (Prague, as foundry.toml and revm),
 #   2. deploy the model registry with the forge script,
-#   3. read it back with cast,
+#   3. read it back with the zkml-eth CLI (alloy) and cast,
 #   4. stop anvil by its PID, also on failure or Ctrl-C.
 # Expects the toolchain and builds from `make build` (make demo does that first).
 set -euo pipefail
@@ -13,6 +13,8 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 export FOUNDRY_SOLC="$ROOT/tools/solc/solc"
 export FOUNDRY_DISABLE_NIGHTLY_WARNING=1
 HARDFORK=prague
+ZKML_ETH="$ROOT/target/release/zkml-eth"
+[ -x "$ZKML_ETH" ] || { echo "$ZKML_ETH is missing: run \`make demo\` (it builds first) or \`make build\`" >&2; exit 1; }
 
 demo_start=$SECONDS
 step_start=$SECONDS
@@ -64,12 +66,11 @@ registry=$(node -e '
 [ -n "$registry" ] || { echo "no deployment found in the forge broadcast" >&2; exit 1; }
 echo "    registry at $registry"
 
-step "Read the registry back (cast)"
+step "Read the registry back (zkml-eth registry show, cast code)"
+"$ZKML_ETH" registry show --rpc-url "$rpc_url" --registry "$registry" | sed 's/^/    /'
 code=$(cast code --rpc-url "$rpc_url" "$registry")
 [ "${#code}" -gt 2 ] || { echo "no code at $registry" >&2; exit 1; }
-echo "    runtime code: $(((${#code} - 2) / 2)) bytes"
-echo "    modelCount(): $(cast call --rpc-url "$rpc_url" "$registry" 'modelCount()(uint256)')"
-echo "    SNARK_SCALAR_FIELD(): $(cast call --rpc-url "$rpc_url" "$registry" 'SNARK_SCALAR_FIELD()(uint256)')"
+echo "    runtime code: $(((${#code} - 2) / 2)) bytes (EIP-170 limit: 24576)"
 
 step "Stop anvil"
 cleanup

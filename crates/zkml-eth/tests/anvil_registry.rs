@@ -3,45 +3,24 @@
 //! anvil runs as a child process on a port it picks itself (`--port 0`, parsed from its "Listening on"
 //! line by alloy's node bindings) and is stopped by PID when its handle drops, also when a test panics.
 
-use std::path::PathBuf;
+mod common;
 
 use alloy::{
     network::EthereumWallet,
-    node_bindings::{Anvil, AnvilInstance},
     primitives::{Address, B256, U256},
     providers::{Provider, ProviderBuilder},
     sol_types::SolEvent,
 };
+use common::spawn_anvil;
 use zkml_eth::contracts::{
     MockZkmlVerifier,
     ZkmlModelRegistry::{self, ModelConfig, ZkmlModelRegistryErrors},
 };
 
-/// The hardfork pinned in foundry.toml, so anvil executes what forge compiled and tested.
-const HARDFORK: &str = "prague";
-
-fn anvil_bin() -> PathBuf {
-    std::env::var_os("ZKML_ANVIL").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil")
-    })
-}
-
-fn spawn_anvil() -> AnvilInstance {
-    let bin = anvil_bin();
-    assert!(bin.exists(), "anvil not found at {}: run `npm ci` in the repo root", bin.display());
-    Anvil::at(bin)
-        .arg("--host")
-        .arg("127.0.0.1")
-        .arg("--hardfork")
-        .arg(HARDFORK)
-        .try_spawn()
-        .expect("anvil starts and reports its port")
-}
-
 fn process_alive(pid: u32) -> bool {
     // A reaped child has no /proc entry; a zombie would still show one, with state Z.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.split_whitespace().nth(2).is_some_and(|state| state == "Z"),
+        Ok(stat) => stat.split_whitespace().nth(2) != Some("Z"),
         Err(_) => false,
     }
 }

@@ -1,0 +1,3 @@
+//! One module per command; each has an `Args` struct with `run(self, out)`.
+
+pub mod registry;

@@ -1,0 +1,124 @@
+//! The `zkml-eth registry` commands, run as the real binary against a real anvil.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use alloy::{
+    hex,
+    primitives::{Address, B256, U256},
+    providers::ProviderBuilder,
+};
+use common::spawn_anvil;
+use serde_json::Value;
+use zkml_eth::contracts::{MockZkmlVerifier, ZkmlModelRegistry};
+
+fn zkml_eth(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkml-eth"));
+    cmd.args(args).env_remove("ETH_RPC_URL").env_remove("ETH_PRIVATE_KEY").env_remove("ZKML_REGISTRY");
+    for (key, value) in envs {
+        cmd.env(key, value);
+    }
+    cmd.output().expect("the zkml-eth binary runs")
+}
+
+fn json(output: &Output) -> Value {
+    assert!(output.status.success(), "command failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("--json prints one JSON document")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn deploy_then_show_registry_and_model() {
+    let anvil = spawn_anvil();
+    let rpc = anvil.endpoint();
+    let key = hex::encode_prefixed(anvil.keys()[0].to_bytes());
+
+    let deployed = json(&zkml_eth(&["--json", "registry", "deploy", "--rpc-url", &rpc], &[("ETH_PRIVATE_KEY", &key)]));
+    let registry: Address = deployed["address"].as_str().unwrap().parse().unwrap();
+    assert!(deployed["runtimeBytes"].as_u64().unwrap() > 1_000, "{deployed}");
+    assert!(deployed["gasUsed"].as_u64().unwrap() > 100_000, "{deployed}");
+
+    let shown =
+        json(&zkml_eth(&["--json", "registry", "show", "--rpc-url", &rpc, "--registry", &registry.to_string()], &[]));
+    assert_eq!(shown["modelCount"], 0);
+    assert_eq!(shown["chainId"], 31337);
+    assert!(shown.get("model").is_none());
+
+    // Register a model with alloy, then read it through the CLI.
+    let provider = ProviderBuilder::new().wallet(anvil.wallet().unwrap()).connect_http(anvil.endpoint_url());
+    let verifier = MockZkmlVerifier::deploy(&provider).await.unwrap();
+    let commitment = B256::from(U256::from(77));
+    ZkmlModelRegistry::new(registry, &provider)
+        .registerModel(ZkmlModelRegistry::ModelConfig {
+            verifier: *verifier.address(),
+            commitment,
+            inputScale: 6,
+            outputScale: 8,
+            verifyGasLimit: 300_000,
+        })
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+
+    let shown = json(&zkml_eth(
+        &["--json", "registry", "show", "--rpc-url", &rpc, "--registry", &registry.to_string(), "--model-id", "1"],
+        &[],
+    ));
+    let model = &shown["model"];
+    assert_eq!(model["status"], "active");
+    assert_eq!(model["verifier"].as_str().unwrap().parse::<Address>().unwrap(), *verifier.address());
+    assert_eq!(model["commitment"].as_str().unwrap().parse::<B256>().unwrap(), commitment);
+    assert_eq!((model["inputScale"].as_u64(), model["outputScale"].as_u64()), (Some(6), Some(8)));
+    assert_eq!(model["owner"].as_str().unwrap().parse::<Address>().unwrap(), anvil.addresses()[0]);
+
+    let human =
+        zkml_eth(&["registry", "show", "--rpc-url", &rpc, "--registry", &registry.to_string(), "--model-id", "1"], &[]);
+    assert!(human.status.success());
+    assert!(String::from_utf8_lossy(&human.stdout).contains("status      active"));
+
+    // Errors name the problem and never panic.
+    let unknown =
+        zkml_eth(&["registry", "show", "--rpc-url", &rpc, "--registry", &registry.to_string(), "--model-id", "9"], &[]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("model 9 is not registered"), "{}", stderr(&unknown));
+
+    let eoa = anvil.addresses()[1].to_string();
+    let no_code = zkml_eth(&["registry", "show", "--rpc-url", &rpc, "--registry", &eoa], &[]);
+    assert_eq!(no_code.status.code(), Some(1));
+    assert!(stderr(&no_code).contains(&format!("no contract at {eoa}")), "{}", stderr(&no_code));
+}
+
+#[test]
+fn bad_private_key_is_a_clear_error_that_does_not_echo_the_key() {
+    let secret = "0xnot-a-key-but-still-secret";
+    let out = zkml_eth(&["registry", "deploy", "--rpc-url", "http://127.0.0.1:9"], &[("ETH_PRIVATE_KEY", secret)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("not a valid hex secp256k1 private key"), "{err}");
+    assert!(!err.contains("still-secret"), "the key leaked into the error: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn unreachable_rpc_names_the_endpoint() {
+    let out = zkml_eth(
+        &[
+            "registry",
+            "show",
+            "--rpc-url",
+            "http://127.0.0.1:9",
+            "--registry",
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("could not reach http://127.0.0.1:9"), "{}", stderr(&out));
+}
