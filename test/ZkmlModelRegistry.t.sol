@@ -51,6 +51,13 @@ contract ZkmlModelRegistryTest is Test {
         }
     }
 
+    /// @dev A rejected proof: `isValidProof` says false and `requireValidProof` reverts by selector.
+    function _assertRejected(uint256 modelId, bytes memory proof, uint256[] memory instances) internal {
+        assertFalse(registry.isValidProof(modelId, proof, instances));
+        vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryProofRejected.selector, modelId));
+        registry.requireValidProof(modelId, proof, instances);
+    }
+
     // ---------------------------------------------------------------- registration
 
     function test_RegisterModel_AssignsSequentialIdsFromOne() public {
@@ -282,10 +289,7 @@ contract ZkmlModelRegistryTest is Test {
         bytes memory proof = verifier.mockProof(instances);
         byteIndex = bound(byteIndex, 0, proof.length - 1);
         proof[byteIndex] = proof[byteIndex] ^ bytes1(flip);
-
-        assertFalse(registry.isValidProof(modelId, proof, instances));
-        vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryProofRejected.selector, modelId));
-        registry.requireValidProof(modelId, proof, instances);
+        _assertRejected(modelId, proof, instances);
     }
 
     function testFuzz_RevertsWhen_InstanceTampered(uint256 seed, uint256 index, uint256 delta) public {
@@ -295,10 +299,7 @@ contract ZkmlModelRegistryTest is Test {
         bytes memory proof = verifier.mockProof(instances);
         index = bound(index, 0, instances.length - 1);
         instances[index] = (instances[index] + delta) % FIELD;
-
-        assertFalse(registry.isValidProof(modelId, proof, instances));
-        vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryProofRejected.selector, modelId));
-        registry.requireValidProof(modelId, proof, instances);
+        _assertRejected(modelId, proof, instances);
     }
 
     function test_RevertsWhen_VerifyingUnknownModel() public {
