@@ -3,7 +3,10 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::{cmd::registry::RegistryCommand, output::Output};
+use crate::{
+    cmd::{compile::CompileArgs, fidelity::FidelityArgs, registry::RegistryCommand},
+    output::Output,
+};
 
 /// From an ONNX model to a prediction an Ethereum contract can trust.
 #[derive(Debug, Parser)]
@@ -23,6 +26,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Import an ONNX model, calibrate and quantize it.
+    Compile(CompileArgs),
+    /// Compare a compiled model with its float original on a data set.
+    Fidelity(FidelityArgs),
     /// Deploy and inspect the model registry.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -32,10 +39,17 @@ impl Cli {
     /// Runs the chosen command on a tokio runtime.
     pub fn run(self) -> Result<()> {
         let out = Output { json: self.json, quiet: self.quiet };
+        // Offline commands need no async runtime.
+        let command = match self.command {
+            Command::Compile(args) => return args.run(out),
+            Command::Fidelity(args) => return args.run(out),
+            other => other,
+        };
         let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
         runtime.block_on(async {
-            match self.command {
+            match command {
                 Command::Registry(cmd) => cmd.run(out).await,
+                Command::Compile(_) | Command::Fidelity(_) => unreachable!("handled above"),
             }
         })
     }

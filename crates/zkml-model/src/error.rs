@@ -1,0 +1,117 @@
+//! Errors of model import, quantization and execution. Each names what it is about: the file, the node
+//! and its op, the value.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in zkml-model.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// tract could not parse or analyse the ONNX file.
+    #[error("{}: not a model tract can load: {reason}", path.display())]
+    Onnx {
+        /// The ONNX file.
+        path: PathBuf,
+        /// tract's explanation, with its whole cause chain.
+        reason: String,
+    },
+    /// A model input has symbolic dimensions and no shape was given.
+    #[error(
+        "input {index} ('{name}') has the dynamic shape {shape}: pass its concrete shape, e.g. --input-shape {example}"
+    )]
+    DynamicInputShape {
+        /// Input position.
+        index: usize,
+        /// Input name in the ONNX graph.
+        name: String,
+        /// The shape as the file declares it.
+        shape: String,
+        /// A suggested concrete shape.
+        example: String,
+    },
+    /// The number of `--input-shape` values does not match the model's inputs.
+    #[error("the model has {expected} input(s) but {given} input shape(s) were given")]
+    InputShapeCount {
+        /// Inputs of the model.
+        expected: usize,
+        /// Shapes given.
+        given: usize,
+    },
+    /// A node whose operation zkml-eth cannot prove.
+    #[error("node '{node}' ({op}) is not supported: {reason}. Supported ops: {SUPPORTED_OPS}")]
+    UnsupportedOp {
+        /// The node name (starts with the ONNX node name).
+        node: String,
+        /// The operation as tract names it after simplification.
+        op: String,
+        /// Why this instance cannot be mapped.
+        reason: String,
+    },
+    /// A data file does not have the expected form.
+    #[error("{}: {reason}", path.display())]
+    Data {
+        /// The data file.
+        path: PathBuf,
+        /// What is wrong, with the sample index where there is one.
+        reason: String,
+    },
+    /// An input value does not match the model.
+    #[error("input: {0}")]
+    Input(String),
+    /// An integer value left the range calibrated for its node: proving it could overflow silently, so it
+    /// is refused.
+    #[error(
+        "value {value} at node '{node}' ({op}) is outside its calibrated range ±{bound} (scale 2^{scale}: real {real:.4}, calibrated max |{calibrated:.4}|); the input is probably outside the calibration data"
+    )]
+    OutOfRange {
+        /// The node.
+        node: String,
+        /// Its op.
+        op: String,
+        /// The offending integer value.
+        value: i128,
+        /// The calibrated bound.
+        bound: i128,
+        /// The fixed-point exponent of the value.
+        scale: u8,
+        /// The value in real units.
+        real: f64,
+        /// The largest magnitude seen during calibration.
+        calibrated: f64,
+    },
+    /// Calibration could not find scales under which every value fits.
+    #[error("calibration failed: {0}")]
+    Calibration(String),
+    /// A quantized model file is from an incompatible version of zkml-eth, or damaged.
+    #[error("{}: {reason}", path.display())]
+    Format {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// tract failed while running the float model.
+    #[error("float execution failed: {0}")]
+    Float(String),
+}
+
+/// The ops zkml-eth maps and proves, as named in error messages.
+pub const SUPPORTED_OPS: &str = "Gemm, MatMul (constant weights), Add, Sub, Mul, Div by a constant, Relu, LeakyRelu, \
+Clip, Sigmoid, Tanh, Conv (2D, dilation 1, groups 1), AveragePool, MaxPool, GlobalAveragePool, BatchNormalization \
+(folded), Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Softmax, ArgMax";
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,323 @@
+//! The integer reference executor: exactly the arithmetic the circuit proves.
+//!
+//! - `rescale(v, k) = floor((v + 2^(k-1)) / 2^k)`: division by a power of two, rounding half up (the
+//!   circuit proves it as a floor division with a range-checked remainder, after adding `2^(k-1)`);
+//! - a matrix product or convolution accumulates `Σ x·w + bias` at scale `2^(S+P)` and rescales by `P`;
+//! - `x · y` of two activations rescales by `S`, `x · c` of an activation and a constant by `P`;
+//! - average pooling divides by the window count rounding half up: `floor((2·sum + n) / (2·n))`;
+//! - Sigmoid, Tanh and the exponentials of Softmax are lookup tables `round(f(q / 2^S) · 2^S)` over the
+//!   clamped domain `[-T, T]`, where `T` (see [`table_half_width`]) is past the point where `f` saturates at
+//!   this scale, so clamping changes no result;
+//! - Softmax is `e_i = exp_table(q_i - max)`, then `floor((2·e_i·2^S + Σe) / (2·Σe))`;
+//! - ArgMax is the index of the first maximum.
+//!
+//! Every node's output is checked against its calibrated bound; a value outside is an error.
+
+use tract_onnx::prelude::tract_ndarray::{ArrayD, Axis, IxDyn, concatenate};
+
+use crate::{
+    error::{Error, Result},
+    graph::{BinaryKind, Window},
+    quantize::{QNode, QOp, QOperand, QuantizedModel, quantize_value},
+    tensor::Tensor,
+};
+
+/// Runs the quantized model on one flattened sample; returns every node's output.
+pub fn execute(model: &QuantizedModel, sample: &[f32]) -> Result<Vec<Tensor<i64>>> {
+    let expected = model.input_len();
+    if sample.len() != expected {
+        return Err(Error::Input(format!("expected {expected} values, got {}", sample.len())));
+    }
+    let s = model.scales.activation;
+    let p = model.scales.param;
+    let mut offsets = vec![0usize];
+    for shape in model.input_shapes() {
+        offsets.push(offsets.last().copied().unwrap_or(0) + shape.iter().product::<usize>());
+    }
+
+    let mut values: Vec<ArrayD<i64>> = Vec::with_capacity(model.nodes.len());
+    for node in &model.nodes {
+        let input = |i: usize| &values[node.inputs[i]];
+        let out: ArrayD<i128> = match &node.op {
+            QOp::Input { index } => {
+                let slice = &sample[offsets[*index]..offsets[*index + 1]];
+                if let Some(bad) = slice.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::Input(format!("value {bad} of input {index} is not a finite number")));
+                }
+                array(&node.shape, slice.iter().map(|v| quantize_value(*v as f64, s) as i128).collect())
+            }
+            QOp::MatMul { weight, bias } => matmul(input(0), weight, bias.as_deref(), p, &node.shape),
+            QOp::Conv { kernel, bias, window } => conv(input(0), kernel, bias.as_deref(), window, p),
+            QOp::Binary { kind, lhs, rhs } => {
+                let operand = |o: &QOperand| -> ArrayD<i128> {
+                    let a = match o {
+                        QOperand::Node(n) => values[*n].mapv(|v| v as i128),
+                        QOperand::Const(c) => c.to_array().mapv(|v| v as i128),
+                    };
+                    a.broadcast(IxDyn(&node.shape)).expect("shapes broadcast, as tract checked").to_owned()
+                };
+                let (a, b) = (operand(lhs), operand(rhs));
+                let shift = match (lhs, rhs) {
+                    (QOperand::Node(_), QOperand::Node(_)) => s,
+                    _ => p,
+                };
+                match kind {
+                    BinaryKind::Add => a + b,
+                    BinaryKind::Sub => a - b,
+                    BinaryKind::Mul => {
+                        let mut prod = a * b;
+                        prod.mapv_inplace(|v| rescale(v, shift));
+                        prod
+                    }
+                }
+            }
+            QOp::Clamp { min, max } => input(0).mapv(|v| {
+                let v = min.map_or(v, |m| v.max(m));
+                max.map_or(v, |m| v.min(m)) as i128
+            }),
+            QOp::LeakyRelu { alpha } => {
+                input(0).mapv(|v| if v >= 0 { v as i128 } else { rescale(v as i128 * *alpha as i128, p) })
+            }
+            QOp::Sigmoid => input(0).mapv(|v| sigmoid_table(v, s) as i128),
+            QOp::Tanh => input(0).mapv(|v| tanh_table(v, s) as i128),
+            QOp::MaxPool { window } => pool(input(0), window, PoolKind::Max),
+            QOp::AvgPool { window, count_include_pad, normalize } => {
+                pool(input(0), window, PoolKind::Avg { count_include_pad: *count_include_pad, normalize: *normalize })
+            }
+            QOp::ReduceSum { axes } => {
+                let mut a = input(0).mapv(|v| v as i128);
+                let mut sorted = axes.clone();
+                sorted.sort_unstable_by(|x, y| y.cmp(x));
+                for axis in sorted {
+                    a = a.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+                }
+                a
+            }
+            QOp::Reshape => {
+                let data: Vec<i128> = input(0).iter().map(|v| *v as i128).collect();
+                array(&node.shape, data)
+            }
+            QOp::Transpose { perm } => {
+                let t = input(0).clone().permuted_axes(IxDyn(perm));
+                array(&node.shape, t.iter().map(|v| *v as i128).collect())
+            }
+            QOp::Concat { axis } => {
+                let views: Vec<_> = node.inputs.iter().map(|&i| values[i].view()).collect();
+                concatenate(Axis(*axis), &views).expect("shapes agree, as tract checked").mapv(|v| v as i128)
+            }
+            QOp::Softmax { axis } => softmax(input(0), *axis, s),
+            QOp::ArgMax { axis } => argmax(input(0), *axis),
+        };
+        values.push(check_bounds(node, out)?);
+    }
+    Ok(values.iter().map(Tensor::from_array).collect())
+}
+
+/// The model outputs of an execution, in real units.
+pub fn outputs_real(model: &QuantizedModel, values: &[Tensor<i64>]) -> Vec<Vec<f64>> {
+    model
+        .outputs
+        .iter()
+        .map(|&o| {
+            let scale = (1u64 << model.nodes[o].scale) as f64;
+            values[o].data.iter().map(|v| *v as f64 / scale).collect()
+        })
+        .collect()
+}
+
+fn array(shape: &[usize], data: Vec<i128>) -> ArrayD<i128> {
+    ArrayD::from_shape_vec(IxDyn(shape), data).expect("the node shape matches its element count")
+}
+
+fn check_bounds(node: &QNode, out: ArrayD<i128>) -> Result<ArrayD<i64>> {
+    debug_assert_eq!(out.shape(), node.shape.as_slice(), "node '{}' shape", node.name);
+    if let Some(&value) = out.iter().find(|v| v.unsigned_abs() > node.bound as u128) {
+        return Err(Error::OutOfRange {
+            node: node.name.clone(),
+            op: node.op_name.clone(),
+            value,
+            bound: node.bound as i128,
+            scale: node.scale,
+            real: value as f64 / (1u64 << node.scale) as f64,
+            calibrated: node.calibrated_max,
+        });
+    }
+    // Within the bound (at most MAX_VALUE_BITS bits), so the narrowing is exact.
+    Ok(out.mapv(|v| v as i64))
+}
+
+/// `floor((v + 2^(k-1)) / 2^k)`: divide by `2^k`, rounding half up.
+pub fn rescale(v: i128, k: u8) -> i128 {
+    if k == 0 {
+        return v;
+    }
+    (v + (1i128 << (k - 1))).div_euclid(1i128 << k)
+}
+
+/// `floor((2·num + den) / (2·den))`: divide by a positive integer, rounding half up.
+pub fn round_div(num: i128, den: i128) -> i128 {
+    (2 * num + den).div_euclid(2 * den)
+}
+
+/// Half-width `T` of the lookup domain at scale `2^s`: beyond `|x| = T / 2^s = (s + 2)·ln 2`, sigmoid,
+/// tanh and `exp(-x)` are within half a unit of their limit, so they round to it.
+pub fn table_half_width(s: u8) -> i64 {
+    ((s as f64 + 2.0) * std::f64::consts::LN_2 * (1u64 << s) as f64).ceil() as i64
+}
+
+fn lookup(q: i64, s: u8, f: impl Fn(f64) -> f64) -> i64 {
+    let t = table_half_width(s);
+    let one = (1u64 << s) as f64;
+    (f(q.clamp(-t, t) as f64 / one) * one).round() as i64
+}
+
+/// The sigmoid table at scale `2^s`.
+pub fn sigmoid_table(q: i64, s: u8) -> i64 {
+    lookup(q, s, |x| 1.0 / (1.0 + (-x).exp()))
+}
+
+/// The tanh table at scale `2^s`.
+pub fn tanh_table(q: i64, s: u8) -> i64 {
+    lookup(q, s, f64::tanh)
+}
+
+/// The exp table of Softmax at scale `2^s`, for `q <= 0`.
+pub fn exp_table(q: i64, s: u8) -> i64 {
+    lookup(q.min(0), s, f64::exp)
+}
+
+/// `x` viewed as `[rows, k]` times `w`; the output takes the node's shape (`[.., n]`, possibly without
+/// size-1 axes of `x`).
+fn matmul(x: &ArrayD<i64>, w: &Tensor<i64>, bias: Option<&[i64]>, p: u8, out_shape: &[usize]) -> ArrayD<i128> {
+    let (k, n) = (w.shape[0], w.shape[1]);
+    let rows = x.len() / k;
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let mut out = Vec::with_capacity(rows * n);
+    for r in 0..rows {
+        let row = &xs[r * k..(r + 1) * k];
+        for j in 0..n {
+            let mut acc: i128 = bias.map_or(0, |b| b[j] as i128);
+            for (i, xv) in row.iter().enumerate() {
+                acc += *xv as i128 * w.data[i * n + j] as i128;
+            }
+            out.push(rescale(acc, p));
+        }
+    }
+    array(out_shape, out)
+}
+
+fn out_dim(len: usize, kernel: usize, stride: usize, before: usize, after: usize) -> usize {
+    (len + before + after - kernel) / stride + 1
+}
+
+fn conv(x: &ArrayD<i64>, kernel: &Tensor<i64>, bias: Option<&[i64]>, w: &Window, p: u8) -> ArrayD<i128> {
+    let (n, c, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
+    let (o, kh, kw) = (kernel.shape[0], kernel.shape[2], kernel.shape[3]);
+    let oh = out_dim(h, kh, w.strides[0], w.pads[0], w.pads[2]);
+    let ow = out_dim(wd, kw, w.strides[1], w.pads[1], w.pads[3]);
+    let mut out = Vec::with_capacity(n * o * oh * ow);
+    for b in 0..n {
+        for oc in 0..o {
+            for i in 0..oh {
+                for j in 0..ow {
+                    let mut acc: i128 = bias.map_or(0, |bv| bv[oc] as i128);
+                    for ic in 0..c {
+                        for di in 0..kh {
+                            for dj in 0..kw {
+                                let y = (i * w.strides[0] + di) as isize - w.pads[0] as isize;
+                                let xx = (j * w.strides[1] + dj) as isize - w.pads[1] as isize;
+                                if y < 0 || xx < 0 || y >= h as isize || xx >= wd as isize {
+                                    continue;
+                                }
+                                let xv = x[[b, ic, y as usize, xx as usize]];
+                                let kv = kernel.data[((oc * c + ic) * kh + di) * kw + dj];
+                                acc += xv as i128 * kv as i128;
+                            }
+                        }
+                    }
+                    out.push(rescale(acc, p));
+                }
+            }
+        }
+    }
+    array(&[n, o, oh, ow], out)
+}
+
+enum PoolKind {
+    Max,
+    Avg { count_include_pad: bool, normalize: bool },
+}
+
+fn pool(x: &ArrayD<i64>, w: &Window, kind: PoolKind) -> ArrayD<i128> {
+    let (n, c, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
+    let [kh, kw] = w.kernel;
+    let oh = out_dim(h, kh, w.strides[0], w.pads[0], w.pads[2]);
+    let ow = out_dim(wd, kw, w.strides[1], w.pads[1], w.pads[3]);
+    let mut out = Vec::with_capacity(n * c * oh * ow);
+    for b in 0..n {
+        for ch in 0..c {
+            for i in 0..oh {
+                for j in 0..ow {
+                    let mut max: Option<i128> = None;
+                    let mut sum: i128 = 0;
+                    let mut count: i128 = 0;
+                    for di in 0..kh {
+                        for dj in 0..kw {
+                            let y = (i * w.strides[0] + di) as isize - w.pads[0] as isize;
+                            let xx = (j * w.strides[1] + dj) as isize - w.pads[1] as isize;
+                            if y < 0 || xx < 0 || y >= h as isize || xx >= wd as isize {
+                                continue;
+                            }
+                            let v = x[[b, ch, y as usize, xx as usize]] as i128;
+                            max = Some(max.map_or(v, |m| m.max(v)));
+                            sum += v;
+                            count += 1;
+                        }
+                    }
+                    out.push(match kind {
+                        PoolKind::Max => max.unwrap_or(0),
+                        PoolKind::Avg { normalize: false, .. } => sum,
+                        PoolKind::Avg { count_include_pad, normalize: true } => {
+                            let divisor = if count_include_pad { (kh * kw) as i128 } else { count.max(1) };
+                            round_div(sum, divisor)
+                        }
+                    });
+                }
+            }
+        }
+    }
+    array(&[n, c, oh, ow], out)
+}
+
+fn softmax(x: &ArrayD<i64>, axis: usize, s: u8) -> ArrayD<i128> {
+    let one = 1i128 << s;
+    let mut out = x.mapv(|v| v as i128);
+    for mut lane in out.lanes_mut(Axis(axis)) {
+        let max = lane.iter().copied().max().unwrap_or(0);
+        let exps: Vec<i128> = lane.iter().map(|v| exp_table((*v - max) as i64, s) as i128).collect();
+        let sum: i128 = exps.iter().sum();
+        for (slot, e) in lane.iter_mut().zip(exps) {
+            *slot = round_div(e * one, sum);
+        }
+    }
+    out
+}
+
+fn argmax(x: &ArrayD<i64>, axis: usize) -> ArrayD<i128> {
+    let mut shape = x.shape().to_vec();
+    shape[axis] = 1;
+    let data: Vec<i128> = x
+        .lanes(Axis(axis))
+        .into_iter()
+        .map(|lane| {
+            let mut best = 0usize;
+            for (i, v) in lane.iter().enumerate() {
+                if *v > lane[best] {
+                    best = i;
+                }
+            }
+            best as i128
+        })
+        .collect();
+    array(&shape, data)
+}

@@ -1,0 +1,91 @@
+//! How closely the quantized model follows the float one over a labelled data set.
+
+use serde::Serialize;
+
+use crate::{
+    artifact::CompiledModel,
+    data::DataSet,
+    error::{Error, Result},
+    exec::{execute, outputs_real},
+    float::FloatRunner,
+};
+
+/// The fidelity of a quantized model on a data set (first model output).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FidelityReport {
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Float accuracy against the labels.
+    pub float_accuracy: Option<f64>,
+    /// Quantized accuracy against the labels.
+    pub quantized_accuracy: Option<f64>,
+    /// Samples where the float and quantized argmax agree.
+    pub argmax_agree: usize,
+    /// `argmax_agree / samples`.
+    pub argmax_agreement: f64,
+    /// Largest |float - quantized| output difference, in real units.
+    pub max_abs_error: f64,
+    /// Mean |float - quantized| output difference.
+    pub mean_abs_error: f64,
+    /// The activation scale exponent.
+    pub scale: u8,
+    /// The parameter scale exponent.
+    pub param_scale: u8,
+}
+
+/// Index of the first maximum (ties resolve to the lowest index, as ArgMax does).
+pub fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The class a model output stands for: the index itself for an ArgMax output, else the argmax.
+fn class_of(output: &[f64], is_index: bool) -> usize {
+    if is_index { output.first().copied().unwrap_or(0.0) as usize } else { argmax(output) }
+}
+
+/// Runs both models on every sample.
+pub fn fidelity(model: &CompiledModel, data: &DataSet) -> Result<FidelityReport> {
+    let runner = FloatRunner::outputs(&model.imported)?;
+    let q = &model.quantized;
+    let output = q.outputs[0];
+    let is_index = q.nodes[output].op_name == "ArgMax";
+
+    let (mut agree, mut float_correct, mut quant_correct) = (0usize, 0usize, 0usize);
+    let (mut max_err, mut sum_err, mut count) = (0f64, 0f64, 0usize);
+    for (i, sample) in data.inputs.iter().enumerate() {
+        let float: Vec<f64> = runner.run(sample)?[0].iter().map(|v| *v as f64).collect();
+        let values = execute(q, sample).map_err(|e| Error::Input(format!("sample {i}: {e}")))?;
+        let quant = &outputs_real(q, &values)[0];
+        for (f, qv) in float.iter().zip(quant) {
+            let err = (f - qv).abs();
+            max_err = max_err.max(err);
+            sum_err += err;
+            count += 1;
+        }
+        let (fc, qc) = (class_of(&float, is_index), class_of(quant, is_index));
+        agree += usize::from(fc == qc);
+        if let Some(labels) = &data.labels {
+            float_correct += usize::from(fc as i64 == labels[i]);
+            quant_correct += usize::from(qc as i64 == labels[i]);
+        }
+    }
+    let n = data.inputs.len();
+    let rate = |k: usize| k as f64 / n as f64;
+    Ok(FidelityReport {
+        samples: n,
+        float_accuracy: data.labels.as_ref().map(|_| rate(float_correct)),
+        quantized_accuracy: data.labels.as_ref().map(|_| rate(quant_correct)),
+        argmax_agree: agree,
+        argmax_agreement: rate(agree),
+        max_abs_error: max_err,
+        mean_abs_error: if count == 0 { 0.0 } else { sum_err / count as f64 },
+        scale: q.scales.activation,
+        param_scale: q.scales.param,
+    })
+}

@@ -1,0 +1,549 @@
+//! ONNX import with tract: fix the input shapes, let tract fold constants and declutter (exporter noise such
+//! as Shape/Gather/Concat/Reshape chains, Identity and Constant nodes disappears, BatchNorm is folded into
+//! the convolution or matmul before it), then map what is left onto [`Op`].
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use tract_onnx::{
+    pb::ModelProto,
+    prelude::*,
+    tract_core::ops::{
+        array::TypedConcat,
+        binary::TypedBinOp,
+        change_axes::AxisOp,
+        cnn::{Conv, KernelFormat, MaxPool, PoolSpec, SumPool},
+        einsum::EinSum,
+        element_wise::ElementWiseOp,
+        konst::Const,
+        nn::{DataFormat, LeakyRelu, Reduce, Reducer, Softmax, SoftmaxKind},
+        source::TypedSource,
+    },
+};
+
+use crate::{
+    error::{Error, Result},
+    graph::{BinaryKind, Graph, Node, NodeId, Op, Operand, Window},
+    tensor::Tensor,
+};
+
+/// An imported model: our op graph, plus tract's simplified float model it was mapped from.
+#[derive(Debug, Clone)]
+pub struct ImportedModel {
+    /// The op graph.
+    pub graph: Graph,
+    /// For each graph node, the tract outlet that holds the same value in float.
+    pub(crate) outlets: Vec<OutletId>,
+    /// tract's simplified model (the float reference).
+    pub(crate) typed: TypedModel,
+}
+
+/// Loads an ONNX file. `input_shapes` fixes the shape of every input (required when the file declares
+/// symbolic dimensions such as a dynamic batch).
+pub fn import_onnx(path: &Path, input_shapes: Option<&[Vec<usize>]>) -> Result<ImportedModel> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut bytes.as_slice())
+        .map_err(|e| onnx_error(path, "the file is not an ONNX protobuf", e))?;
+    import_proto(&proto, path, input_shapes)
+}
+
+/// Imports an ONNX model already in memory; `source` names it in errors.
+pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Vec<usize>]>) -> Result<ImportedModel> {
+    let onnx = tract_onnx::onnx();
+    let mut model = onnx.model_for_proto_model(proto).map_err(|e| onnx_error(source, "loading the graph", e))?;
+    let input_count = model.input_outlets().map_err(|e| onnx_error(source, "reading inputs", e))?.len();
+
+    match input_shapes {
+        Some(shapes) => {
+            if shapes.len() != input_count {
+                return Err(Error::InputShapeCount { expected: input_count, given: shapes.len() });
+            }
+            for (i, shape) in shapes.iter().enumerate() {
+                model = model
+                    .with_input_fact(i, InferenceFact::dt_shape(f32::datum_type(), shape.as_slice()))
+                    .map_err(|e| onnx_error(source, "setting the input shape", e))?;
+            }
+        }
+        None => {
+            for i in 0..input_count {
+                let fact = model.input_fact(i).map_err(|e| onnx_error(source, "reading inputs", e))?.clone();
+                let concrete = fact.shape.as_concrete_finite().ok().flatten();
+                if concrete.is_none() {
+                    let declared = proto_input_dims(proto, i);
+                    let name = proto_input_name(proto, i);
+                    return Err(Error::DynamicInputShape {
+                        index: i,
+                        name,
+                        shape: format!("[{}]", declared.join(",")),
+                        example: declared
+                            .iter()
+                            .map(|d| if d.parse::<usize>().is_ok() { d.as_str() } else { "1" })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    });
+                }
+            }
+        }
+    }
+
+    let typed = model
+        .into_typed()
+        .and_then(|m| m.into_decluttered())
+        .map_err(|e| onnx_error(source, "analysing the graph", e))?;
+    let (graph, outlets) = map_graph(&typed)?;
+    Ok(ImportedModel { graph, outlets, typed })
+}
+
+fn onnx_error(path: &Path, what: &str, e: TractError) -> Error {
+    Error::Onnx { path: PathBuf::from(path), reason: format!("{what}: {e:#}") }
+}
+
+fn proto_graph_inputs(proto: &ModelProto) -> Vec<&tract_onnx::pb::ValueInfoProto> {
+    let Some(graph) = proto.graph.as_ref() else { return vec![] };
+    let initializers: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    graph.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect()
+}
+
+fn proto_input_name(proto: &ModelProto, index: usize) -> String {
+    proto_graph_inputs(proto).get(index).map(|i| i.name.clone()).unwrap_or_default()
+}
+
+fn proto_input_dims(proto: &ModelProto, index: usize) -> Vec<String> {
+    use tract_onnx::pb::{tensor_shape_proto::dimension::Value as DimValue, type_proto::Value as TypeValue};
+    let Some(input) = proto_graph_inputs(proto).get(index).copied() else { return vec![] };
+    let Some(TypeValue::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref()) else { return vec![] };
+    t.shape
+        .as_ref()
+        .map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match &d.value {
+                    Some(DimValue::DimValue(v)) => v.to_string(),
+                    Some(DimValue::DimParam(p)) => p.clone(),
+                    None => "?".into(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A value flowing through the mapping: one of our nodes, or a constant tract folded.
+#[derive(Clone)]
+enum Value {
+    Node(NodeId),
+    Const(Arc<tract_onnx::prelude::Tensor>),
+}
+
+struct Mapper<'a> {
+    typed: &'a TypedModel,
+    nodes: Vec<Node>,
+    outlets: Vec<OutletId>,
+    values: HashMap<OutletId, Value>,
+}
+
+fn map_graph(typed: &TypedModel) -> Result<(Graph, Vec<OutletId>)> {
+    let mut m = Mapper { typed, nodes: vec![], outlets: vec![], values: HashMap::new() };
+    let order = typed.eval_order().map_err(|e| Error::Float(format!("{e:#}")))?;
+    for id in order {
+        m.map_node(id)?;
+    }
+    let input_outlets = typed.input_outlets().map_err(|e| Error::Float(format!("{e:#}")))?;
+    let inputs = input_outlets
+        .iter()
+        .map(|o| match m.values.get(o) {
+            Some(Value::Node(id)) => Ok(*id),
+            _ => Err(Error::Float("a model input was not mapped".into())),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut outputs = vec![];
+    for o in typed.output_outlets().map_err(|e| Error::Float(format!("{e:#}")))? {
+        match m.values.get(o) {
+            Some(Value::Node(id)) => outputs.push(*id),
+            _ => {
+                return Err(Error::UnsupportedOp {
+                    node: typed.node(o.node).name.clone(),
+                    op: "Const".into(),
+                    reason: "the model output does not depend on the input".into(),
+                });
+            }
+        }
+    }
+    Ok((Graph { nodes: m.nodes, inputs, outputs }, m.outlets))
+}
+
+impl Mapper<'_> {
+    fn push(&mut self, tract_node: usize, op: Op, inputs: Vec<NodeId>, shape: Vec<usize>) -> NodeId {
+        let id = self.nodes.len();
+        self.nodes.push(Node { name: self.typed.node(tract_node).name.clone(), op, inputs, shape });
+        self.outlets.push(OutletId::new(tract_node, 0));
+        self.values.insert(OutletId::new(tract_node, 0), Value::Node(id));
+        id
+    }
+
+    fn unsupported(&self, tract_node: usize, reason: impl Into<String>) -> Error {
+        let node = self.typed.node(tract_node);
+        Error::UnsupportedOp { node: node.name.clone(), op: node.op.name().to_string(), reason: reason.into() }
+    }
+
+    fn map_node(&mut self, id: usize) -> Result<()> {
+        let node = self.typed.node(id);
+        let op: &dyn TypedOp = node.op.as_ref();
+        let inputs: Vec<Value> = node.inputs.iter().map(|o| self.values[o].clone()).collect();
+
+        if let Some(k) = op.downcast_ref::<Const>() {
+            self.values.insert(OutletId::new(id, 0), Value::Const(k.val().clone()));
+            return Ok(());
+        }
+        if node.outputs.len() != 1 {
+            return Err(
+                self.unsupported(id, format!("{} outputs; only single-output ops are supported", node.outputs.len()))
+            );
+        }
+        let shape = node.outputs[0]
+            .fact
+            .shape
+            .as_concrete()
+            .map(|s| s.to_vec())
+            .ok_or_else(|| self.unsupported(id, "its output shape is not concrete"))?;
+
+        if op.downcast_ref::<TypedSource>().is_some() {
+            let index = self
+                .typed
+                .input_outlets()
+                .map_err(|e| Error::Float(format!("{e:#}")))?
+                .iter()
+                .position(|o| o.node == id)
+                .expect("a source node is a model input");
+            self.push(id, Op::Input { index }, vec![], shape);
+            return Ok(());
+        }
+        // Everything below computes from at least one node; constants were folded by tract.
+        if let Some(einsum) = op.downcast_ref::<EinSum>() {
+            return self.map_einsum(id, einsum, &inputs, shape);
+        }
+        if let Some(bin) = op.downcast_ref::<TypedBinOp>() {
+            return self.map_binary(id, bin, &inputs, shape);
+        }
+        if let Some(ew) = op.downcast_ref::<ElementWiseOp>() {
+            let x = self.node_input(id, &inputs, 0)?;
+            let mapped = if let Some(leaky) = ew.0.downcast_ref::<LeakyRelu>() {
+                Op::LeakyRelu { alpha: leaky.alpha }
+            } else {
+                match ew.0.name().as_str() {
+                    "Sigmoid" => Op::Sigmoid,
+                    "Tanh" => Op::Tanh,
+                    other => return Err(self.unsupported(id, format!("elementwise {other} has no circuit"))),
+                }
+            };
+            self.push(id, mapped, vec![x], shape);
+            return Ok(());
+        }
+        if let Some(conv) = op.downcast_ref::<Conv>() {
+            return self.map_conv(id, conv, &inputs, shape);
+        }
+        if let Some(pool) = op.downcast_ref::<MaxPool>() {
+            if pool.with_index_outputs.is_some() {
+                return Err(self.unsupported(id, "MaxPool with index outputs"));
+            }
+            let x = self.node_input(id, &inputs, 0)?;
+            let window = self.window(id, &pool.pool_spec, x, None)?;
+            self.push(id, Op::MaxPool { window }, vec![x], shape);
+            return Ok(());
+        }
+        if let Some(pool) = op.downcast_ref::<SumPool>() {
+            let x = self.node_input(id, &inputs, 0)?;
+            let window = self.window(id, &pool.pool_spec, x, None)?;
+            let op = Op::AvgPool { window, count_include_pad: pool.count_include_pad, normalize: pool.normalize };
+            self.push(id, op, vec![x], shape);
+            return Ok(());
+        }
+        if let Some(reduce) = op.downcast_ref::<Reduce>() {
+            let x = self.node_input(id, &inputs, 0)?;
+            let mapped = match reduce.reducer {
+                Reducer::Sum => Op::ReduceSum { axes: reduce.axes.to_vec() },
+                Reducer::ArgMax(false) if reduce.axes.len() == 1 => {
+                    // tract keeps the reduced axis as size 1; ArgMax removes it (a following RmAxis is a reshape).
+                    Op::ArgMax { axis: reduce.axes[0] }
+                }
+                ref other => return Err(self.unsupported(id, format!("reduction {other:?} has no circuit"))),
+            };
+            let out_shape = match mapped {
+                Op::ArgMax { axis } => {
+                    let mut s = self.nodes[x].shape.clone();
+                    s[axis] = 1;
+                    s
+                }
+                _ => shape,
+            };
+            self.push(id, mapped, vec![x], out_shape);
+            return Ok(());
+        }
+        if let Some(axis_op) = op.downcast_ref::<AxisOp>() {
+            let x = self.node_input(id, &inputs, 0)?;
+            let mapped = match axis_op {
+                &AxisOp::Move(from, to) => {
+                    let mut perm: Vec<usize> = (0..shape.len()).collect();
+                    let axis = perm.remove(from);
+                    perm.insert(to, axis);
+                    Op::Transpose { perm }
+                }
+                _ => Op::Reshape,
+            };
+            self.push(id, mapped, vec![x], shape);
+            return Ok(());
+        }
+        if let Some(concat) = op.downcast_ref::<TypedConcat>() {
+            let ids = (0..inputs.len()).map(|i| self.node_input(id, &inputs, i)).collect::<Result<Vec<_>>>()?;
+            self.push(id, Op::Concat { axis: concat.axis }, ids, shape);
+            return Ok(());
+        }
+        if let Some(softmax) = op.downcast_ref::<Softmax>() {
+            if softmax.axes.len() != 1 || softmax.kind != SoftmaxKind::Softmax {
+                return Err(self.unsupported(id, "only Softmax over one axis is supported (not LogSoftmax)"));
+            }
+            let x = self.node_input(id, &inputs, 0)?;
+            self.push(id, Op::Softmax { axis: softmax.axes[0] }, vec![x], shape);
+            return Ok(());
+        }
+        Err(self.unsupported(id, "this operation has no circuit"))
+    }
+
+    /// The input at `pos` must be a computed node (constants are handled by the caller where allowed).
+    fn node_input(&self, id: usize, inputs: &[Value], pos: usize) -> Result<NodeId> {
+        match inputs.get(pos) {
+            Some(Value::Node(n)) => Ok(*n),
+            Some(Value::Const(_)) => Err(self.unsupported(id, format!("input {pos} is a constant"))),
+            None => Err(self.unsupported(id, format!("missing input {pos}"))),
+        }
+    }
+
+    fn map_einsum(&mut self, id: usize, einsum: &EinSum, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
+        if einsum.q_params.is_some() || einsum.operating_dt != f32::datum_type() {
+            return Err(self.unsupported(id, "only float matrix products are supported"));
+        }
+        let expr = format!("{}", einsum.axes);
+        let (lhs, out) = expr.split_once("->").ok_or_else(|| self.unsupported(id, format!("einsum {expr}")))?;
+        let operands: Vec<&str> = lhs.split(',').collect();
+        let (x, weight) = match (operands.as_slice(), inputs) {
+            ([a, b], [Value::Node(x), Value::Const(w)]) => {
+                let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+                let out: Vec<char> = out.chars().collect();
+                let x_shape = &self.nodes[*x].shape;
+                let contracted: Vec<char> = a.iter().copied().filter(|c| b.contains(c)).collect();
+                let j = contracted.len();
+                // x[.., c1..cj] · w[n, c1..cj] or w[c1..cj, n]: contracted axes trail x in w's order (tract
+                // folds a Flatten before a Gemm into the product this way).
+                let n = match b.as_slice() {
+                    [n, rest @ ..] if rest == contracted.as_slice() && j > 0 => Some((*n, true)),
+                    [rest @ .., n] if rest == contracted.as_slice() && j > 0 => Some((*n, false)),
+                    _ => None,
+                };
+                let plain = n.is_some_and(|(n, _)| {
+                    let (x_rest, out_rest) = (&a[..a.len() - j], &out[..out.len().saturating_sub(1)]);
+                    // The output is x's other axes, then n; an axis on only one side must have size 1.
+                    let kept: Vec<char> = x_rest.iter().copied().filter(|l| out_rest.contains(l)).collect();
+                    let out_kept: Vec<char> = out_rest.iter().copied().filter(|l| x_rest.contains(l)).collect();
+                    a[a.len() - j..] == contracted[..]
+                        && out.last() == Some(&n)
+                        && !contracted.iter().any(|c| out.contains(c))
+                        && kept == out_kept
+                        && x_rest.iter().enumerate().all(|(i, l)| out_rest.contains(l) || x_shape.get(i) == Some(&1))
+                        && out_rest.iter().enumerate().all(|(i, l)| x_rest.contains(l) || shape.get(i) == Some(&1))
+                });
+                if !plain {
+                    return Err(self.unsupported(id, format!("einsum {expr} is not a plain matrix product")));
+                }
+                let w = to_f32(w).map_err(|e| self.unsupported(id, e))?;
+                let k: usize = w.shape.iter().product::<usize>() / *shape.last().unwrap_or(&1);
+                let n_len = w.len() / k.max(1);
+                // Normalise to [k, n].
+                let weight = match n {
+                    Some((_, true)) => transpose2(&Tensor::new(vec![n_len, k], w.data)),
+                    _ => Tensor::new(vec![k, n_len], w.data),
+                };
+                (*x, weight)
+            }
+            _ => {
+                return Err(self.unsupported(
+                    id,
+                    format!("einsum {expr}: only a computed tensor times constant weights is supported"),
+                ));
+            }
+        };
+        self.push(id, Op::MatMul { weight, bias: None }, vec![x], shape);
+        Ok(())
+    }
+
+    fn map_binary(&mut self, id: usize, bin: &TypedBinOp, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
+        let name = bin.0.name().to_string();
+        let [a, b] = inputs else { return Err(self.unsupported(id, "a binary op needs two inputs")) };
+        let as_operand = |v: &Value| -> Result<Operand> {
+            Ok(match v {
+                Value::Node(n) => Operand::Node(*n),
+                Value::Const(t) => Operand::Const(to_f32(t).map_err(|e| self.unsupported(id, e))?),
+            })
+        };
+        let (lhs, rhs) = (as_operand(a)?, as_operand(b)?);
+        let node_inputs: Vec<NodeId> =
+            [&lhs, &rhs].iter().filter_map(|o| if let Operand::Node(n) = o { Some(*n) } else { None }).collect();
+
+        let op = match name.as_str() {
+            "Add" | "Sub" | "Mul" => {
+                let kind = match name.as_str() {
+                    "Add" => BinaryKind::Add,
+                    "Sub" => BinaryKind::Sub,
+                    _ => BinaryKind::Mul,
+                };
+                // A bias added right after a matrix product becomes that product's bias.
+                if kind == BinaryKind::Add {
+                    if let Some(fused) = self.try_fuse_bias(id, &lhs, &rhs, &shape) {
+                        return fused;
+                    }
+                }
+                Op::Binary { kind, lhs, rhs }
+            }
+            "Div" => match (&lhs, &rhs) {
+                (Operand::Node(_), Operand::Const(c)) => {
+                    if c.data.iter().any(|v| *v == 0.0) {
+                        return Err(self.unsupported(id, "division by zero"));
+                    }
+                    Op::Binary { kind: BinaryKind::Mul, lhs, rhs: Operand::Const(c.map(|v| 1.0 / v)) }
+                }
+                _ => return Err(self.unsupported(id, "only division by a constant is supported")),
+            },
+            "Max" | "Min" => {
+                let bound = match (&lhs, &rhs) {
+                    (Operand::Node(_), Operand::Const(c)) | (Operand::Const(c), Operand::Node(_)) => uniform(c),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    self.unsupported(id, format!("{name} is only supported against one constant (Relu, Clip)"))
+                })?;
+                if name == "Max" {
+                    Op::Clamp { min: Some(bound), max: None }
+                } else {
+                    Op::Clamp { min: None, max: Some(bound) }
+                }
+            }
+            other => return Err(self.unsupported(id, format!("binary {other} has no circuit"))),
+        };
+        self.push(id, op, node_inputs, shape);
+        Ok(())
+    }
+
+    /// `MatMul(x) + c` where `c` is a constant row of length n (broadcast over the other axes) folds into the
+    /// matmul's bias when nothing else reads the matmul.
+    fn try_fuse_bias(&mut self, id: usize, lhs: &Operand, rhs: &Operand, shape: &[usize]) -> Option<Result<()>> {
+        let ((Operand::Node(mm), Operand::Const(c)) | (Operand::Const(c), Operand::Node(mm))) = (lhs, rhs) else {
+            return None;
+        };
+        let mm = *mm;
+        let n = *shape.last()?;
+        let is_row = c.data.len() == n && c.shape.last() == Some(&n);
+        let Op::MatMul { bias: None, .. } = &self.nodes[mm].op else { return None };
+        let tract_mm = self.outlets[mm];
+        let consumers = self.typed.outlet_successors(tract_mm).len();
+        if !is_row || consumers != 1 || self.nodes[mm].shape != shape {
+            return None;
+        }
+        if let Op::MatMul { bias, .. } = &mut self.nodes[mm].op {
+            *bias = Some(c.data.clone());
+        }
+        // The fused node now stands for the Add's value.
+        self.outlets[mm] = OutletId::new(id, 0);
+        self.nodes[mm].name = self.typed.node(id).name.clone();
+        self.values.insert(OutletId::new(id, 0), Value::Node(mm));
+        Some(Ok(()))
+    }
+
+    fn map_conv(&mut self, id: usize, conv: &Conv, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
+        if conv.q_params.is_some() {
+            return Err(self.unsupported(id, "quantized convolution"));
+        }
+        if conv.group != 1 {
+            return Err(self.unsupported(id, format!("groups = {} (only 1 is supported)", conv.group)));
+        }
+        if conv.kernel_fmt != KernelFormat::OIHW {
+            return Err(self.unsupported(id, format!("kernel format {:?} (only OIHW)", conv.kernel_fmt)));
+        }
+        let x = self.node_input(id, inputs, 0)?;
+        let kernel = match inputs.get(1) {
+            Some(Value::Const(k)) => to_f32(k).map_err(|e| self.unsupported(id, e))?,
+            _ => return Err(self.unsupported(id, "the kernel must be a constant")),
+        };
+        if kernel.shape.len() != 4 {
+            return Err(self.unsupported(id, "only 2D convolution is supported"));
+        }
+        let bias = match inputs.get(2) {
+            None => None,
+            Some(Value::Const(b)) => {
+                let b = to_f32(b).map_err(|e| self.unsupported(id, e))?;
+                let out_channels = kernel.shape[0];
+                if b.data.len() == out_channels {
+                    Some(b.data)
+                } else if b.data.len() == 1 {
+                    Some(vec![b.data[0]; out_channels])
+                } else {
+                    return Err(
+                        self.unsupported(id, format!("bias of {} values for {out_channels} channels", b.data.len()))
+                    );
+                }
+            }
+            Some(Value::Node(_)) => return Err(self.unsupported(id, "the bias must be a constant")),
+        };
+        let window = self.window(id, &conv.pool_spec, x, Some([kernel.shape[2], kernel.shape[3]]))?;
+        self.push(id, Op::Conv { kernel, bias, window }, vec![x], shape);
+        Ok(())
+    }
+
+    fn window(&self, id: usize, spec: &PoolSpec, x: NodeId, kernel_hw: Option<[usize; 2]>) -> Result<Window> {
+        if spec.data_format != DataFormat::NCHW {
+            return Err(self.unsupported(id, format!("data format {:?} (only NCHW)", spec.data_format)));
+        }
+        if spec.kernel_shape.len() != 2 {
+            return Err(self.unsupported(id, "only 2D windows are supported"));
+        }
+        if spec.dilations().iter().any(|d| *d != 1) {
+            return Err(self.unsupported(id, "dilation other than 1"));
+        }
+        let in_shape = &self.nodes[x].shape;
+        if in_shape.len() != 4 {
+            return Err(self.unsupported(id, format!("input of rank {} (NCHW needs 4)", in_shape.len())));
+        }
+        let padded = spec.computed_padding(&in_shape[2..]);
+        let strides = spec.strides();
+        let kernel = kernel_hw.unwrap_or([spec.kernel_shape[0], spec.kernel_shape[1]]);
+        Ok(Window {
+            kernel,
+            strides: [strides[0], strides[1]],
+            pads: [padded[0].pad_before, padded[1].pad_before, padded[0].pad_after, padded[1].pad_after],
+        })
+    }
+}
+
+fn to_f32(t: &tract_onnx::prelude::Tensor) -> std::result::Result<Tensor<f32>, String> {
+    let cast = t.cast_to::<f32>().map_err(|e| format!("constant of type {:?}: {e}", t.datum_type()))?;
+    let data = cast.to_plain_array_view::<f32>().map_err(|e| format!("{e}"))?.iter().copied().collect();
+    Ok(Tensor::new(t.shape().to_vec(), data))
+}
+
+fn transpose2(t: &Tensor<f32>) -> Tensor<f32> {
+    let (r, c) = (t.shape[0], t.shape[1]);
+    let mut data = vec![0.0; r * c];
+    for i in 0..r {
+        for j in 0..c {
+            data[j * r + i] = t.data[i * c + j];
+        }
+    }
+    Tensor::new(vec![c, r], data)
+}
+
+/// The value of a constant whose elements are all equal.
+fn uniform(t: &Tensor<f32>) -> Option<f32> {
+    let first = *t.data.first()?;
+    t.data.iter().all(|v| *v == first).then_some(first)
+}

@@ -1,0 +1,315 @@
+//! Fixed-point quantization with power-of-two scales, and calibration.
+//!
+//! Every activation is an integer `q` standing for the real `q / 2^S` (the activation scale); weights and
+//! multiplicative constants use `2^P` (the parameter scale), biases `2^(S+P)` so they add straight into a
+//! matrix product's accumulator. Calibration runs tract's float model over sample inputs, records the
+//! largest magnitude of every node's output, and fixes a bound per node (with a safety margin) that the
+//! circuit range-checks: a value outside its bound is an error, never a silently wrapped proof.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::{Error, Result},
+    float::FloatRunner,
+    graph::{BinaryKind, Graph, NodeId, Op, Operand, Window},
+    import::ImportedModel,
+    tensor::Tensor,
+};
+
+/// Version of the on-disk quantized model format; bumped on any change to its meaning.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Headroom over the calibrated maximum: bounds are this many times the largest magnitude seen.
+pub const DEFAULT_MARGIN: f64 = 2.0;
+
+/// Largest activation scale calibration tries on its own.
+pub const MAX_AUTO_SCALE: u8 = 12;
+
+/// Largest bit width (sign included) a value may need. Values are range-checked in the circuit in lookup-
+/// sized chunks; this keeps every check to a few lookups and every product far below the 254-bit field.
+pub const MAX_VALUE_BITS: u32 = 40;
+
+/// The fixed-point exponents of a quantized model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scales {
+    /// Activations (inputs, every intermediate value, outputs): real = q / 2^activation.
+    pub activation: u8,
+    /// Weights and multiplicative constants: real = q / 2^param.
+    pub param: u8,
+}
+
+/// An operand of an integer binary op.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum QOperand {
+    /// A node's output (activation scale).
+    Node(NodeId),
+    /// A constant: activation scale for Add/Sub, parameter scale for Mul.
+    Const(Tensor<i64>),
+}
+
+/// An integer op; see the module docs for scales and [`crate::exec`] for the exact arithmetic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum QOp {
+    Input { index: usize },
+    MatMul { weight: Tensor<i64>, bias: Option<Vec<i64>> },
+    Conv { kernel: Tensor<i64>, bias: Option<Vec<i64>>, window: Window },
+    Binary { kind: BinaryKind, lhs: QOperand, rhs: QOperand },
+    Clamp { min: Option<i64>, max: Option<i64> },
+    LeakyRelu { alpha: i64 },
+    Sigmoid,
+    Tanh,
+    MaxPool { window: Window },
+    AvgPool { window: Window, count_include_pad: bool, normalize: bool },
+    ReduceSum { axes: Vec<usize> },
+    Reshape,
+    Transpose { perm: Vec<usize> },
+    Concat { axis: usize },
+    Softmax { axis: usize },
+    ArgMax { axis: usize },
+}
+
+/// A node of the quantized graph with the range its output must stay in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QNode {
+    /// Name from the model.
+    pub name: String,
+    /// Op name (as in [`Op::name`]).
+    pub op_name: String,
+    /// The integer op.
+    pub op: QOp,
+    /// Input nodes.
+    pub inputs: Vec<NodeId>,
+    /// Output shape.
+    pub shape: Vec<usize>,
+    /// Fixed-point exponent of the output (the activation scale; 0 for ArgMax indices).
+    pub scale: u8,
+    /// Every output value must satisfy `|q| <= bound`.
+    pub bound: i64,
+    /// Largest |real value| seen during calibration.
+    pub calibrated_max: f64,
+}
+
+impl QNode {
+    /// Bits needed for a signed value within the bound.
+    pub fn bits(&self) -> u32 {
+        signed_bits(self.bound)
+    }
+}
+
+/// A quantized model: the integer graph the circuit proves, bit for bit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantizedModel {
+    /// [`FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// The scales.
+    pub scales: Scales,
+    /// Margin used for the bounds.
+    pub margin: f64,
+    /// Nodes in evaluation order.
+    pub nodes: Vec<QNode>,
+    /// Input nodes in model order.
+    pub inputs: Vec<NodeId>,
+    /// Output nodes in model order.
+    pub outputs: Vec<NodeId>,
+}
+
+impl QuantizedModel {
+    /// Shapes of the inputs.
+    pub fn input_shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs.iter().map(|&i| self.nodes[i].shape.clone()).collect()
+    }
+
+    /// Length of one flattened sample.
+    pub fn input_len(&self) -> usize {
+        self.input_shapes().iter().map(|s| s.iter().product::<usize>()).sum()
+    }
+}
+
+/// Options of calibration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CalibrationOptions {
+    /// Activation scale; chosen automatically when `None`.
+    pub scale: Option<u8>,
+    /// Parameter scale; the activation scale when `None`.
+    pub param_scale: Option<u8>,
+    /// Margin; [`DEFAULT_MARGIN`] when `None`.
+    pub margin: Option<f64>,
+}
+
+/// Calibrates on `samples` (each one flattened model input) and quantizes.
+pub fn calibrate_and_quantize(
+    model: &ImportedModel,
+    samples: &[Vec<f32>],
+    options: CalibrationOptions,
+) -> Result<QuantizedModel> {
+    if samples.is_empty() {
+        return Err(Error::Calibration("the calibration data has no samples".into()));
+    }
+    let margin = options.margin.unwrap_or(DEFAULT_MARGIN);
+    if !(margin >= 1.0 && margin.is_finite()) {
+        return Err(Error::Calibration(format!("the margin must be at least 1, got {margin}")));
+    }
+    let max_abs = observe_ranges(model, samples)?;
+
+    let fits = |s: u8, p: u8| -> std::result::Result<(), String> {
+        for (node, m) in model.graph.nodes.iter().zip(&max_abs) {
+            let bound = node_bound(&node.op, *m, s, margin);
+            let bits = signed_bits(bound);
+            if bits > MAX_VALUE_BITS {
+                return Err(format!(
+                    "node '{}' ({}) reaches |{m:.4}| and needs {bits} bits at scale 2^{s} (limit {MAX_VALUE_BITS})",
+                    node.name,
+                    node.op.name()
+                ));
+            }
+        }
+        if s as u32 + p as u32 > 48 {
+            return Err(format!("scales 2^{s} and 2^{p} together exceed 48 bits"));
+        }
+        Ok(())
+    };
+    let scale = match options.scale {
+        Some(s) => {
+            fits(s, options.param_scale.unwrap_or(s)).map_err(Error::Calibration)?;
+            s
+        }
+        None => {
+            let mut last_err = String::new();
+            let mut chosen = None;
+            for s in (1..=MAX_AUTO_SCALE).rev() {
+                match fits(s, options.param_scale.unwrap_or(s)) {
+                    Ok(()) => {
+                        chosen = Some(s);
+                        break;
+                    }
+                    Err(e) => last_err = e,
+                }
+            }
+            chosen.ok_or_else(|| Error::Calibration(format!("no scale fits: {last_err}")))?
+        }
+    };
+    let scales = Scales { activation: scale, param: options.param_scale.unwrap_or(scale) };
+    Ok(quantize_graph(&model.graph, &max_abs, scales, margin))
+}
+
+/// The largest |value| of every node over the samples, from tract's float execution.
+fn observe_ranges(model: &ImportedModel, samples: &[Vec<f32>]) -> Result<Vec<f64>> {
+    let runner = FloatRunner::with_outlets(model, &model.outlets)?;
+    let mut max_abs = vec![0f64; model.graph.nodes.len()];
+    for (i, sample) in samples.iter().enumerate() {
+        let values = runner.run(sample).map_err(|e| Error::Calibration(format!("sample {i}: {e}")))?;
+        for (node_max, value) in max_abs.iter_mut().zip(&values) {
+            for v in value {
+                if !v.is_finite() {
+                    return Err(Error::Calibration(format!("sample {i} produces a non-finite value")));
+                }
+                *node_max = node_max.max(v.abs() as f64);
+            }
+        }
+    }
+    Ok(max_abs)
+}
+
+fn node_bound(op: &Op, max_abs: f64, scale: u8, margin: f64) -> i64 {
+    let one = 1i64 << scale;
+    match op {
+        // Outputs with a known range need no calibration headroom.
+        Op::Sigmoid | Op::Tanh | Op::Softmax { .. } => one,
+        // Indices: bounded by the reduced axis length, set in `quantize_graph`.
+        Op::ArgMax { .. } => 1,
+        _ => {
+            let scaled = (max_abs * (one as f64) * margin).ceil();
+            (scaled as i64).max(1)
+        }
+    }
+}
+
+/// Number of bits of a signed value in `[-bound, bound]`.
+pub fn signed_bits(bound: i64) -> u32 {
+    64 - (bound.max(0) as u64).leading_zeros() + 1
+}
+
+fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -> QuantizedModel {
+    let s = scales.activation;
+    let p = scales.param;
+    let q_act = |v: f32| quantize_value(v as f64, s);
+    let q_par = |v: f32| quantize_value(v as f64, p);
+    let q_bias = |v: f32| quantize_value(v as f64, s + p);
+
+    let nodes = graph
+        .nodes
+        .iter()
+        .zip(max_abs)
+        .map(|(node, &m)| {
+            let op = match &node.op {
+                Op::Input { index } => QOp::Input { index: *index },
+                Op::MatMul { weight, bias } => QOp::MatMul {
+                    weight: weight.map(|w| q_par(*w)),
+                    bias: bias.as_ref().map(|b| b.iter().map(|v| q_bias(*v)).collect()),
+                },
+                Op::Conv { kernel, bias, window } => QOp::Conv {
+                    kernel: kernel.map(|w| q_par(*w)),
+                    bias: bias.as_ref().map(|b| b.iter().map(|v| q_bias(*v)).collect()),
+                    window: window.clone(),
+                },
+                Op::Binary { kind, lhs, rhs } => {
+                    let operand = |o: &Operand| match o {
+                        Operand::Node(n) => QOperand::Node(*n),
+                        Operand::Const(c) => QOperand::Const(match kind {
+                            BinaryKind::Mul => c.map(|v| q_par(*v)),
+                            BinaryKind::Add | BinaryKind::Sub => c.map(|v| q_act(*v)),
+                        }),
+                    };
+                    QOp::Binary { kind: *kind, lhs: operand(lhs), rhs: operand(rhs) }
+                }
+                Op::Clamp { min, max } => QOp::Clamp { min: min.map(q_act), max: max.map(q_act) },
+                Op::LeakyRelu { alpha } => QOp::LeakyRelu { alpha: q_par(*alpha) },
+                Op::Sigmoid => QOp::Sigmoid,
+                Op::Tanh => QOp::Tanh,
+                Op::MaxPool { window } => QOp::MaxPool { window: window.clone() },
+                Op::AvgPool { window, count_include_pad, normalize } => QOp::AvgPool {
+                    window: window.clone(),
+                    count_include_pad: *count_include_pad,
+                    normalize: *normalize,
+                },
+                Op::ReduceSum { axes } => QOp::ReduceSum { axes: axes.clone() },
+                Op::Reshape => QOp::Reshape,
+                Op::Transpose { perm } => QOp::Transpose { perm: perm.clone() },
+                Op::Concat { axis } => QOp::Concat { axis: *axis },
+                Op::Softmax { axis } => QOp::Softmax { axis: *axis },
+                Op::ArgMax { axis } => QOp::ArgMax { axis: *axis },
+            };
+            let (scale, bound) = match &node.op {
+                Op::ArgMax { axis } => {
+                    let axis_len = graph.nodes[node.inputs[0]].shape[*axis] as i64;
+                    (0, (axis_len - 1).max(1))
+                }
+                _ => (s, node_bound(&node.op, m, s, margin)),
+            };
+            QNode {
+                name: node.name.clone(),
+                op_name: node.op.name().to_string(),
+                op,
+                inputs: node.inputs.clone(),
+                shape: node.shape.clone(),
+                scale,
+                bound,
+                calibrated_max: m,
+            }
+        })
+        .collect();
+    QuantizedModel {
+        format_version: FORMAT_VERSION,
+        scales,
+        margin,
+        nodes,
+        inputs: graph.inputs.clone(),
+        outputs: graph.outputs.clone(),
+    }
+}
+
+/// `round(v · 2^scale)`, halves away from zero.
+pub fn quantize_value(v: f64, scale: u8) -> i64 {
+    (v * (1u64 << scale) as f64).round() as i64
+}
