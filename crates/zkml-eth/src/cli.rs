@@ -36,21 +36,16 @@ pub enum Command {
 }
 
 impl Cli {
-    /// Runs the chosen command on a tokio runtime.
+    /// Runs the chosen command; only the commands that talk to a chain start an async runtime.
     pub fn run(self) -> Result<()> {
         let out = Output { json: self.json, quiet: self.quiet };
-        // Offline commands need no async runtime.
-        let command = match self.command {
-            Command::Compile(args) => return args.run(out),
-            Command::Fidelity(args) => return args.run(out),
-            other => other,
-        };
-        let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-        runtime.block_on(async {
-            match command {
-                Command::Registry(cmd) => cmd.run(out).await,
-                Command::Compile(_) | Command::Fidelity(_) => unreachable!("handled above"),
+        match self.command {
+            Command::Compile(args) => args.run(out),
+            Command::Fidelity(args) => args.run(out),
+            Command::Registry(cmd) => {
+                let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+                runtime.block_on(cmd.run(out))
             }
-        })
+        }
     }
 }

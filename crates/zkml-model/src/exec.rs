@@ -321,3 +321,55 @@ fn argmax(x: &ArrayD<i64>, axis: usize) -> ArrayD<i128> {
         .collect();
     array(&shape, data)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rescale_rounds_half_up_for_both_signs() {
+        assert_eq!(rescale(5, 1), 3); // 2.5 -> 3
+        assert_eq!(rescale(-5, 1), -2); // -2.5 -> -2
+        assert_eq!(rescale(-6, 1), -3);
+        assert_eq!(rescale(7, 2), 2); // 1.75 -> 2
+        assert_eq!(rescale(-7, 2), -2);
+        assert_eq!(rescale(123, 0), 123);
+        for v in -1000i128..1000 {
+            let exact = v as f64 / 8.0;
+            assert_eq!(rescale(v, 3), (exact + 0.5).floor() as i128, "v = {v}");
+        }
+    }
+
+    #[test]
+    fn round_div_rounds_half_up() {
+        assert_eq!(round_div(5, 2), 3);
+        assert_eq!(round_div(-5, 2), -2);
+        assert_eq!(round_div(10, 4), 3); // 2.5
+        assert_eq!(round_div(9, 9), 1);
+        for num in -200i128..200 {
+            for den in 1i128..12 {
+                assert_eq!(round_div(num, den), (num as f64 / den as f64 + 0.5).floor() as i128, "{num}/{den}");
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_tables_saturate_inside_their_domain() {
+        for s in [4u8, 7, 10, 12] {
+            let one = 1i64 << s;
+            let t = table_half_width(s);
+            assert_eq!(sigmoid_table(0, s), one / 2);
+            assert_eq!(tanh_table(0, s), 0);
+            assert_eq!(exp_table(0, s), one);
+            // At the edge of the domain the exact functions already round to their limits, so clamping
+            // the input there changes no output.
+            let at = |f: fn(f64) -> f64, q: i64| (f(q as f64 / one as f64) * one as f64).round() as i64;
+            assert_eq!(at(|x| 1.0 / (1.0 + (-x).exp()), t), one, "sigmoid at T, s = {s}");
+            assert_eq!(at(|x| 1.0 / (1.0 + (-x).exp()), -t), 0, "sigmoid at -T, s = {s}");
+            assert_eq!(at(f64::tanh, t), one, "tanh at T, s = {s}");
+            assert_eq!(at(f64::exp, -t), 0, "exp at -T, s = {s}");
+            assert_eq!(sigmoid_table(t * 10, s), one);
+            assert_eq!(exp_table(-t * 10, s), 0);
+        }
+    }
+}

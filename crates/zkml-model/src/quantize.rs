@@ -190,7 +190,19 @@ pub fn calibrate_and_quantize(
         }
     };
     let scales = Scales { activation: scale, param: options.param_scale.unwrap_or(scale) };
-    Ok(quantize_graph(&model.graph, &max_abs, scales, margin))
+    let quantized = quantize_graph(&model.graph, &max_abs, scales, margin);
+    // Indices have no fixed-point meaning: only data movement may follow ArgMax, up to the output.
+    for node in &quantized.nodes {
+        let movement = matches!(node.op, QOp::Reshape | QOp::Transpose { .. } | QOp::Concat { .. });
+        if !movement && node.inputs.iter().any(|&i| quantized.nodes[i].scale == 0) {
+            return Err(Error::UnsupportedOp {
+                node: node.name.clone(),
+                op: node.op_name.clone(),
+                reason: "it computes with the indices of an ArgMax; ArgMax is supported at the output only".into(),
+            });
+        }
+    }
+    Ok(quantized)
 }
 
 /// The largest |value| of every node over the samples, from tract's float execution.
@@ -237,11 +249,9 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
     let q_par = |v: f32| quantize_value(v as f64, p);
     let q_bias = |v: f32| quantize_value(v as f64, s + p);
 
-    let nodes = graph
-        .nodes
-        .iter()
-        .zip(max_abs)
-        .map(|(node, &m)| {
+    let mut nodes: Vec<QNode> = Vec::with_capacity(graph.nodes.len());
+    for (node, &m) in graph.nodes.iter().zip(max_abs) {
+        {
             let op = match &node.op {
                 Op::Input { index } => QOp::Input { index: *index },
                 Op::MatMul { weight, bias } => QOp::MatMul {
@@ -285,9 +295,14 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
                     let axis_len = graph.nodes[node.inputs[0]].shape[*axis] as i64;
                     (0, (axis_len - 1).max(1))
                 }
+                // Data movement keeps its input's values, so their scale and bound.
+                Op::Reshape | Op::Transpose { .. } => (nodes[node.inputs[0]].scale, nodes[node.inputs[0]].bound),
+                Op::Concat { .. } => {
+                    (nodes[node.inputs[0]].scale, node.inputs.iter().map(|&i| nodes[i].bound).max().unwrap_or(1))
+                }
                 _ => (s, node_bound(&node.op, m, s, margin)),
             };
-            QNode {
+            nodes.push(QNode {
                 name: node.name.clone(),
                 op_name: node.op.name().to_string(),
                 op,
@@ -296,9 +311,9 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
                 scale,
                 bound,
                 calibrated_max: m,
-            }
-        })
-        .collect();
+            });
+        }
+    }
     QuantizedModel {
         format_version: FORMAT_VERSION,
         scales,

@@ -3,9 +3,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use tract_onnx::pb::{
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto,
-    TypeProto, ValueInfoProto, attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto,
-    type_proto,
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto,
+    ValueInfoProto, attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto,
 };
 
 /// One dimension of a graph input: fixed, or symbolic as exporters write a dynamic batch.
@@ -119,7 +118,12 @@ pub fn attr_ints(name: &str, ints: &[i64]) -> AttributeProto {
 }
 
 pub fn attr_s(name: &str, s: &str) -> AttributeProto {
-    AttributeProto { name: name.into(), r#type: AttributeType::String as i32, s: s.as_bytes().to_vec(), ..Default::default() }
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::String as i32,
+        s: s.as_bytes().to_vec(),
+        ..Default::default()
+    }
 }
 
 /// Deterministic pseudo-random floats in [-scale, scale] (no rand dependency needed for fixtures).
