@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The end-to-end demo (`make demo`). It grows with the product; today it runs what exists:
-#   1. start anvil on a free loopback port (Prague, as foundry.toml and revm),
-#   2. deploy the model registry with the forge script,
-#   3. read it back with the zkml-eth CLI (alloy) and cast,
-#   4. stop anvil by its PID, also on failure or Ctrl-C.
+#   1. compile the digits MLP (ONNX -> calibrated fixed-point model and its Poseidon commitment),
+#   2. measure its fidelity against the float model on the 450 held-out digits,
+#   3. start anvil on a free loopback port (Prague, as foundry.toml and revm),
+#   4. deploy the model registry with the forge script,
+#   5. read it back with the zkml-eth CLI (alloy) and cast,
+#   6. stop anvil by its PID, also on failure or Ctrl-C.
 # Expects the toolchain and builds from `make build` (make demo does that first).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -38,6 +40,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+DIGITS="$ROOT/examples/digits"
+MODEL_DIR="$ROOT/target/demo/digits-mlp"
+
+step "Compile the digits MLP (zkml-eth compile)"
+"$ZKML_ETH" compile "$DIGITS/mlp.onnx" --calibration "$DIGITS/calibration.json" --out "$MODEL_DIR" 2>&1 | sed 's/^/    /'
+
+step "Quantized vs float on 450 held-out digits (zkml-eth fidelity)"
+"$ZKML_ETH" fidelity "$MODEL_DIR" --data "$DIGITS/test.json" 2>&1 | sed 's/^/    /'
 
 step "Start anvil on a free loopback port (hardfork $HARDFORK)"
 anvil --host 127.0.0.1 --port 0 --hardfork "$HARDFORK" >"$workdir/anvil.log" 2>&1 &
@@ -80,7 +91,8 @@ printf '    done\n'
 cat <<MSG
 
 Demo finished in $((SECONDS - demo_start))s.
-What ran: the EVM toolchain, the model registry on a local chain, deployment and read-back.
-Not yet part of the demo (coming with the next issues): ONNX import and quantization, proofs of
-inference, aggregation, the generated verifier, the AIGC-NFT and the vault.
+What ran: ONNX import, calibration and quantization of the digits MLP with its Poseidon commitment,
+its fidelity against the float model, and the model registry deployed and read back on a local chain.
+Not yet part of the demo (coming with the next issues): proofs of inference, aggregation, the generated
+verifier and the model's registration, the AIGC-NFT and the vault.
 MSG

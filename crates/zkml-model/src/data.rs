@@ -44,10 +44,10 @@ impl DataSet {
                 return Err(data_error(format!("sample {i}, value {j} is not a finite number")));
             }
         }
-        if let Some(labels) = &raw.labels {
-            if labels.len() != raw.inputs.len() {
-                return Err(data_error(format!("{} labels for {} inputs", labels.len(), raw.inputs.len())));
-            }
+        if let Some(labels) = &raw.labels
+            && labels.len() != raw.inputs.len()
+        {
+            return Err(data_error(format!("{} labels for {} inputs", labels.len(), raw.inputs.len())));
         }
         let inputs = raw.inputs.into_iter().map(|s| s.into_iter().map(|v| v as f32).collect()).collect();
         Ok(Self { inputs, labels: raw.labels })

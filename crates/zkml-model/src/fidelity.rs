@@ -12,6 +12,7 @@ use crate::{
 
 /// The fidelity of a quantized model on a data set (first model output).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FidelityReport {
     /// Samples evaluated.
     pub samples: usize,

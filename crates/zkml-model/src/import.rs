@@ -399,16 +399,16 @@ impl Mapper<'_> {
                     _ => BinaryKind::Mul,
                 };
                 // A bias added right after a matrix product becomes that product's bias.
-                if kind == BinaryKind::Add {
-                    if let Some(fused) = self.try_fuse_bias(id, &lhs, &rhs, &shape) {
-                        return fused;
-                    }
+                if kind == BinaryKind::Add
+                    && let Some(fused) = self.try_fuse_bias(id, &lhs, &rhs, &shape)
+                {
+                    return fused;
                 }
                 Op::Binary { kind, lhs, rhs }
             }
             "Div" => match (&lhs, &rhs) {
                 (Operand::Node(_), Operand::Const(c)) => {
-                    if c.data.iter().any(|v| *v == 0.0) {
+                    if c.data.contains(&0.0) {
                         return Err(self.unsupported(id, "division by zero"));
                     }
                     Op::Binary { kind: BinaryKind::Mul, lhs, rhs: Operand::Const(c.map(|v| 1.0 / v)) }

@@ -174,7 +174,7 @@ fn commitment_is_deterministic_and_binds_every_weight() {
     *weight.data.last_mut().unwrap() += 1;
     assert_ne!(model_commitment(&tampered), c, "one weight off by one changes the commitment");
 
-    let mut rescaled = compiled.quantized.clone();
+    let mut rescaled = compiled.quantized;
     rescaled.scales.param -= 1;
     assert_ne!(model_commitment(&rescaled), c, "the scales are committed too");
 

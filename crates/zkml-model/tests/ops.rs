@@ -40,13 +40,13 @@ fn check_values(name: &str, imported: &ImportedModel, shape: &[usize], terms: us
     let calibration: Vec<Vec<f32>> = (0..64).map(|i| values(1_000 + i, len, 1.0)).collect();
     let options = CalibrationOptions { scale: Some(S), param_scale: Some(S), margin: None };
     let q = calibrate_and_quantize(imported, &calibration, options).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let runner = FloatRunner::outputs(imported).unwrap();
+    let runner = FloatRunner::outputs(imported).expect("tract runs the float model");
 
     let tolerance = (terms + 2) as f64 * ulp();
     let mut worst = 0f64;
     for i in 0..32 {
         let x = values(5_000 + i, len, 0.95);
-        let float = &runner.run(&x).unwrap()[0];
+        let float = &runner.run(&x).expect("tract runs the sample")[0];
         let ints = execute(&q, &x).unwrap_or_else(|e| panic!("{name}, sample {i}: {e}"));
         let quant = &outputs_real(&q, &ints)[0];
         assert_eq!(float.len(), quant.len(), "{name}: output length");
