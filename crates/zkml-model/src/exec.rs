@@ -206,15 +206,33 @@ fn matmul(x: &ArrayD<i64>, w: &Tensor<i64>, bias: Option<&[i64]>, p: u8, out_sha
     array(out_shape, out)
 }
 
-fn out_dim(len: usize, kernel: usize, stride: usize, before: usize, after: usize) -> usize {
-    (len + before + after - kernel) / stride + 1
+/// Output height and width of `w` sliding over an `h × wd` input.
+fn window_output(w: &Window, h: usize, wd: usize) -> (usize, usize) {
+    let out = |len: usize, axis: usize| (len + w.pads[axis] + w.pads[axis + 2] - w.kernel[axis]) / w.strides[axis] + 1;
+    (out(h, 0), out(wd, 1))
+}
+
+/// Calls `f(y, x, di, dj)` for each kernel tap `(di, dj)` of output position `(i, j)` that lands inside the
+/// input at `(y, x)`; taps on padding are skipped (zero for sums, never the max).
+fn for_each_tap(w: &Window, h: usize, wd: usize, i: usize, j: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+    for di in 0..w.kernel[0] {
+        for dj in 0..w.kernel[1] {
+            let y = (i * w.strides[0] + di).checked_sub(w.pads[0]);
+            let x = (j * w.strides[1] + dj).checked_sub(w.pads[1]);
+            if let (Some(y), Some(x)) = (y, x)
+                && y < h
+                && x < wd
+            {
+                f(y, x, di, dj);
+            }
+        }
+    }
 }
 
 fn conv(x: &ArrayD<i64>, kernel: &Tensor<i64>, bias: Option<&[i64]>, w: &Window, p: u8) -> ArrayD<i128> {
     let (n, c, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
     let (o, kh, kw) = (kernel.shape[0], kernel.shape[2], kernel.shape[3]);
-    let oh = out_dim(h, kh, w.strides[0], w.pads[0], w.pads[2]);
-    let ow = out_dim(wd, kw, w.strides[1], w.pads[1], w.pads[3]);
+    let (oh, ow) = window_output(w, h, wd);
     let mut out = Vec::with_capacity(n * o * oh * ow);
     for b in 0..n {
         for oc in 0..o {
@@ -222,18 +240,10 @@ fn conv(x: &ArrayD<i64>, kernel: &Tensor<i64>, bias: Option<&[i64]>, w: &Window,
                 for j in 0..ow {
                     let mut acc: i128 = bias.map_or(0, |bv| bv[oc] as i128);
                     for ic in 0..c {
-                        for di in 0..kh {
-                            for dj in 0..kw {
-                                let y = (i * w.strides[0] + di) as isize - w.pads[0] as isize;
-                                let xx = (j * w.strides[1] + dj) as isize - w.pads[1] as isize;
-                                if y < 0 || xx < 0 || y >= h as isize || xx >= wd as isize {
-                                    continue;
-                                }
-                                let xv = x[[b, ic, y as usize, xx as usize]];
-                                let kv = kernel.data[((oc * c + ic) * kh + di) * kw + dj];
-                                acc += xv as i128 * kv as i128;
-                            }
-                        }
+                        for_each_tap(w, h, wd, i, j, |y, xx, di, dj| {
+                            let kv = kernel.data[((oc * c + ic) * kh + di) * kw + dj];
+                            acc += x[[b, ic, y, xx]] as i128 * kv as i128;
+                        });
                     }
                     out.push(rescale(acc, p));
                 }
@@ -250,35 +260,25 @@ enum PoolKind {
 
 fn pool(x: &ArrayD<i64>, w: &Window, kind: PoolKind) -> ArrayD<i128> {
     let (n, c, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
-    let [kh, kw] = w.kernel;
-    let oh = out_dim(h, kh, w.strides[0], w.pads[0], w.pads[2]);
-    let ow = out_dim(wd, kw, w.strides[1], w.pads[1], w.pads[3]);
+    let (oh, ow) = window_output(w, h, wd);
     let mut out = Vec::with_capacity(n * c * oh * ow);
     for b in 0..n {
         for ch in 0..c {
             for i in 0..oh {
                 for j in 0..ow {
-                    let mut max: Option<i128> = None;
-                    let mut sum: i128 = 0;
-                    let mut count: i128 = 0;
-                    for di in 0..kh {
-                        for dj in 0..kw {
-                            let y = (i * w.strides[0] + di) as isize - w.pads[0] as isize;
-                            let xx = (j * w.strides[1] + dj) as isize - w.pads[1] as isize;
-                            if y < 0 || xx < 0 || y >= h as isize || xx >= wd as isize {
-                                continue;
-                            }
-                            let v = x[[b, ch, y as usize, xx as usize]] as i128;
-                            max = Some(max.map_or(v, |m| m.max(v)));
-                            sum += v;
-                            count += 1;
-                        }
-                    }
+                    let (mut max, mut sum, mut count): (Option<i128>, i128, i128) = (None, 0, 0);
+                    for_each_tap(w, h, wd, i, j, |y, xx, _, _| {
+                        let v = x[[b, ch, y, xx]] as i128;
+                        max = Some(max.map_or(v, |m| m.max(v)));
+                        sum += v;
+                        count += 1;
+                    });
                     out.push(match kind {
                         PoolKind::Max => max.unwrap_or(0),
                         PoolKind::Avg { normalize: false, .. } => sum,
                         PoolKind::Avg { count_include_pad, normalize: true } => {
-                            let divisor = if count_include_pad { (kh * kw) as i128 } else { count.max(1) };
+                            let divisor =
+                                if count_include_pad { (w.kernel[0] * w.kernel[1]) as i128 } else { count.max(1) };
                             round_div(sum, divisor)
                         }
                     });

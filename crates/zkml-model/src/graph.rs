@@ -124,7 +124,7 @@ pub enum Op {
         /// The axis.
         axis: usize,
     },
-    /// Index of the first maximum along `axis`, which is removed.
+    /// Index of the first maximum along `axis`, which is kept with size 1.
     ArgMax {
         /// The axis.
         axis: usize,

@@ -265,21 +265,11 @@ impl Mapper<'_> {
             let x = self.node_input(id, &inputs, 0)?;
             let mapped = match reduce.reducer {
                 Reducer::Sum => Op::ReduceSum { axes: reduce.axes.to_vec() },
-                Reducer::ArgMax(false) if reduce.axes.len() == 1 => {
-                    // tract keeps the reduced axis as size 1; ArgMax removes it (a following RmAxis is a reshape).
-                    Op::ArgMax { axis: reduce.axes[0] }
-                }
+                // tract keeps the reduced axis as size 1; a following RmAxis maps to a Reshape.
+                Reducer::ArgMax(false) if reduce.axes.len() == 1 => Op::ArgMax { axis: reduce.axes[0] },
                 ref other => return Err(self.unsupported(id, format!("reduction {other:?} has no circuit"))),
             };
-            let out_shape = match mapped {
-                Op::ArgMax { axis } => {
-                    let mut s = self.nodes[x].shape.clone();
-                    s[axis] = 1;
-                    s
-                }
-                _ => shape,
-            };
-            self.push(id, mapped, vec![x], out_shape);
+            self.push(id, mapped, vec![x], shape);
             return Ok(());
         }
         if let Some(axis_op) = op.downcast_ref::<AxisOp>() {
