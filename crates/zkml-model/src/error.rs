@@ -7,12 +7,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (part of the message, not a separate cause, so it is printed once).
+        error: std::io::Error,
     },
     /// tract could not parse or analyse the ONNX file.
     #[error("{}: not a model tract can load: {reason}", path.display())]
@@ -49,7 +49,7 @@ pub enum Error {
     UnsupportedOp {
         /// The node name (starts with the ONNX node name).
         node: String,
-        /// The operation as tract names it after simplification.
+        /// The operation: tract's name after simplification, and the ONNX op it came from when known.
         op: String,
         /// Why this instance cannot be mapped.
         reason: String,
@@ -68,7 +68,7 @@ pub enum Error {
     /// An integer value left the range calibrated for its node: proving it could overflow silently, so it
     /// is refused.
     #[error(
-        "value {value} at node '{node}' ({op}) is outside its calibrated range ±{bound} (scale 2^{scale}: real {real:.4}, calibrated max |{calibrated:.4}|); the input is probably outside the calibration data"
+        "value {value} at node '{node}' ({op}) is outside its calibrated range ±{bound} (scale 2^{scale}: real {real:.4}, calibrated max |{calibrated:.4}|); the input is probably outside the calibration data: calibrate on data that covers it, or raise --margin"
     )]
     OutOfRange {
         /// The node.
@@ -112,6 +112,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io { path: path.into(), error: source }
     }
 }

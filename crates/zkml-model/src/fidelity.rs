@@ -16,6 +16,13 @@ use crate::{
 pub struct FidelityReport {
     /// Samples evaluated.
     pub samples: usize,
+    /// Samples the quantized model refused because a value left its calibrated range (counted as
+    /// disagreeing: they could not be proved).
+    pub out_of_range: usize,
+    /// The first such refusal, to say where and by how much.
+    pub first_out_of_range: Option<String>,
+    /// False when the output has a single value (a regression): argmax agreement means nothing then.
+    pub classification: bool,
     /// Float accuracy against the labels.
     pub float_accuracy: Option<f64>,
     /// Quantized accuracy against the labels.
@@ -54,14 +61,27 @@ fn class_of(output: &[f64], is_index: bool) -> usize {
 pub fn fidelity(model: &CompiledModel, data: &DataSet) -> Result<FidelityReport> {
     let runner = FloatRunner::outputs(&model.imported)?;
     let q = &model.quantized;
-    let output = q.outputs[0];
-    let is_index = q.nodes[output].op_name == "ArgMax";
+    let output = &q.nodes[q.outputs[0]];
+    let is_index = output.is_index();
+    let classification = is_index || output.shape.iter().product::<usize>() > 1;
+    let (mut out_of_range, mut first_out_of_range) = (0usize, None);
 
     let (mut agree, mut float_correct, mut quant_correct) = (0usize, 0usize, 0usize);
     let (mut max_err, mut sum_err, mut count) = (0f64, 0f64, 0usize);
     for (i, sample) in data.inputs.iter().enumerate() {
+        let label = data.labels.as_ref().map(|labels| labels[i]);
         let float: Vec<f64> = runner.run(sample)?[0].iter().map(|v| *v as f64).collect();
-        let values = execute(q, sample).map_err(|e| Error::Input(format!("sample {i}: {e}")))?;
+        let fc = class_of(&float, is_index);
+        float_correct += usize::from(label == Some(fc as i64));
+        let values = match execute(q, sample) {
+            Ok(values) => values,
+            Err(e @ Error::OutOfRange { .. }) => {
+                out_of_range += 1;
+                first_out_of_range.get_or_insert_with(|| format!("sample {i}: {e}"));
+                continue;
+            }
+            Err(e) => return Err(Error::Input(format!("sample {i}: {e}"))),
+        };
         let quant = &outputs_real(q, &values)[0];
         for (f, qv) in float.iter().zip(quant) {
             let err = (f - qv).abs();
@@ -69,17 +89,17 @@ pub fn fidelity(model: &CompiledModel, data: &DataSet) -> Result<FidelityReport>
             sum_err += err;
             count += 1;
         }
-        let (fc, qc) = (class_of(&float, is_index), class_of(quant, is_index));
+        let qc = class_of(quant, is_index);
         agree += usize::from(fc == qc);
-        if let Some(labels) = &data.labels {
-            float_correct += usize::from(fc as i64 == labels[i]);
-            quant_correct += usize::from(qc as i64 == labels[i]);
-        }
+        quant_correct += usize::from(label == Some(qc as i64));
     }
     let n = data.inputs.len();
     let rate = |k: usize| k as f64 / n as f64;
     Ok(FidelityReport {
         samples: n,
+        out_of_range,
+        first_out_of_range,
+        classification,
         float_accuracy: data.labels.as_ref().map(|_| rate(float_correct)),
         quantized_accuracy: data.labels.as_ref().map(|_| rate(quant_correct)),
         argmax_agree: agree,

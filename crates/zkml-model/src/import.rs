@@ -94,7 +94,7 @@ pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Ve
         .into_typed()
         .and_then(|m| m.into_decluttered())
         .map_err(|e| onnx_error(source, "analysing the graph", e))?;
-    let (graph, outlets) = map_graph(&typed)?;
+    let (graph, outlets) = map_graph(&typed, proto)?;
     Ok(ImportedModel { graph, outlets, typed })
 }
 
@@ -140,13 +140,16 @@ enum Value {
 
 struct Mapper<'a> {
     typed: &'a TypedModel,
+    /// ONNX node name -> op type, to say which ONNX op a rewritten tract node came from.
+    onnx_ops: HashMap<String, String>,
     nodes: Vec<Node>,
     outlets: Vec<OutletId>,
     values: HashMap<OutletId, Value>,
 }
 
-fn map_graph(typed: &TypedModel) -> Result<(Graph, Vec<OutletId>)> {
-    let mut m = Mapper { typed, nodes: vec![], outlets: vec![], values: HashMap::new() };
+fn map_graph(typed: &TypedModel, proto: &ModelProto) -> Result<(Graph, Vec<OutletId>)> {
+    let onnx_ops = proto.graph.iter().flat_map(|g| &g.node).map(|n| (n.name.clone(), n.op_type.clone())).collect();
+    let mut m = Mapper { typed, onnx_ops, nodes: vec![], outlets: vec![], values: HashMap::new() };
     let order = typed.eval_order().map_err(|e| Error::Float(format!("{e:#}")))?;
     for id in order {
         m.map_node(id)?;
@@ -186,7 +189,19 @@ impl Mapper<'_> {
 
     fn unsupported(&self, tract_node: usize, reason: impl Into<String>) -> Error {
         let node = self.typed.node(tract_node);
-        Error::UnsupportedOp { node: node.name.clone(), op: node.op.name().to_string(), reason: reason.into() }
+        let tract_op = node.op.name().to_string();
+        // tract names a rewritten node after its ONNX node, plus a suffix: find the longest such prefix.
+        let onnx_op = self
+            .onnx_ops
+            .iter()
+            .filter(|(name, _)| !name.is_empty() && node.name.starts_with(name.as_str()))
+            .max_by_key(|(name, _)| name.len())
+            .map(|(_, op)| op.clone());
+        let op = match onnx_op {
+            Some(onnx) if onnx != tract_op => format!("{tract_op}, from ONNX {onnx}"),
+            _ => tract_op,
+        };
+        Error::UnsupportedOp { node: node.name.clone(), op, reason: reason.into() }
     }
 
     fn map_node(&mut self, id: usize) -> Result<()> {
@@ -311,52 +326,38 @@ impl Mapper<'_> {
         }
     }
 
+    /// A node that carries another node's values in a new layout (or a matrix product before its final
+    /// layout): it has no tract outlet of its own, so calibration observes `observed` (same magnitudes).
+    fn push_relayout(
+        &mut self,
+        tract_node: usize,
+        suffix: &str,
+        op: Op,
+        input: NodeId,
+        shape: Vec<usize>,
+        observed: OutletId,
+    ) -> NodeId {
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            name: format!("{}.{suffix}", self.typed.node(tract_node).name),
+            op,
+            inputs: vec![input],
+            shape,
+        });
+        self.outlets.push(observed);
+        id
+    }
+
+    /// Any einsum of one computed tensor `x` and constant weights `w` without batch axes, lowered to
+    /// `Transpose(x) -> MatMul -> Transpose -> Reshape` (each step only when needed). tract rewrites Gemm,
+    /// MatMul, 1x1 convolutions and neighbouring Flatten/Transpose ops into such einsums.
     fn map_einsum(&mut self, id: usize, einsum: &EinSum, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
         if einsum.q_params.is_some() || einsum.operating_dt != f32::datum_type() {
             return Err(self.unsupported(id, "only float matrix products are supported"));
         }
         let expr = format!("{}", einsum.axes);
-        let (lhs, out) = expr.split_once("->").ok_or_else(|| self.unsupported(id, format!("einsum {expr}")))?;
-        let operands: Vec<&str> = lhs.split(',').collect();
-        let (x, weight) = match (operands.as_slice(), inputs) {
-            ([a, b], [Value::Node(x), Value::Const(w)]) => {
-                let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-                let out: Vec<char> = out.chars().collect();
-                let x_shape = &self.nodes[*x].shape;
-                let contracted: Vec<char> = a.iter().copied().filter(|c| b.contains(c)).collect();
-                let j = contracted.len();
-                // x[.., c1..cj] · w[n, c1..cj] or w[c1..cj, n]: contracted axes trail x in w's order (tract
-                // folds a Flatten before a Gemm into the product this way).
-                let n = match b.as_slice() {
-                    [n, rest @ ..] if rest == contracted.as_slice() && j > 0 => Some((*n, true)),
-                    [rest @ .., n] if rest == contracted.as_slice() && j > 0 => Some((*n, false)),
-                    _ => None,
-                };
-                let plain = n.is_some_and(|(n, _)| {
-                    let (x_rest, out_rest) = (&a[..a.len() - j], &out[..out.len().saturating_sub(1)]);
-                    // The output is x's other axes, then n; an axis on only one side must have size 1.
-                    let kept: Vec<char> = x_rest.iter().copied().filter(|l| out_rest.contains(l)).collect();
-                    let out_kept: Vec<char> = out_rest.iter().copied().filter(|l| x_rest.contains(l)).collect();
-                    a[a.len() - j..] == contracted[..]
-                        && out.last() == Some(&n)
-                        && !contracted.iter().any(|c| out.contains(c))
-                        && kept == out_kept
-                        && x_rest.iter().enumerate().all(|(i, l)| out_rest.contains(l) || x_shape.get(i) == Some(&1))
-                        && out_rest.iter().enumerate().all(|(i, l)| x_rest.contains(l) || shape.get(i) == Some(&1))
-                });
-                if !plain {
-                    return Err(self.unsupported(id, format!("einsum {expr} is not a plain matrix product")));
-                }
-                let w = to_f32(w).map_err(|e| self.unsupported(id, e))?;
-                let k: usize = w.shape.iter().product::<usize>() / *shape.last().unwrap_or(&1);
-                let n_len = w.len() / k.max(1);
-                // Normalise to [k, n].
-                let weight = match n {
-                    Some((_, true)) => transpose2(&Tensor::new(vec![n_len, k], w.data)),
-                    _ => Tensor::new(vec![k, n_len], w.data),
-                };
-                (*x, weight)
-            }
+        let (x, w) = match inputs {
+            [Value::Node(x), Value::Const(w)] => (*x, w.clone()),
             _ => {
                 return Err(self.unsupported(
                     id,
@@ -364,7 +365,101 @@ impl Mapper<'_> {
                 ));
             }
         };
-        self.push(id, Op::MatMul { weight, bias: None }, vec![x], shape);
+        let Some((lhs, out)) = expr.split_once("->") else {
+            return Err(self.unsupported(id, format!("einsum {expr}")));
+        };
+        let Some((a, b)) = lhs.split_once(',') else {
+            return Err(self.unsupported(id, format!("einsum {expr}: expected two operands")));
+        };
+        let (a, b, out): (Vec<char>, Vec<char>, Vec<char>) =
+            (a.chars().collect(), b.chars().collect(), out.chars().collect());
+        let w = to_f32(&w).map_err(|e| self.unsupported(id, e))?;
+        let x_shape = self.nodes[x].shape.clone();
+        if a.len() != x_shape.len() || b.len() != w.shape.len() || out.len() != shape.len() {
+            return Err(self.unsupported(id, format!("einsum {expr}: ranks do not match the operands")));
+        }
+        let dim = |labels: &[char], dims: &[usize], l: char| labels.iter().position(|c| *c == l).map(|i| dims[i]);
+
+        // Classify every axis. Axes that exist on one side only must have size 1 (tract adds and drops them).
+        let mut contracted = vec![]; // in x and w, summed (order of x)
+        let mut x_free = vec![]; // in x and the output (order of x)
+        let mut w_free = vec![]; // in w and the output (order of w)
+        for &l in &a {
+            match (b.contains(&l), out.contains(&l)) {
+                (true, false) => contracted.push(l),
+                (false, true) => x_free.push(l),
+                (true, true) if dim(&b, &w.shape, l) == Some(1) => x_free.push(l),
+                (true, true) => {
+                    return Err(self.unsupported(id, format!("einsum {expr}: batched products are not supported")));
+                }
+                (false, false) if dim(&a, &x_shape, l) == Some(1) => {}
+                (false, false) => return Err(self.unsupported(id, format!("einsum {expr}: sums over an axis of x"))),
+            }
+        }
+        for &l in &b {
+            match (a.contains(&l), out.contains(&l)) {
+                (false, true) => w_free.push(l),
+                (false, false) if dim(&b, &w.shape, l) == Some(1) => {}
+                (false, false) => return Err(self.unsupported(id, format!("einsum {expr}: sums over an axis of w"))),
+                _ => {}
+            }
+        }
+        if out.iter().any(|l| !a.contains(l) && !b.contains(l) && dim(&out, &shape, *l) != Some(1)) {
+            return Err(self.unsupported(id, format!("einsum {expr}: broadcasts to a new axis")));
+        }
+
+        // Weights as [K, N]: contracted axes (x's order) then w's free axes, flattened.
+        let w_order: Vec<usize> = contracted
+            .iter()
+            .chain(&w_free)
+            .map(|l| b.iter().position(|c| c == l).expect("classified from b"))
+            .chain((0..b.len()).filter(|i| !contracted.contains(&b[*i]) && !w_free.contains(&b[*i])))
+            .collect();
+        let k: usize = contracted.iter().map(|l| dim(&b, &w.shape, *l).unwrap_or(1)).product();
+        let n: usize = w_free.iter().map(|l| dim(&b, &w.shape, *l).unwrap_or(1)).product();
+        let weight = Tensor::new(vec![k, n], permute(&w, &w_order));
+
+        // x as [.., K]: its free axes (and dropped size-1 axes) first, contracted axes last in x's order.
+        let x_order: Vec<usize> = (0..a.len())
+            .filter(|i| !contracted.contains(&a[*i]))
+            .chain(contracted.iter().map(|l| a.iter().position(|c| c == l).expect("classified from a")))
+            .collect();
+        let x_observed = self.outlets[x];
+        let mut current = x;
+        if x_order.iter().enumerate().any(|(i, p)| i != *p) {
+            let t_shape: Vec<usize> = x_order.iter().map(|&i| x_shape[i]).collect();
+            current = self.push_relayout(id, "x_t", Op::Transpose { perm: x_order }, current, t_shape, x_observed);
+        }
+
+        // The product's natural layout: x's free axes then w's free axes.
+        let natural: Vec<char> = x_free.iter().chain(&w_free).copied().collect();
+        let natural_shape: Vec<usize> =
+            natural.iter().map(|l| dim(&a, &x_shape, *l).or_else(|| dim(&b, &w.shape, *l)).unwrap_or(1)).collect();
+        let wanted: Vec<char> = out.iter().copied().filter(|l| natural.contains(l)).collect();
+        let needs_transpose = wanted != natural;
+        let needs_reshape = if needs_transpose { wanted.len() != out.len() } else { natural_shape != shape };
+        let here = OutletId::new(id, 0);
+        let last_step = !needs_transpose && !needs_reshape;
+        let mm_shape = if natural_shape.is_empty() { vec![1] } else { natural_shape.clone() };
+        let matmul = Op::MatMul { weight, bias: None };
+        current = if last_step {
+            self.push(id, matmul, vec![current], shape.clone())
+        } else {
+            self.push_relayout(id, "matmul", matmul, current, mm_shape, here)
+        };
+        if needs_transpose {
+            let perm: Vec<usize> =
+                wanted.iter().map(|l| natural.iter().position(|c| c == l).expect("from natural")).collect();
+            let t_shape: Vec<usize> = perm.iter().map(|&i| natural_shape[i]).collect();
+            current = if needs_reshape {
+                self.push_relayout(id, "out_t", Op::Transpose { perm }, current, t_shape, here)
+            } else {
+                self.push(id, Op::Transpose { perm }, vec![current], shape.clone())
+            };
+        }
+        if needs_reshape {
+            self.push(id, Op::Reshape, vec![current], shape);
+        }
         Ok(())
     }
 
@@ -521,15 +616,10 @@ fn to_f32(t: &tract_onnx::prelude::Tensor) -> std::result::Result<Tensor<f32>, S
     Ok(Tensor::new(t.shape().to_vec(), data))
 }
 
-fn transpose2(t: &Tensor<f32>) -> Tensor<f32> {
-    let (r, c) = (t.shape[0], t.shape[1]);
-    let mut data = vec![0.0; r * c];
-    for i in 0..r {
-        for j in 0..c {
-            data[j * r + i] = t.data[i * c + j];
-        }
-    }
-    Tensor::new(vec![c, r], data)
+/// The elements of `t` with its axes reordered to `order` (output axis `i` is input axis `order[i]`).
+fn permute(t: &Tensor<f32>, order: &[usize]) -> Vec<f32> {
+    let array = t.to_array().permuted_axes(order.to_vec());
+    array.iter().copied().collect()
 }
 
 /// The value of a constant whose elements are all equal.

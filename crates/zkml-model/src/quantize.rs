@@ -82,7 +82,8 @@ pub struct QNode {
     pub inputs: Vec<NodeId>,
     /// Output shape.
     pub shape: Vec<usize>,
-    /// Fixed-point exponent of the output (the activation scale; 0 for ArgMax indices).
+    /// Fixed-point exponent of the output: the activation scale (at least 1), or 0 for ArgMax indices
+    /// and the data movement after them.
     pub scale: u8,
     /// Every output value must satisfy `|q| <= bound`.
     pub bound: i64,
@@ -91,6 +92,11 @@ pub struct QNode {
 }
 
 impl QNode {
+    /// True when the output holds class indices (from ArgMax), not fixed-point values.
+    pub fn is_index(&self) -> bool {
+        self.scale == 0
+    }
+
     /// Bits needed for a signed value within the bound.
     pub fn bits(&self) -> u32 {
         signed_bits(self.bound)
@@ -150,6 +156,13 @@ pub fn calibrate_and_quantize(
     if !(margin >= 1.0 && margin.is_finite()) {
         return Err(Error::Calibration(format!("the margin must be at least 1, got {margin}")));
     }
+    for (name, value) in [("scale", options.scale), ("param scale", options.param_scale)] {
+        if value == Some(0) {
+            return Err(Error::Calibration(format!(
+                "the {name} must be at least 1 (values are integers / 2^scale; 0 would round every weight and activation to an integer)"
+            )));
+        }
+    }
     let max_abs = observe_ranges(model, samples)?;
 
     let fits = |s: u8, p: u8| -> std::result::Result<(), String> {
@@ -194,7 +207,7 @@ pub fn calibrate_and_quantize(
     // Indices have no fixed-point meaning: only data movement may follow ArgMax, up to the output.
     for node in &quantized.nodes {
         let movement = matches!(node.op, QOp::Reshape | QOp::Transpose { .. } | QOp::Concat { .. });
-        if !movement && node.inputs.iter().any(|&i| quantized.nodes[i].scale == 0) {
+        if !movement && node.inputs.iter().any(|&i| quantized.nodes[i].is_index()) {
             return Err(Error::UnsupportedOp {
                 node: node.name.clone(),
                 op: node.op_name.clone(),
@@ -207,20 +220,24 @@ pub fn calibrate_and_quantize(
 
 /// The largest |value| of every node over the samples, from tract's float execution.
 fn observe_ranges(model: &ImportedModel, samples: &[Vec<f32>]) -> Result<Vec<f64>> {
-    let runner = FloatRunner::with_outlets(model, &model.outlets)?;
-    let mut max_abs = vec![0f64; model.graph.nodes.len()];
+    // Several nodes can observe one outlet (a relayout has its source's magnitudes): run each once.
+    let mut unique = model.outlets.clone();
+    unique.sort();
+    unique.dedup();
+    let runner = FloatRunner::with_outlets(model, &unique)?;
+    let mut outlet_max = vec![0f64; unique.len()];
     for (i, sample) in samples.iter().enumerate() {
         let values = runner.run(sample).map_err(|e| Error::Calibration(format!("sample {i}: {e}")))?;
-        for (node_max, value) in max_abs.iter_mut().zip(&values) {
+        for (slot, value) in outlet_max.iter_mut().zip(&values) {
             for v in value {
                 if !v.is_finite() {
                     return Err(Error::Calibration(format!("sample {i} produces a non-finite value")));
                 }
-                *node_max = node_max.max(v.abs() as f64);
+                *slot = slot.max(v.abs() as f64);
             }
         }
     }
-    Ok(max_abs)
+    Ok(model.outlets.iter().map(|o| outlet_max[unique.binary_search(o).expect("deduplicated from these")]).collect())
 }
 
 fn node_bound(op: &Op, max_abs: f64, scale: u8, margin: f64) -> i64 {

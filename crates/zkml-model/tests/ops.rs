@@ -252,3 +252,93 @@ fn exporter_noise_disappears() {
         .build();
     check("exporter noise", m, &[1, 2, 2, 2], &["Input", "MatMul"], 8);
 }
+
+/// Imports and checks values only: for graphs whose exact op list is tract's business (it merges
+/// Flatten/Transpose into matrix products and rewrites 1x1 convolutions as einsums).
+fn check_lowered(name: &str, proto: ModelProto, shape: &[usize], must_contain: &str, terms: usize) {
+    let imported =
+        import_proto(&proto, Path::new(name), Some(&[shape.to_vec()])).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let ops: Vec<&str> = imported.graph.nodes.iter().map(|n| n.op.name()).collect();
+    assert!(ops.contains(&must_contain), "{name}: {ops:?} has no {must_contain}");
+    check_values(name, &imported, shape, terms);
+}
+
+#[test]
+fn single_output_linear_head() {
+    // tract drops the size-1 output axis of the weights: `mk,k->mn`.
+    let m = x2(4)
+        .init("w", &[1, 4], values(20, 4, 1.0))
+        .init("b", &[1], vec![0.25])
+        .node("Gemm", &["x", "w", "b"], &["y"], vec![attr_i("transB", 1)])
+        .output("y")
+        .build();
+    check_lowered("linear 4->1", m, &[1, 4], "MatMul", 4);
+}
+
+#[test]
+fn global_average_pool_flatten_gemm_head() {
+    // tract folds the flatten into the product: `mkba,nk->mn` with size-1 spatial axes.
+    let m = x4(2, 4, 4)
+        .init("w", &[3, 2, 1, 1], values(21, 6, 1.0))
+        .init("fc", &[5, 3], values(22, 15, 1.0))
+        .node("Conv", &["x", "w"], &["c"], vec![attr_ints("kernel_shape", &[1, 1])])
+        .node("GlobalAveragePool", &["c"], &["g"], vec![])
+        .node("Flatten", &["g"], &["f"], vec![])
+        .node("Gemm", &["f", "fc"], &["y"], vec![attr_i("transB", 1)])
+        .output("y")
+        .build();
+    check_lowered("gap/flatten/gemm", m, &[1, 2, 4, 4], "MatMul", 8);
+}
+
+#[test]
+fn one_by_one_convolution_becomes_a_product_over_channels() {
+    // tract rewrites it as `NIHW,OI->NOHW`: transposes around a matrix product.
+    let m = x4(3, 3, 3)
+        .init("w", &[4, 3, 1, 1], values(23, 12, 1.0))
+        .node("Conv", &["x", "w"], &["y"], vec![attr_ints("kernel_shape", &[1, 1])])
+        .output("y")
+        .build();
+    check_lowered("conv 1x1", m, &[1, 3, 3, 3], "Transpose", 3);
+}
+
+#[test]
+fn transpose_then_linear() {
+    let m = OnnxBuilder::new(13)
+        .input("x", &[Fixed(1), Fixed(3), Fixed(4)])
+        .init("w", &[3, 2], values(24, 6, 1.0))
+        .node("Transpose", &["x"], &["t"], vec![attr_ints("perm", &[0, 2, 1])])
+        .node("MatMul", &["t", "w"], &["y"], vec![])
+        .output("y")
+        .build();
+    check_lowered("transpose/matmul", m, &[1, 3, 4], "MatMul", 3);
+}
+
+#[test]
+fn argmax_without_keepdims_is_an_index_output() {
+    let m = x2(6)
+        .init("w", &[6, 4], values(25, 24, 1.0))
+        .node("MatMul", &["x", "w"], &["l"], vec![])
+        .node("ArgMax", &["l"], &["y"], vec![attr_i("axis", 1), attr_i("keepdims", 0)])
+        .output("y")
+        .build();
+    let imported = import_proto(&m, Path::new("argmax"), None).unwrap();
+    let calibration: Vec<Vec<f32>> = (0..32).map(|i| values(300 + i, 6, 1.0)).collect();
+    let q = calibrate_and_quantize(&imported, &calibration, CalibrationOptions::default()).unwrap();
+    let output = &q.nodes[q.outputs[0]];
+    assert_eq!(output.op_name, "Reshape", "tract drops the kept axis after ArgMax");
+    assert!(output.is_index(), "the reshaped indices are still indices, not fixed-point values");
+}
+
+#[test]
+fn scale_zero_is_refused() {
+    let m = x2(4).node("Relu", &["x"], &["y"], vec![]).output("y").build();
+    let imported = import_proto(&m, Path::new("relu"), None).unwrap();
+    let calibration = vec![values(1, 4, 1.0)];
+    for options in [
+        CalibrationOptions { scale: Some(0), ..Default::default() },
+        CalibrationOptions { param_scale: Some(0), ..Default::default() },
+    ] {
+        let err = calibrate_and_quantize(&imported, &calibration, options).unwrap_err().to_string();
+        assert!(err.contains("must be at least 1"), "{err}");
+    }
+}

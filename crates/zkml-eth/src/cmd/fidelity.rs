@@ -32,17 +32,24 @@ impl FidelityArgs {
         let report = fidelity(&model, &data)?;
         out.result(&report, || {
             let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
-            format!(
-                "{:<24} {:>12}\n{:<24} {:>12}\n{:<24} {:>12}\n{:<24} {:>12}\n{:<24} {:>12}\n{:<24} {:>12.6}\n{:<24} {:>12.6}\n{:<24} {:>12}",
-                "samples", report.samples,
-                "float accuracy", pct(report.float_accuracy),
-                "quantized accuracy", pct(report.quantized_accuracy),
-                "argmax agreement", format!("{}/{}", report.argmax_agree, report.samples),
-                "agreement rate", format!("{:.2}%", report.argmax_agreement * 100.0),
-                "max |output error|", report.max_abs_error,
-                "mean |output error|", report.mean_abs_error,
-                "scales (act, weight)", format!("2^{}, 2^{}", report.scale, report.param_scale),
-            )
+            let mut rows = vec![
+                ("samples".to_string(), report.samples.to_string()),
+                ("float accuracy".into(), pct(report.float_accuracy)),
+                ("quantized accuracy".into(), pct(report.quantized_accuracy)),
+            ];
+            if report.classification {
+                rows.push(("argmax agreement".into(), format!("{}/{}", report.argmax_agree, report.samples)));
+                rows.push(("agreement rate".into(), format!("{:.2}%", report.argmax_agreement * 100.0)));
+            }
+            rows.push(("max |output error|".into(), format!("{:.6}", report.max_abs_error)));
+            rows.push(("mean |output error|".into(), format!("{:.6}", report.mean_abs_error)));
+            rows.push(("scales (act, weight)".into(), format!("2^{}, 2^{}", report.scale, report.param_scale)));
+            rows.push(("out of calibrated range".into(), report.out_of_range.to_string()));
+            let mut text: String = rows.iter().map(|(k, v)| format!("{k:<24} {v:>12}\n")).collect();
+            if let Some(first) = &report.first_out_of_range {
+                text += &format!("\n{} sample(s) could not be proved; the first: {first}\n", report.out_of_range);
+            }
+            text.trim_end().to_string()
         })
     }
 }
