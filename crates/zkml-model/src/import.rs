@@ -265,16 +265,16 @@ impl Mapper<'_> {
                 return Err(self.unsupported(id, "MaxPool with index outputs"));
             }
             let x = self.node_input(id, &inputs, 0)?;
-            let window = self.window(id, &pool.pool_spec, x, None)?;
-            self.push(id, Op::MaxPool { window }, vec![x], shape);
-            return Ok(());
+            return self.push_windowed(id, &pool.pool_spec, x, None, shape, |window| Op::MaxPool { window });
         }
         if let Some(pool) = op.downcast_ref::<SumPool>() {
             let x = self.node_input(id, &inputs, 0)?;
-            let window = self.window(id, &pool.pool_spec, x, None)?;
-            let op = Op::AvgPool { window, count_include_pad: pool.count_include_pad, normalize: pool.normalize };
-            self.push(id, op, vec![x], shape);
-            return Ok(());
+            let (count_include_pad, normalize) = (pool.count_include_pad, pool.normalize);
+            return self.push_windowed(id, &pool.pool_spec, x, None, shape, |window| Op::AvgPool {
+                window,
+                count_include_pad,
+                normalize,
+            });
         }
         if let Some(reduce) = op.downcast_ref::<Reduce>() {
             let x = self.node_input(id, &inputs, 0)?;
@@ -436,28 +436,22 @@ impl Mapper<'_> {
         let natural_shape: Vec<usize> =
             natural.iter().map(|l| dim(&a, &x_shape, *l).or_else(|| dim(&b, &w.shape, *l)).unwrap_or(1)).collect();
         let wanted: Vec<char> = out.iter().copied().filter(|l| natural.contains(l)).collect();
-        let needs_transpose = wanted != natural;
-        let needs_reshape = if needs_transpose { wanted.len() != out.len() } else { natural_shape != shape };
-        let here = OutletId::new(id, 0);
-        let last_step = !needs_transpose && !needs_reshape;
-        let mm_shape = if natural_shape.is_empty() { vec![1] } else { natural_shape.clone() };
         let matmul = Op::MatMul { weight, bias: None };
-        current = if last_step {
-            self.push(id, matmul, vec![current], shape.clone())
-        } else {
-            self.push_relayout(id, "matmul", matmul, current, mm_shape, here)
-        };
-        if needs_transpose {
-            let perm: Vec<usize> =
-                wanted.iter().map(|l| natural.iter().position(|c| c == l).expect("from natural")).collect();
-            let t_shape: Vec<usize> = perm.iter().map(|&i| natural_shape[i]).collect();
-            current = if needs_reshape {
-                self.push_relayout(id, "out_t", Op::Transpose { perm }, current, t_shape, here)
-            } else {
-                self.push(id, Op::Transpose { perm }, vec![current], shape.clone())
-            };
+        if wanted == natural {
+            // Same row-major layout as the output (only size-1 axes differ): the product takes its shape.
+            self.push(id, matmul, vec![current], shape);
+            return Ok(());
         }
-        if needs_reshape {
+        let here = OutletId::new(id, 0);
+        let mm_shape = if natural_shape.is_empty() { vec![1] } else { natural_shape.clone() };
+        current = self.push_relayout(id, "matmul", matmul, current, mm_shape, here);
+        let perm: Vec<usize> =
+            wanted.iter().map(|l| natural.iter().position(|c| c == l).expect("from natural")).collect();
+        let t_shape: Vec<usize> = perm.iter().map(|&i| natural_shape[i]).collect();
+        if t_shape == shape {
+            self.push(id, Op::Transpose { perm }, vec![current], shape);
+        } else {
+            current = self.push_relayout(id, "out_t", Op::Transpose { perm }, current, t_shape, here);
             self.push(id, Op::Reshape, vec![current], shape);
         }
         Ok(())
@@ -528,8 +522,8 @@ impl Mapper<'_> {
         };
         let mm = *mm;
         let n = *shape.last()?;
-        let is_row = c.data.len() == n && c.shape.last() == Some(&n);
-        let Op::MatMul { bias: None, .. } = &self.nodes[mm].op else { return None };
+        let Op::MatMul { bias: None, weight } = &self.nodes[mm].op else { return None };
+        let is_row = weight.shape[1] == n && c.data.len() == n && c.shape.last() == Some(&n);
         let tract_mm = self.outlets[mm];
         let consumers = self.typed.outlet_successors(tract_mm).len();
         if !is_row || consumers != 1 || self.nodes[mm].shape != shape {
@@ -580,14 +574,39 @@ impl Mapper<'_> {
             }
             Some(Value::Node(_)) => return Err(self.unsupported(id, "the bias must be a constant")),
         };
-        let window = self.window(id, &conv.pool_spec, x, Some([kernel.shape[2], kernel.shape[3]]))?;
-        self.push(id, Op::Conv { kernel, bias, window }, vec![x], shape);
+        let kernel_hw = Some([kernel.shape[2], kernel.shape[3]]);
+        self.push_windowed(id, &conv.pool_spec, x, kernel_hw, shape, |window| Op::Conv { kernel, bias, window })
+    }
+
+    /// Pushes a sliding-window op (convolution or pooling). The executor works on NCHW; tract hands over a
+    /// batch-less CHW tensor when the batch axis was squeezed away, which is viewed as `[1, C, H, W]`
+    /// around the op.
+    fn push_windowed(
+        &mut self,
+        id: usize,
+        spec: &PoolSpec,
+        x: NodeId,
+        kernel_hw: Option<[usize; 2]>,
+        shape: Vec<usize>,
+        make: impl FnOnce(Window) -> Op,
+    ) -> Result<()> {
+        if spec.data_format != DataFormat::CHW {
+            let window = self.window(id, spec, x, kernel_hw)?;
+            self.push(id, make(window), vec![x], shape);
+            return Ok(());
+        }
+        let with_batch = |s: &[usize]| std::iter::once(1).chain(s.iter().copied()).collect::<Vec<_>>();
+        let x_shape = with_batch(&self.nodes[x].shape);
+        let x4 = self.push_relayout(id, "nchw_in", Op::Reshape, x, x_shape, self.outlets[x]);
+        let window = self.window(id, spec, x4, kernel_hw)?;
+        let op_node = self.push_relayout(id, "nchw", make(window), x4, with_batch(&shape), OutletId::new(id, 0));
+        self.push(id, Op::Reshape, vec![op_node], shape);
         Ok(())
     }
 
     fn window(&self, id: usize, spec: &PoolSpec, x: NodeId, kernel_hw: Option<[usize; 2]>) -> Result<Window> {
-        if spec.data_format != DataFormat::NCHW {
-            return Err(self.unsupported(id, format!("data format {:?} (only NCHW)", spec.data_format)));
+        if !matches!(spec.data_format, DataFormat::NCHW | DataFormat::CHW) {
+            return Err(self.unsupported(id, format!("data format {:?} (NCHW or CHW only)", spec.data_format)));
         }
         if spec.kernel_shape.len() != 2 {
             return Err(self.unsupported(id, "only 2D windows are supported"));

@@ -342,3 +342,18 @@ fn scale_zero_is_refused() {
         assert!(err.contains("must be at least 1"), "{err}");
     }
 }
+
+#[test]
+fn convolution_after_reshape_and_unsqueeze() {
+    // tract squeezes the batch axis away here and hands the Conv a batch-less CHW tensor.
+    let m = x2(64)
+        .init_i64("shape", &[3], vec![-1, 8, 8])
+        .init_i64("axes", &[1], vec![1])
+        .init("w", &[2, 1, 3, 3], values(26, 18, 1.0))
+        .node("Reshape", &["x", "shape"], &["r"], vec![])
+        .node("Unsqueeze", &["r", "axes"], &["u"], vec![])
+        .node("Conv", &["u", "w"], &["y"], vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("pads", &[1, 1, 1, 1])])
+        .output("y")
+        .build();
+    check_lowered("reshape/unsqueeze/conv", m, &[1, 64], "Conv", 9);
+}
