@@ -65,6 +65,18 @@ pub fn fidelity(model: &CompiledModel, data: &DataSet) -> Result<FidelityReport>
     let is_index = output.is_index();
     let classification = is_index || output.shape.iter().product::<usize>() > 1;
     let (mut out_of_range, mut first_out_of_range) = (0usize, None);
+    if let Some(labels) = &data.labels
+        && classification
+    {
+        // An index output names classes up to its bound; otherwise each output value is one class.
+        let classes = if is_index { output.bound + 1 } else { output.shape.iter().product::<usize>() as i64 };
+        if let Some((i, label)) = labels.iter().enumerate().find(|(_, l)| !(0..classes).contains(*l)) {
+            return Err(Error::Input(format!(
+                "label {label} of sample {i} is not a class of this model (0..{})",
+                classes - 1
+            )));
+        }
+    }
 
     let (mut agree, mut float_correct, mut quant_correct) = (0usize, 0usize, 0usize);
     let (mut max_err, mut sum_err, mut count) = (0f64, 0f64, 0usize);

@@ -124,6 +124,14 @@ fn data_file_errors_name_the_file_and_sample() {
 }
 
 #[test]
+fn labels_outside_the_model_classes_are_refused() {
+    let model = compile_mlp();
+    let data = DataSet { inputs: vec![vec![0.5; 64], vec![0.25; 64]], labels: Some(vec![3, 10]) };
+    let err = fidelity(&model, &data).unwrap_err().to_string();
+    assert!(err.contains("label 10 of sample 1 is not a class of this model (0..9)"), "{err}");
+}
+
+#[test]
 fn compiled_model_round_trips_bit_identically() {
     let compiled = compile_mlp();
     let dir = tempfile::tempdir().unwrap();
