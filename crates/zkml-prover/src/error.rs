@@ -1,0 +1,27 @@
+//! Errors of the prover crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in zkml-prover.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {error}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// A KZG parameters file is malformed, too small or inconsistent.
+    #[error("{}: {reason}", path.display())]
+    Srs {
+        /// The parameters file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

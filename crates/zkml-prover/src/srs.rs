@@ -1,0 +1,164 @@
+//! KZG parameters on BN254 (the structured reference string).
+//!
+//! Two sources:
+//! - a file in the halo2 `ParamsKZG` format, as published by the perpetual-powers-of-tau conversions
+//!   (`kzg_bn254_{k}.srs`); it is validated (every point on the curve, G1 and G2 parts from one secret)
+//!   and shrunk to the `k` a circuit needs;
+//! - a deterministic development SRS whose secret everybody can recompute. It is for tests and the demo
+//!   only: proofs made with it can be forged. Its file name carries [`UNSAFE_DEV_MARK`] and every command
+//!   that uses it says so.
+//!
+//! Inner and aggregation circuits must share one secret, so a larger SRS is always downsized rather than a
+//! smaller one generated separately.
+
+use std::{
+    fs::File,
+    io::{BufReader, BufWriter},
+    path::{Path, PathBuf},
+};
+
+use halo2_base::halo2_proofs::{
+    SerdeFormat,
+    arithmetic::{CurveAffine, best_multiexp},
+    halo2curves::{
+        bn256::{Bn256, Fr, G1Affine, G2Affine},
+        ff::Field,
+        group::Curve,
+        pairing::Engine,
+    },
+    poly::{
+        commitment::{Params, ParamsProver},
+        kzg::commitment::ParamsKZG,
+    },
+};
+use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
+
+use crate::error::{Error, Result};
+
+/// The marker in the file names of development parameters.
+pub const UNSAFE_DEV_MARK: &str = "UNSAFE-DEV";
+
+/// Seed of the development SRS's secret (public by design).
+pub const DEV_SRS_SEED: u64 = 0x7a6b_6d6c_2d64_6576;
+
+/// File name of published parameters of size `2^k`.
+pub fn srs_file_name(k: u32) -> String {
+    format!("kzg_bn254_{k}.srs")
+}
+
+/// File name of the development parameters of size `2^k`.
+pub fn dev_srs_file_name(k: u32) -> String {
+    format!("kzg_bn254_{k}.{UNSAFE_DEV_MARK}.srs")
+}
+
+/// The development SRS of size `2^k`: deterministic, insecure, for tests and demos only.
+pub fn generate_unsafe_dev_srs(k: u32) -> ParamsKZG<Bn256> {
+    ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::seed_from_u64(DEV_SRS_SEED))
+}
+
+/// Reads and validates parameters from a halo2 `ParamsKZG` file.
+///
+/// halo2curves' "checked" raw format only range-checks coordinates (it does not check that points are on
+/// the curve), so the file is validated here: every G1 point on the curve, the generators in place, all
+/// G1 points successive powers of the secret behind `s·G2`, and the Lagrange basis recomputed from them
+/// rather than trusted.
+pub fn read_srs(path: &Path) -> Result<ParamsKZG<Bn256>> {
+    let file = File::open(path).map_err(|error| Error::Io { path: path.to_path_buf(), error })?;
+    let params = ParamsKZG::<Bn256>::read_custom(&mut BufReader::new(file), SerdeFormat::RawBytes).map_err(|e| {
+        Error::Srs { path: path.to_path_buf(), reason: format!("not halo2 KZG parameters on BN254: {e}") }
+    })?;
+    check_consistent(&params).map_err(|reason| Error::Srs { path: path.to_path_buf(), reason })?;
+    let g = params.get_g().to_vec();
+    Ok(params.from_parts(params.k(), g, None, params.g2(), params.s_g2()))
+}
+
+/// Writes parameters in the halo2 `ParamsKZG` format.
+pub fn write_srs(params: &ParamsKZG<Bn256>, path: &Path) -> Result<()> {
+    let io_error = |error| Error::Io { path: path.to_path_buf(), error };
+    let file = File::create(path).map_err(io_error)?;
+    params.write_custom(&mut BufWriter::new(file), SerdeFormat::RawBytes).map_err(io_error)
+}
+
+/// Checks that the G1 points are `s^i·G1` for the `s` of `s_g2 = s·G2`. With random `r_i`,
+/// `A = Σ r_i·g[i]` and `B = Σ r_i·g[i+1]` satisfy `e(B, G2) = e(A, s·G2)` exactly when every `g[i+1]` is
+/// `s·g[i]` (up to a negligible chance): the standard powers-of-tau check, two MSMs and two pairings.
+fn check_consistent(params: &ParamsKZG<Bn256>) -> std::result::Result<(), String> {
+    let g = params.get_g();
+    if g.len() < 2 || g.len() != 1 << params.k() {
+        return Err(format!("{} G1 powers for k = {}", g.len(), params.k()));
+    }
+    if let Some(i) = g.iter().position(|p| !bool::from(p.is_on_curve())) {
+        return Err(format!("G1 power {i} is not on the curve"));
+    }
+    if g[0] != G1Affine::generator() || params.g2() != G2Affine::generator() {
+        return Err("the first powers are not the BN254 generators".into());
+    }
+    let mut rng = ChaCha20Rng::from_entropy();
+    let r: Vec<Fr> = (0..g.len() - 1).map(|_| Fr::random(&mut rng)).collect();
+    let a = best_multiexp(&r, &g[..g.len() - 1]).to_affine();
+    let b = best_multiexp(&r, &g[1..]).to_affine();
+    if Bn256::pairing(&b, &params.g2()) != Bn256::pairing(&a, &params.s_g2()) {
+        return Err(
+            "the G1 points are not successive powers of the secret behind s·G2 (G1 and G2 parts disagree)".into()
+        );
+    }
+    Ok(())
+}
+
+/// Shrinks parameters to size `2^k` (same secret, fewer powers).
+pub fn downsize(mut params: ParamsKZG<Bn256>, k: u32, source: &Path) -> Result<ParamsKZG<Bn256>> {
+    if params.k() < k {
+        return Err(Error::Srs {
+            path: source.to_path_buf(),
+            reason: format!("holds 2^{} powers but the circuit needs 2^{k}: use {}", params.k(), srs_file_name(k)),
+        });
+    }
+    if params.k() > k {
+        params.downsize(k);
+    }
+    Ok(params)
+}
+
+/// Where parameters come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SrsSource {
+    /// A published parameters file (any size at least the circuit's).
+    File(PathBuf),
+    /// The insecure development SRS, generated once at `max_k` and cached in `cache_dir`.
+    UnsafeDev {
+        /// Directory holding the generated file.
+        cache_dir: PathBuf,
+        /// Size it is generated at (the largest circuit it will serve, aggregation included).
+        max_k: u32,
+    },
+}
+
+impl SrsSource {
+    /// True for the development SRS, which every caller must announce as unsafe.
+    pub fn is_unsafe(&self) -> bool {
+        matches!(self, Self::UnsafeDev { .. })
+    }
+
+    /// Parameters of size `2^k` from this source. The development SRS is generated at `max_k` on first
+    /// use and cached, so every circuit's parameters share one secret.
+    pub fn params(&self, k: u32) -> Result<ParamsKZG<Bn256>> {
+        match self {
+            Self::File(path) => downsize(read_srs(path)?, k, path),
+            Self::UnsafeDev { cache_dir, max_k } => {
+                let path = cache_dir.join(dev_srs_file_name(*max_k));
+                let params = if path.exists() {
+                    read_srs(&path)?
+                } else {
+                    std::fs::create_dir_all(cache_dir).map_err(|error| Error::Io { path: cache_dir.clone(), error })?;
+                    let params = generate_unsafe_dev_srs(*max_k);
+                    // Write beside, then rename: an interrupted run never leaves a truncated cache file.
+                    let partial = path.with_extension("partial");
+                    write_srs(&params, &partial)?;
+                    std::fs::rename(&partial, &path).map_err(|error| Error::Io { path: path.clone(), error })?;
+                    params
+                };
+                downsize(params, k, &path)
+            }
+        }
+    }
+}
