@@ -18,7 +18,7 @@ use zkml_prover::{
 
 fn bytes(params: &ParamsKZG<Bn256>) -> Vec<u8> {
     let mut out = vec![];
-    params.write_custom(&mut out, SerdeFormat::RawBytes).unwrap();
+    params.write_custom(&mut out, SerdeFormat::RawBytes).expect("writing to memory");
     out
 }
 
@@ -78,7 +78,7 @@ fn parameter_files_round_trip_and_damage_is_detected() {
 
     // A file whose Lagrange basis is damaged but whose powers are sound still gives correct parameters:
     // the basis is recomputed from the powers.
-    let mut bad_lagrange = good.clone();
+    let mut bad_lagrange = good;
     let lagrange_start = 4 + 32 * 64;
     bad_lagrange.copy_within(4 + 64..4 + 128, lagrange_start);
     let bad_lagrange_path = dir.path().join("bad_lagrange.srs");
