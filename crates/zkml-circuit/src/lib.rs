@@ -1,2 +1,6 @@
 //! zkml-circuit: halo2-base chips (dot products, rescaling, activations by lookup, pooling, Poseidon
 //! commitments) and the circuit that lays out a quantized model from `zkml-model`.
+
+pub mod fixed_point;
+
+pub use fixed_point::{FixedPointInstructions, fe_from_i64};

@@ -1,0 +1,67 @@
+//! Fixed-point arithmetic in halo2-base, constraining exactly the integer semantics of
+//! `zkml_model::exec` (signed values as field elements, `-v` stored as `p - v`).
+
+use halo2_base::{
+    AssignedValue, Context,
+    QuantumCell::Constant,
+    gates::{GateInstructions, RangeChip, RangeInstructions},
+    utils::BigPrimeField,
+};
+
+/// A signed integer as a field element.
+pub fn fe_from_i64<F: BigPrimeField>(v: i64) -> F {
+    let magnitude = F::from(v.unsigned_abs());
+    if v < 0 { -magnitude } else { magnitude }
+}
+
+/// The fixed-point operations a quantized model needs, over a range chip.
+pub trait FixedPointInstructions<F: BigPrimeField> {
+    /// Constrains `|a| <= bound`.
+    ///
+    /// Assumes `2 · bound + 1 < 2^64`.
+    fn check_bound(&self, ctx: &mut Context<F>, a: AssignedValue<F>, bound: u64);
+
+    /// Returns `floor((a + 2^(k-1)) / 2^k)`: division by `2^k` rounding half up, proven as a floor division
+    /// with the remainder range-checked to `[0, 2^k)`.
+    ///
+    /// Assumes `|a| < 2^a_bits` with `k <= a_bits` and `a_bits + 2` below the field's capacity; a value
+    /// outside that range makes the constraints unsatisfiable rather than wrapping.
+    fn rescale(&self, ctx: &mut Context<F>, a: AssignedValue<F>, k: u32, a_bits: u32) -> AssignedValue<F>;
+
+    /// Returns `max(a, 0)`. Assumes `|a| < 2^bits`.
+    fn relu(&self, ctx: &mut Context<F>, a: AssignedValue<F>, bits: u32) -> AssignedValue<F>;
+
+    /// Returns `Σ x_i · w_i + bias` for constant weights (baked into the circuit).
+    fn dot_const(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], ws: &[i64], bias: i64) -> AssignedValue<F>;
+}
+
+impl<F: BigPrimeField> FixedPointInstructions<F> for RangeChip<F> {
+    fn check_bound(&self, ctx: &mut Context<F>, a: AssignedValue<F>, bound: u64) {
+        // a + bound lies in [0, 2·bound] exactly when -bound <= a <= bound.
+        let shifted = self.gate().add(ctx, a, Constant(F::from(bound)));
+        self.check_less_than_safe(ctx, shifted, 2 * bound + 1);
+    }
+
+    fn rescale(&self, ctx: &mut Context<F>, a: AssignedValue<F>, k: u32, a_bits: u32) -> AssignedValue<F> {
+        assert!(k >= 1 && k <= a_bits, "rescale by 2^{k} of a {a_bits}-bit value");
+        // Shift into [0, 2^(a_bits+1) + 2^(k-1)) by a multiple of 2^k, so the quotient shifts by a constant.
+        let offset = 1u128 << a_bits;
+        let shifted = self.gate().add(ctx, a, Constant(F::from_u128(offset + (1u128 << (k - 1)))));
+        let (quotient, _remainder) = self.div_mod(ctx, shifted, 1u128 << k, a_bits as usize + 2);
+        self.gate().sub(ctx, quotient, Constant(F::from_u128(offset >> k)))
+    }
+
+    fn relu(&self, ctx: &mut Context<F>, a: AssignedValue<F>, bits: u32) -> AssignedValue<F> {
+        let offset = F::from_u128(1u128 << bits);
+        let shifted = self.gate().add(ctx, a, Constant(offset));
+        let negative = self.is_less_than(ctx, shifted, Constant(offset), bits as usize + 1);
+        let zero = ctx.load_zero();
+        self.gate().select(ctx, zero, a, negative)
+    }
+
+    fn dot_const(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], ws: &[i64], bias: i64) -> AssignedValue<F> {
+        assert_eq!(xs.len(), ws.len(), "one weight per input");
+        let product = self.gate().inner_product(ctx, xs.iter().copied(), ws.iter().map(|w| Constant(fe_from_i64(*w))));
+        self.gate().add(ctx, product, Constant(fe_from_i64(bias)))
+    }
+}

@@ -1,0 +1,182 @@
+//! The fixed-point chip against the integer reference executor, under MockProver, with tampered
+//! witnesses rejected.
+
+use halo2_base::{
+    AssignedValue, Context,
+    gates::{RangeChip, circuit::builder::BaseCircuitBuilder},
+    halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr, plonk::Assigned},
+};
+use rand_chacha::{
+    ChaCha20Rng,
+    rand_core::{RngCore, SeedableRng},
+};
+use zkml_circuit::{FixedPointInstructions, fe_from_i64};
+use zkml_model::exec::rescale;
+
+const K: usize = 12;
+const LOOKUP_BITS: usize = 10;
+
+/// Lays out `build` in a fresh circuit, lets `tamper` edit the witness, and reports whether MockProver
+/// accepts it, with the values of the returned cells.
+fn run(
+    build: impl FnOnce(&mut Context<Fr>, &RangeChip<Fr>) -> Vec<AssignedValue<Fr>>,
+    tamper: impl FnOnce(&mut Context<Fr>, &[AssignedValue<Fr>]),
+) -> (Vec<Fr>, bool) {
+    let mut builder = BaseCircuitBuilder::<Fr>::new(false).use_k(K).use_lookup_bits(LOOKUP_BITS);
+    let range = builder.range_chip();
+    let outputs = build(builder.main(0), &range);
+    tamper(builder.main(0), &outputs);
+    builder.calculate_params(Some(9));
+    let values = outputs.iter().map(|o| *o.value()).collect();
+    let ok = MockProver::run(K as u32, &builder, vec![]).expect("the circuit fits").verify().is_ok();
+    (values, ok)
+}
+
+fn no_tamper(_: &mut Context<Fr>, _: &[AssignedValue<Fr>]) {}
+
+fn set(ctx: &mut Context<Fr>, offset: usize, value: Fr) {
+    ctx.advice[offset] = Assigned::Trivial(value);
+}
+
+fn offset(cell: &AssignedValue<Fr>) -> usize {
+    cell.cell.expect("a witness cell").offset
+}
+
+fn samples(bits: u32, n: usize) -> Vec<i64> {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let limit = (1i64 << bits) - 1;
+    let mut values: Vec<i64> = vec![0, 1, -1, limit, -limit, 31, 32, 33, -31, -32, -33, 95, -96, -97];
+    values.extend((0..n).map(|_| (rng.next_u64() % (2 * limit as u64 + 1)) as i64 - limit));
+    values
+}
+
+#[test]
+fn rescale_matches_the_reference_executor() {
+    let (k, bits) = (6u32, 20u32);
+    let inputs = samples(bits, 200);
+    let (values, ok) = run(
+        |ctx, range| {
+            inputs
+                .iter()
+                .map(|v| {
+                    let a = ctx.load_witness(fe_from_i64(*v));
+                    range.rescale(ctx, a, k, bits)
+                })
+                .collect()
+        },
+        no_tamper,
+    );
+    assert!(ok, "an honest witness is accepted");
+    for (v, got) in inputs.iter().zip(values) {
+        assert_eq!(got, fe_from_i64(rescale(*v as i128, k as u8) as i64), "rescale({v}, {k})");
+    }
+}
+
+#[test]
+fn rescale_rejects_a_wrong_result() {
+    let (_, ok) = run(
+        |ctx, range| {
+            let a = ctx.load_witness(fe_from_i64(-1000));
+            vec![range.rescale(ctx, a, 6, 20)]
+        },
+        |ctx, outputs| {
+            let o = offset(&outputs[0]);
+            set(ctx, o, fe_from_i64(-15)); // the right answer is -16
+        },
+    );
+    assert!(!ok, "a tampered quotient was accepted");
+}
+
+#[test]
+fn rescale_rejects_a_remainder_outside_its_range() {
+    // Keep a = b·q + r true with q + 1 and r - 2^k: only the remainder's range check can catch it.
+    let (k, v) = (6u32, 1000i64);
+    let (_, ok) = run(
+        |ctx, range| {
+            let a = ctx.load_witness(fe_from_i64(v));
+            vec![range.rescale(ctx, a, k, 20)]
+        },
+        |ctx, _| {
+            let b = Fr::from(1u64 << k);
+            let at = (0..ctx.advice.len() - 3)
+                .find(|&i| ctx.advice[i + 1].evaluate() == b && ctx.advice[i + 3].evaluate() != Fr::zero())
+                .expect("the div_mod region [rem, b, div, a]");
+            let (rem, div) = (ctx.advice[at].evaluate(), ctx.advice[at + 2].evaluate());
+            assert_eq!(rem + b * div, ctx.advice[at + 3].evaluate(), "found the division a = b·q + r");
+            assert_eq!(rem, Fr::from(((v + (1 << 20) + 32) % 64) as u64), "r = shifted a mod 2^k");
+            set(ctx, at, rem - b);
+            set(ctx, at + 2, div + Fr::one());
+        },
+    );
+    assert!(!ok, "a remainder outside [0, 2^k) was accepted");
+}
+
+#[test]
+fn bound_check_accepts_the_range_and_nothing_else() {
+    let bound = 5000u64;
+    for (v, expected) in [(0i64, true), (5000, true), (-5000, true), (5001, false), (-5001, false), (1 << 40, false)] {
+        let (_, ok) = run(
+            |ctx, range| {
+                let a = ctx.load_witness(fe_from_i64(v));
+                range.check_bound(ctx, a, bound);
+                vec![]
+            },
+            no_tamper,
+        );
+        assert_eq!(ok, expected, "|{v}| <= {bound}");
+    }
+}
+
+#[test]
+fn relu_matches_and_rejects_a_negative_output() {
+    let inputs = samples(18, 50);
+    let (values, ok) = run(
+        |ctx, range| {
+            inputs
+                .iter()
+                .map(|v| {
+                    let a = ctx.load_witness(fe_from_i64(*v));
+                    range.relu(ctx, a, 18)
+                })
+                .collect()
+        },
+        no_tamper,
+    );
+    assert!(ok);
+    for (v, got) in inputs.iter().zip(values) {
+        assert_eq!(got, fe_from_i64((*v).max(0)), "relu({v})");
+    }
+
+    let (_, ok) = run(
+        |ctx, range| {
+            let a = ctx.load_witness(fe_from_i64(-77));
+            vec![range.relu(ctx, a, 18)]
+        },
+        |ctx, outputs| set(ctx, offset(&outputs[0]), fe_from_i64(-77)),
+    );
+    assert!(!ok, "relu(-77) = -77 was accepted");
+}
+
+#[test]
+fn dot_product_with_constant_weights() {
+    let (xs, ws, bias) = (vec![3i64, -4, 5, 0, 7], vec![2i64, 1, -3, 9, -1], 100i64);
+    let expected: i64 = xs.iter().zip(&ws).map(|(x, w)| x * w).sum::<i64>() + bias;
+    let (values, ok) = run(
+        |ctx, range| {
+            let cells: Vec<_> = xs.iter().map(|x| ctx.load_witness(fe_from_i64(*x))).collect();
+            vec![range.dot_const(ctx, &cells, &ws, bias)]
+        },
+        no_tamper,
+    );
+    assert!(ok);
+    assert_eq!(values[0], fe_from_i64(expected));
+
+    let (_, ok) = run(
+        |ctx, range| {
+            let cells: Vec<_> = xs.iter().map(|x| ctx.load_witness(fe_from_i64(*x))).collect();
+            vec![range.dot_const(ctx, &cells, &ws, bias)]
+        },
+        |ctx, outputs| set(ctx, offset(&outputs[0]), fe_from_i64(expected + 1)),
+    );
+    assert!(!ok, "a wrong dot product was accepted");
+}
