@@ -34,6 +34,25 @@ fn run(
 
 fn no_tamper(_: &mut Context<Fr>, _: &[AssignedValue<Fr>]) {}
 
+/// Loads each input as a witness and applies `op` to it, untampered.
+fn each(
+    inputs: &[i64],
+    op: impl Fn(&mut Context<Fr>, &RangeChip<Fr>, AssignedValue<Fr>) -> AssignedValue<Fr>,
+) -> (Vec<Fr>, bool) {
+    run(
+        |ctx, range| {
+            inputs
+                .iter()
+                .map(|v| {
+                    let a = ctx.load_witness(fe_from_i64(*v));
+                    op(ctx, range, a)
+                })
+                .collect()
+        },
+        no_tamper,
+    )
+}
+
 fn set(ctx: &mut Context<Fr>, offset: usize, value: Fr) {
     ctx.advice[offset] = Assigned::Trivial(value);
 }
@@ -54,18 +73,7 @@ fn samples(bits: u32, n: usize) -> Vec<i64> {
 fn rescale_matches_the_reference_executor() {
     let (k, bits) = (6u32, 20u32);
     let inputs = samples(bits, 200);
-    let (values, ok) = run(
-        |ctx, range| {
-            inputs
-                .iter()
-                .map(|v| {
-                    let a = ctx.load_witness(fe_from_i64(*v));
-                    range.rescale(ctx, a, k, bits)
-                })
-                .collect()
-        },
-        no_tamper,
-    );
+    let (values, ok) = each(&inputs, |ctx, range, a| range.rescale(ctx, a, k, bits));
     assert!(ok, "an honest witness is accepted");
     for (v, got) in inputs.iter().zip(values) {
         assert_eq!(got, fe_from_i64(rescale(*v as i128, k as u8) as i64), "rescale({v}, {k})");
@@ -130,18 +138,7 @@ fn bound_check_accepts_the_range_and_nothing_else() {
 #[test]
 fn relu_matches_and_rejects_a_negative_output() {
     let inputs = samples(18, 50);
-    let (values, ok) = run(
-        |ctx, range| {
-            inputs
-                .iter()
-                .map(|v| {
-                    let a = ctx.load_witness(fe_from_i64(*v));
-                    range.relu(ctx, a, 18)
-                })
-                .collect()
-        },
-        no_tamper,
-    );
+    let (values, ok) = each(&inputs, |ctx, range, a| range.relu(ctx, a, 18));
     assert!(ok);
     for (v, got) in inputs.iter().zip(values) {
         assert_eq!(got, fe_from_i64((*v).max(0)), "relu({v})");
