@@ -2,5 +2,7 @@
 //! commitments) and the circuit that lays out a quantized model from `zkml-model`.
 
 pub mod fixed_point;
+pub mod model;
 
 pub use fixed_point::{FixedPointInstructions, fe_from_i64};
+pub use model::{ModelCells, assign_model};
