@@ -21,6 +21,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The model cannot be laid out as a circuit.
+    #[error("circuit: {0}")]
+    Circuit(String),
+    /// halo2 failed while generating keys or a proof.
+    #[error("halo2: {0}")]
+    Halo2(String),
 }
 
 /// Result with [`Error`].

@@ -2,6 +2,7 @@
 //! verifying keys, SHPLONK proofs of inference, aggregation with snark-verifier-sdk, and proof artifacts.
 
 pub mod error;
+pub mod prove;
 pub mod srs;
 
 pub use error::{Error, Result};
