@@ -31,6 +31,13 @@ pub trait FixedPointInstructions<F: BigPrimeField> {
     /// Returns `max(a, 0)`. Assumes `|a| < 2^bits`.
     fn relu(&self, ctx: &mut Context<F>, a: AssignedValue<F>, bits: u32) -> AssignedValue<F>;
 
+    /// Returns `max(a, b)`. Assumes `|a|, |b| < 2^bits`.
+    fn max(&self, ctx: &mut Context<F>, a: AssignedValue<F>, b: AssignedValue<F>, bits: u32) -> AssignedValue<F>;
+
+    /// Returns `floor((2·a + d) / (2·d))`: division by a positive constant, rounding half up, proven as a
+    /// floor division with a range-checked remainder. Assumes `|a| < 2^a_bits`.
+    fn round_div_const(&self, ctx: &mut Context<F>, a: AssignedValue<F>, d: u64, a_bits: u32) -> AssignedValue<F>;
+
     /// Returns `Σ x_i · w_i + bias` for constant weights (baked into the circuit).
     fn dot_const(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], ws: &[i64], bias: i64) -> AssignedValue<F>;
 }
@@ -57,6 +64,28 @@ impl<F: BigPrimeField> FixedPointInstructions<F> for RangeChip<F> {
         let negative = self.is_less_than(ctx, shifted, Constant(offset), bits as usize + 1);
         let zero = ctx.load_zero();
         self.gate().select(ctx, zero, a, negative)
+    }
+
+    fn max(&self, ctx: &mut Context<F>, a: AssignedValue<F>, b: AssignedValue<F>, bits: u32) -> AssignedValue<F> {
+        // Compare a + 2^bits < b + 2^bits: both shifted values are non-negative and below 2^(bits+1).
+        let offset = Constant(F::from_u128(1u128 << bits));
+        let a_shifted = self.gate().add(ctx, a, offset);
+        let b_shifted = self.gate().add(ctx, b, offset);
+        let a_smaller = self.is_less_than(ctx, a_shifted, b_shifted, bits as usize + 1);
+        self.gate().select(ctx, b, a, a_smaller)
+    }
+
+    fn round_div_const(&self, ctx: &mut Context<F>, a: AssignedValue<F>, d: u64, a_bits: u32) -> AssignedValue<F> {
+        assert!(d > 0, "division by zero");
+        let two_d = 2 * d as u128;
+        // 2·a + d shifted by a multiple of 2·d into [0, 2^(a_bits+2) + 2·d): the quotient shifts by a constant.
+        let steps = ((1u128 << (a_bits + 1)) / two_d) + 1;
+        let offset = steps * two_d;
+        let doubled = self.gate().mul(ctx, a, Constant(F::from(2)));
+        let shifted = self.gate().add(ctx, doubled, Constant(F::from_u128(offset + d as u128)));
+        let bits = (128 - (offset + (1u128 << (a_bits + 1)) + two_d).leading_zeros()) as usize;
+        let (quotient, _remainder) = self.div_mod(ctx, shifted, two_d, bits);
+        self.gate().sub(ctx, quotient, Constant(F::from_u128(steps)))
     }
 
     fn dot_const(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], ws: &[i64], bias: i64) -> AssignedValue<F> {

@@ -177,3 +177,53 @@ fn dot_product_with_constant_weights() {
     );
     assert!(!ok, "a wrong dot product was accepted");
 }
+
+#[test]
+fn max_matches_and_rejects_the_smaller_value() {
+    let pairs = [(3i64, 5i64), (-7, -2), (-9, 4), (6, 6), (-(1 << 17) + 1, (1 << 17) - 1), (100, -100)];
+    let (values, ok) = run(
+        |ctx, range| {
+            pairs
+                .iter()
+                .map(|(a, b)| {
+                    let (a, b) = (ctx.load_witness(fe_from_i64(*a)), ctx.load_witness(fe_from_i64(*b)));
+                    range.max(ctx, a, b, 18)
+                })
+                .collect()
+        },
+        no_tamper,
+    );
+    assert!(ok);
+    for ((a, b), got) in pairs.iter().zip(values) {
+        assert_eq!(got, fe_from_i64(*a.max(b)), "max({a}, {b})");
+    }
+    let (_, ok) = run(
+        |ctx, range| {
+            let (a, b) = (ctx.load_witness(fe_from_i64(-9)), ctx.load_witness(fe_from_i64(4)));
+            vec![range.max(ctx, a, b, 18)]
+        },
+        |ctx, outputs| set(ctx, offset(&outputs[0]), fe_from_i64(-9)),
+    );
+    assert!(!ok, "max(-9, 4) = -9 was accepted");
+}
+
+#[test]
+fn round_div_matches_the_reference_executor() {
+    let inputs = samples(20, 100);
+    for d in [1u64, 3, 4, 9] {
+        let (values, ok) = each(&inputs, |ctx, range, a| range.round_div_const(ctx, a, d, 20));
+        assert!(ok, "d = {d}");
+        for (v, got) in inputs.iter().zip(values) {
+            let expected = zkml_model::exec::round_div(*v as i128, d as i128) as i64;
+            assert_eq!(got, fe_from_i64(expected), "round_div({v}, {d})");
+        }
+    }
+    let (_, ok) = run(
+        |ctx, range| {
+            let a = ctx.load_witness(fe_from_i64(-100));
+            vec![range.round_div_const(ctx, a, 9, 20)]
+        },
+        |ctx, outputs| set(ctx, offset(&outputs[0]), fe_from_i64(-12)), // the right answer is -11
+    );
+    assert!(!ok, "a wrong quotient was accepted");
+}

@@ -12,11 +12,13 @@ use zkml_model::{
     CalibrationOptions, CompiledModel,
     data::DataSet,
     exec::execute,
-    quantize::{QuantizedModel, quantize_value},
+    quantize::{QOp, QuantizedModel, quantize_value},
 };
 
 const K: usize = 14;
 const LOOKUP_BITS: usize = 13;
+const CNN_K: usize = 16;
+const CNN_LOOKUP_BITS: usize = 15;
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
@@ -35,11 +37,20 @@ fn compile(file: &str, shape: Option<Vec<Vec<usize>>>) -> CompiledModel {
 
 /// Builds the circuit for one sample; returns the builder, the public instances and the output values.
 fn build(model: &QuantizedModel, sample: &[f32]) -> (BaseCircuitBuilder<Fr>, Vec<Fr>, Vec<Fr>) {
+    build_at(model, sample, K, LOOKUP_BITS)
+}
+
+fn build_at(
+    model: &QuantizedModel,
+    sample: &[f32],
+    k: usize,
+    lookup_bits: usize,
+) -> (BaseCircuitBuilder<Fr>, Vec<Fr>, Vec<Fr>) {
     let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
     let mut builder =
-        BaseCircuitBuilder::<Fr>::new(false).use_k(K).use_lookup_bits(LOOKUP_BITS).use_instance_columns(1);
+        BaseCircuitBuilder::<Fr>::new(false).use_k(k).use_lookup_bits(lookup_bits).use_instance_columns(1);
     let range = builder.range_chip();
-    let cells = assign_model(builder.main(0), &range, model, &input).expect("the MLP has a circuit");
+    let cells = assign_model(builder.main(0), &range, model, &input).expect("the model has a circuit");
     let public: Vec<_> = cells.inputs.iter().chain(&cells.outputs).copied().collect();
     let instances = public.iter().map(|c| *c.value()).collect();
     let outputs = cells.outputs.iter().map(|c| *c.value()).collect();
@@ -92,12 +103,30 @@ fn a_tampered_hidden_cell_is_rejected() {
 }
 
 #[test]
-fn ops_without_a_circuit_yet_are_named() {
+fn digits_cnn_circuit_matches_the_executor() {
     let compiled = compile("cnn.onnx", Some(vec![vec![1, 1, 8, 8]]));
+    let q = &compiled.quantized;
+    let data = DataSet::load(&examples().join("test.json"), 64).unwrap();
+    for sample in data.inputs.iter().take(2) {
+        let (builder, instances, outputs) = build_at(q, sample, CNN_K, CNN_LOOKUP_BITS);
+        let reference = execute(q, sample).unwrap();
+        let expected: Vec<Fr> = reference[q.outputs[0]].data.iter().map(|v| fe_from_i64(*v)).collect();
+        assert_eq!(outputs, expected, "conv, max pool and average pool compute the executor's values");
+        MockProver::run(CNN_K as u32, &builder, vec![instances.clone()]).unwrap().assert_satisfied();
+        let mut forged = instances;
+        forged[70] += Fr::one();
+        assert!(MockProver::run(CNN_K as u32, &builder, vec![forged]).unwrap().verify().is_err());
+    }
+}
+
+#[test]
+fn ops_without_a_circuit_yet_are_named() {
+    let mut model = compile("mlp.onnx", None).quantized;
+    model.nodes[2].op = QOp::Sigmoid;
+    model.nodes[2].op_name = "Sigmoid".into();
     let mut builder = BaseCircuitBuilder::<Fr>::new(false).use_k(K).use_lookup_bits(LOOKUP_BITS);
     let range = builder.range_chip();
-    let input = vec![0i64; 64];
-    let err = assign_model(builder.main(0), &range, &compiled.quantized, &input).unwrap_err();
+    let err = assign_model(builder.main(0), &range, &model, &[0; 64]).unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
-    assert!(err.to_string().contains("'/conv1/Conv' (Conv)"), "{err}");
+    assert!(err.to_string().contains("'/relu/Relu.low' (Sigmoid)"), "{err}");
 }

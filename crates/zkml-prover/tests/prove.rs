@@ -78,3 +78,32 @@ fn inputs_outside_the_calibrated_range_cannot_be_proved() {
     let proved = prove(&params, &keys, model, &input);
     assert!(proved.is_err() || !verify(&params, keys.vk(), &proved.unwrap()), "an out-of-range input was proved");
 }
+
+#[test]
+fn digits_cnn_proof_verifies_and_a_forged_output_does_not() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits");
+    let compiled = CompiledModel::compile(
+        &dir.join("cnn.onnx"),
+        Some(&[vec![1, 1, 8, 8]]),
+        &dir.join("calibration.json"),
+        CalibrationOptions::default(),
+    )
+    .unwrap();
+    let model = &compiled.quantized;
+    let data = DataSet::load(&dir.join("test.json"), 64).unwrap();
+    let shape = CircuitShape { k: 16, lookup_bits: 15 };
+    let params = generate_unsafe_dev_srs(shape.k);
+    let keys = keygen(&params, model, shape).unwrap();
+    let input: Vec<i64> = data.inputs[0].iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
+    let proof = prove(&params, &keys, model, &input).unwrap();
+    eprintln!("digits CNN: k = {}, proof = {} bytes", shape.k, proof.proof.len());
+    assert!(verify(&params, keys.vk(), &proof));
+
+    let reference = execute(model, &data.inputs[0]).unwrap();
+    let expected: Vec<Fr> = reference[model.outputs[0]].data.iter().map(|v| zkml_circuit::fe_from_i64(*v)).collect();
+    assert_eq!(&proof.instances[64..], expected.as_slice());
+
+    let mut forged = proof;
+    forged.instances[64] += Fr::one();
+    assert!(!verify(&params, keys.vk(), &forged), "a forged CNN output verified");
+}
