@@ -1,44 +1,67 @@
-//! Real SHPLONK proofs of a digits MLP inference with the development SRS: they verify natively, and a
+//! Real SHPLONK proofs of digits model inferences with the development SRS: they verify natively, and a
 //! tampered proof or instance does not.
 
 use std::path::PathBuf;
 
-use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
-use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet, exec::execute, quantize::quantize_value};
+use halo2_base::halo2_proofs::{
+    halo2curves::bn256::{Bn256, Fr},
+    poly::kzg::commitment::ParamsKZG,
+};
+use zkml_circuit::fe_from_i64;
+use zkml_model::{
+    CalibrationOptions, CompiledModel,
+    data::DataSet,
+    exec::execute,
+    quantize::{QuantizedModel, quantize_value},
+};
 use zkml_prover::{
-    prove::{CircuitShape, keygen, prove, verify},
+    prove::{CircuitShape, InferenceProof, ModelKeys, keygen, prove, verify},
     srs::generate_unsafe_dev_srs,
 };
 
-#[test]
-fn digits_mlp_proofs_verify_and_tampering_is_rejected() {
+const MLP_SHAPE: CircuitShape = CircuitShape { k: 14, lookup_bits: 13 };
+const CNN_SHAPE: CircuitShape = CircuitShape { k: 16, lookup_bits: 15 };
+
+/// A digits model compiled from `examples/digits`, the dev SRS, its keys and the test data.
+fn setup(
+    file: &str,
+    input_shape: Option<Vec<Vec<usize>>>,
+    shape: CircuitShape,
+) -> (CompiledModel, ParamsKZG<Bn256>, ModelKeys, DataSet) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits");
     let compiled = CompiledModel::compile(
-        &dir.join("mlp.onnx"),
-        None,
+        &dir.join(file),
+        input_shape.as_deref(),
         &dir.join("calibration.json"),
         CalibrationOptions::default(),
     )
     .unwrap();
-    let model = &compiled.quantized;
-    let data = DataSet::load(&dir.join("test.json"), 64).unwrap();
-
-    let shape = CircuitShape { k: 14, lookup_bits: 13 };
     let params = generate_unsafe_dev_srs(shape.k);
-    let keys = keygen(&params, model, shape).unwrap();
+    let keys = keygen(&params, &compiled.quantized, shape).unwrap();
+    let data = DataSet::load(&dir.join("test.json"), 64).unwrap();
+    (compiled, params, keys, data)
+}
 
-    let quantize = |sample: &[f32]| -> Vec<i64> {
-        sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect()
-    };
-    let first = prove(&params, &keys, model, &quantize(&data.inputs[0])).unwrap();
-    eprintln!("digits MLP: k = {}, proof = {} bytes", shape.k, first.proof.len());
+fn quantize(model: &QuantizedModel, sample: &[f32]) -> Vec<i64> {
+    sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect()
+}
+
+/// The reference executor's outputs as field elements.
+fn reference_outputs(model: &QuantizedModel, sample: &[f32]) -> Vec<Fr> {
+    let values = execute(model, sample).unwrap();
+    values[model.outputs[0]].data.iter().map(|v| fe_from_i64(*v)).collect()
+}
+
+#[test]
+fn digits_mlp_proofs_verify_and_tampering_is_rejected() {
+    let (compiled, params, keys, data) = setup("mlp.onnx", None, MLP_SHAPE);
+    let model = &compiled.quantized;
+    let first = prove(&params, &keys, model, &quantize(model, &data.inputs[0])).unwrap();
+    eprintln!("digits MLP: k = {}, proof = {} bytes", MLP_SHAPE.k, first.proof.len());
     assert!(verify(&params, keys.vk(), &first), "an honest proof verifies");
 
     // The public outputs are the reference executor's outputs.
-    let reference = execute(model, &data.inputs[0]).unwrap();
-    let outputs = &first.instances[64..];
-    let expected: Vec<Fr> = reference[model.outputs[0]].data.iter().map(|v| zkml_circuit::fe_from_i64(*v)).collect();
-    assert_eq!(outputs, expected.as_slice());
+    assert_eq!(&first.instances[64..], reference_outputs(model, &data.inputs[0]).as_slice());
 
     let mut flipped = first.clone();
     let middle = flipped.proof.len() / 2;
@@ -50,27 +73,17 @@ fn digits_mlp_proofs_verify_and_tampering_is_rejected() {
     assert!(!verify(&params, keys.vk(), &forged), "a forged output instance verified");
 
     // Another sample: its own proof verifies; its instances do not go with the first proof.
-    let second = prove(&params, &keys, model, &quantize(&data.inputs[1])).unwrap();
+    let second = prove(&params, &keys, model, &quantize(model, &data.inputs[1])).unwrap();
     assert!(verify(&params, keys.vk(), &second));
     assert_ne!(second.instances, first.instances);
-    let swapped = zkml_prover::prove::InferenceProof { proof: first.proof.clone(), instances: second.instances };
+    let swapped = InferenceProof { proof: first.proof.clone(), instances: second.instances };
     assert!(!verify(&params, keys.vk(), &swapped), "a proof verified for another inference's instances");
 }
 
 #[test]
 fn inputs_outside_the_calibrated_range_cannot_be_proved() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits");
-    let compiled = CompiledModel::compile(
-        &dir.join("mlp.onnx"),
-        None,
-        &dir.join("calibration.json"),
-        CalibrationOptions::default(),
-    )
-    .unwrap();
+    let (compiled, params, keys, _) = setup("mlp.onnx", None, MLP_SHAPE);
     let model = &compiled.quantized;
-    let shape = CircuitShape { k: 14, lookup_bits: 13 };
-    let params = generate_unsafe_dev_srs(shape.k);
-    let keys = keygen(&params, model, shape).unwrap();
     // 40.0 is far outside the pixels' calibrated [0, 1] (bound 2^13 at scale 2^12): the bound check on the
     // input cell cannot be satisfied, so halo2 refuses to produce a proof.
     let mut input = vec![0i64; 64];
@@ -81,27 +94,12 @@ fn inputs_outside_the_calibrated_range_cannot_be_proved() {
 
 #[test]
 fn digits_cnn_proof_verifies_and_a_forged_output_does_not() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits");
-    let compiled = CompiledModel::compile(
-        &dir.join("cnn.onnx"),
-        Some(&[vec![1, 1, 8, 8]]),
-        &dir.join("calibration.json"),
-        CalibrationOptions::default(),
-    )
-    .unwrap();
+    let (compiled, params, keys, data) = setup("cnn.onnx", Some(vec![vec![1, 1, 8, 8]]), CNN_SHAPE);
     let model = &compiled.quantized;
-    let data = DataSet::load(&dir.join("test.json"), 64).unwrap();
-    let shape = CircuitShape { k: 16, lookup_bits: 15 };
-    let params = generate_unsafe_dev_srs(shape.k);
-    let keys = keygen(&params, model, shape).unwrap();
-    let input: Vec<i64> = data.inputs[0].iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
-    let proof = prove(&params, &keys, model, &input).unwrap();
-    eprintln!("digits CNN: k = {}, proof = {} bytes", shape.k, proof.proof.len());
+    let proof = prove(&params, &keys, model, &quantize(model, &data.inputs[0])).unwrap();
+    eprintln!("digits CNN: k = {}, proof = {} bytes", CNN_SHAPE.k, proof.proof.len());
     assert!(verify(&params, keys.vk(), &proof));
-
-    let reference = execute(model, &data.inputs[0]).unwrap();
-    let expected: Vec<Fr> = reference[model.outputs[0]].data.iter().map(|v| zkml_circuit::fe_from_i64(*v)).collect();
-    assert_eq!(&proof.instances[64..], expected.as_slice());
+    assert_eq!(&proof.instances[64..], reference_outputs(model, &data.inputs[0]).as_slice());
 
     let mut forged = proof;
     forged.instances[64] += Fr::one();
