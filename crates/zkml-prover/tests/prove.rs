@@ -35,10 +35,10 @@ fn setup(
         &dir.join("calibration.json"),
         CalibrationOptions::default(),
     )
-    .unwrap();
+    .expect("the digits model compiles");
     let params = generate_unsafe_dev_srs(shape.k);
-    let keys = keygen(&params, &compiled.quantized, shape).unwrap();
-    let data = DataSet::load(&dir.join("test.json"), 64).unwrap();
+    let keys = keygen(&params, &compiled.quantized, shape).expect("keygen succeeds");
+    let data = DataSet::load(&dir.join("test.json"), 64).expect("the test data loads");
     (compiled, params, keys, data)
 }
 
@@ -48,7 +48,7 @@ fn quantize(model: &QuantizedModel, sample: &[f32]) -> Vec<i64> {
 
 /// The reference executor's outputs as field elements.
 fn reference_outputs(model: &QuantizedModel, sample: &[f32]) -> Vec<Fr> {
-    let values = execute(model, sample).unwrap();
+    let values = execute(model, sample).expect("the sample is in range");
     values[model.outputs[0]].data.iter().map(|v| fe_from_i64(*v)).collect()
 }
 
