@@ -76,7 +76,7 @@ fn digits_mlp_proofs_verify_and_tampering_is_rejected() {
     let second = prove(&params, &keys, model, &quantize(model, &data.inputs[1])).unwrap();
     assert!(verify(&params, keys.vk(), &second));
     assert_ne!(second.instances, first.instances);
-    let swapped = InferenceProof { proof: first.proof.clone(), instances: second.instances };
+    let swapped = InferenceProof { proof: first.proof, instances: second.instances };
     assert!(!verify(&params, keys.vk(), &swapped), "a proof verified for another inference's instances");
 }
 
