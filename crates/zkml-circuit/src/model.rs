@@ -11,7 +11,6 @@ use halo2_base::{
     utils::BigPrimeField,
 };
 use zkml_model::{
-    graph::Window,
     quantize::{QOp, QuantizedModel, signed_bits},
     tensor::Tensor,
 };
@@ -99,7 +98,7 @@ pub fn assign_model<F: BigPrimeField>(
                 let (x, x_shape) = (&cells[node.inputs[0]], &model.nodes[node.inputs[0]].shape);
                 let (c, h, w) = (x_shape[1], x_shape[2], x_shape[3]);
                 let (o, kh, kw) = (kernel.shape[0], kernel.shape[2], kernel.shape[3]);
-                let (oh, ow) = window_output(window, h, w);
+                let (oh, ow) = window.output_size(h, w);
                 let acc_bits = signed_bits(node.bound) + p;
                 let mut out = Vec::with_capacity(x_shape[0] * o * oh * ow);
                 for b in 0..x_shape[0] {
@@ -108,7 +107,7 @@ pub fn assign_model<F: BigPrimeField>(
                             for j in 0..ow {
                                 let (mut xs, mut ws) = (vec![], vec![]);
                                 for ic in 0..c {
-                                    for (y, xx, di, dj) in taps(window, h, w, i, j) {
+                                    for (y, xx, di, dj) in window.taps(h, w, i, j) {
                                         xs.push(x[((b * c + ic) * h + y) * w + xx]);
                                         ws.push(kernel.data[((oc * c + ic) * kh + di) * kw + dj]);
                                     }
@@ -127,14 +126,15 @@ pub fn assign_model<F: BigPrimeField>(
                 let input = &model.nodes[node.inputs[0]];
                 let (x, x_shape) = (&cells[node.inputs[0]], &input.shape);
                 let (n, c, h, w) = (x_shape[0], x_shape[1], x_shape[2], x_shape[3]);
-                let (oh, ow) = window_output(window, h, w);
+                let (oh, ow) = window.output_size(h, w);
                 let bits = signed_bits(input.bound);
                 let mut out = Vec::with_capacity(n * c * oh * ow);
                 for b in 0..n {
                     for ch in 0..c {
                         for i in 0..oh {
                             for j in 0..ow {
-                                let inside: Vec<_> = taps(window, h, w, i, j)
+                                let inside: Vec<_> = window
+                                    .taps(h, w, i, j)
                                     .map(|(y, xx, _, _)| x[((b * c + ch) * h + y) * w + xx])
                                     .collect();
                                 let value = match &node.op {
@@ -187,25 +187,4 @@ pub fn assign_model<F: BigPrimeField>(
     let inputs = model.inputs.iter().flat_map(|&i| cells[i].iter().copied()).collect();
     let outputs = model.outputs.iter().flat_map(|&o| cells[o].iter().copied()).collect();
     Ok(ModelCells { inputs, outputs })
-}
-
-/// Output height and width of `w` over an `h × wd` input (as in `zkml_model::exec`).
-fn window_output(w: &Window, h: usize, wd: usize) -> (usize, usize) {
-    let out = |len: usize, axis: usize| (len + w.pads[axis] + w.pads[axis + 2] - w.kernel[axis]) / w.strides[axis] + 1;
-    (out(h, 0), out(wd, 1))
-}
-
-/// The in-bounds taps `(y, x, di, dj)` of output position `(i, j)`; taps on padding are skipped.
-fn taps(
-    w: &Window,
-    h: usize,
-    wd: usize,
-    i: usize,
-    j: usize,
-) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
-    (0..w.kernel[0]).flat_map(move |di| (0..w.kernel[1]).map(move |dj| (di, dj))).filter_map(move |(di, dj)| {
-        let y = (i * w.strides[0] + di).checked_sub(w.pads[0])?;
-        let x = (j * w.strides[1] + dj).checked_sub(w.pads[1])?;
-        (y < h && x < wd).then_some((y, x, di, dj))
-    })
 }

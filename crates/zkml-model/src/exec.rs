@@ -206,33 +206,10 @@ fn matmul(x: &ArrayD<i64>, w: &Tensor<i64>, bias: Option<&[i64]>, p: u8, out_sha
     array(out_shape, out)
 }
 
-/// Output height and width of `w` sliding over an `h × wd` input.
-fn window_output(w: &Window, h: usize, wd: usize) -> (usize, usize) {
-    let out = |len: usize, axis: usize| (len + w.pads[axis] + w.pads[axis + 2] - w.kernel[axis]) / w.strides[axis] + 1;
-    (out(h, 0), out(wd, 1))
-}
-
-/// Calls `f(y, x, di, dj)` for each kernel tap `(di, dj)` of output position `(i, j)` that lands inside the
-/// input at `(y, x)`; taps on padding are skipped (zero for sums, never the max).
-fn for_each_tap(w: &Window, h: usize, wd: usize, i: usize, j: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
-    for di in 0..w.kernel[0] {
-        for dj in 0..w.kernel[1] {
-            let y = (i * w.strides[0] + di).checked_sub(w.pads[0]);
-            let x = (j * w.strides[1] + dj).checked_sub(w.pads[1]);
-            if let (Some(y), Some(x)) = (y, x)
-                && y < h
-                && x < wd
-            {
-                f(y, x, di, dj);
-            }
-        }
-    }
-}
-
 fn conv(x: &ArrayD<i64>, kernel: &Tensor<i64>, bias: Option<&[i64]>, w: &Window, p: u8) -> ArrayD<i128> {
     let (n, c, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
     let (o, kh, kw) = (kernel.shape[0], kernel.shape[2], kernel.shape[3]);
-    let (oh, ow) = window_output(w, h, wd);
+    let (oh, ow) = w.output_size(h, wd);
     let mut out = Vec::with_capacity(n * o * oh * ow);
     for b in 0..n {
         for oc in 0..o {
@@ -240,10 +217,10 @@ fn conv(x: &ArrayD<i64>, kernel: &Tensor<i64>, bias: Option<&[i64]>, w: &Window,
                 for j in 0..ow {
                     let mut acc: i128 = bias.map_or(0, |bv| bv[oc] as i128);
                     for ic in 0..c {
-                        for_each_tap(w, h, wd, i, j, |y, xx, di, dj| {
+                        for (y, xx, di, dj) in w.taps(h, wd, i, j) {
                             let kv = kernel.data[((oc * c + ic) * kh + di) * kw + dj];
                             acc += x[[b, ic, y, xx]] as i128 * kv as i128;
-                        });
+                        }
                     }
                     out.push(rescale(acc, p));
                 }
@@ -260,19 +237,19 @@ enum PoolKind {
 
 fn pool(x: &ArrayD<i64>, w: &Window, kind: PoolKind) -> ArrayD<i128> {
     let (n, c, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
-    let (oh, ow) = window_output(w, h, wd);
+    let (oh, ow) = w.output_size(h, wd);
     let mut out = Vec::with_capacity(n * c * oh * ow);
     for b in 0..n {
         for ch in 0..c {
             for i in 0..oh {
                 for j in 0..ow {
                     let (mut max, mut sum, mut count): (Option<i128>, i128, i128) = (None, 0, 0);
-                    for_each_tap(w, h, wd, i, j, |y, xx, _, _| {
+                    for (y, xx, _, _) in w.taps(h, wd, i, j) {
                         let v = x[[b, ch, y, xx]] as i128;
                         max = Some(max.map_or(v, |m| m.max(v)));
                         sum += v;
                         count += 1;
-                    });
+                    }
                     out.push(match kind {
                         PoolKind::Max => max.unwrap_or(0),
                         PoolKind::Avg { normalize: false, .. } => sum,

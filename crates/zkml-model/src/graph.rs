@@ -39,6 +39,35 @@ pub struct Window {
     pub pads: [usize; 4],
 }
 
+impl Window {
+    /// Output height and width over an `h × w` input.
+    pub fn output_size(&self, h: usize, w: usize) -> (usize, usize) {
+        let out = |len: usize, axis: usize| {
+            (len + self.pads[axis] + self.pads[axis + 2] - self.kernel[axis]) / self.strides[axis] + 1
+        };
+        (out(h, 0), out(w, 1))
+    }
+
+    /// The kernel taps `(y, x, di, dj)` of output position `(i, j)` that land inside an `h × w` input at
+    /// `(y, x)`; taps on padding are skipped (they add zero to sums and never win a max). The executor and
+    /// the circuit both walk windows with this, so they agree by construction.
+    pub fn taps(
+        &self,
+        h: usize,
+        w: usize,
+        i: usize,
+        j: usize,
+    ) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+        (0..self.kernel[0]).flat_map(move |di| (0..self.kernel[1]).map(move |dj| (di, dj))).filter_map(
+            move |(di, dj)| {
+                let y = (i * self.strides[0] + di).checked_sub(self.pads[0])?;
+                let x = (j * self.strides[1] + dj).checked_sub(self.pads[1])?;
+                (y < h && x < w).then_some((y, x, di, dj))
+            },
+        )
+    }
+}
+
 /// An operation of the graph. Shapes are those of [`Node::shape`] and of the input nodes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Op {
