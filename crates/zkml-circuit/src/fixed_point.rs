@@ -8,11 +8,7 @@ use halo2_base::{
     utils::BigPrimeField,
 };
 
-/// A signed integer as a field element.
-pub fn fe_from_i64<F: BigPrimeField>(v: i64) -> F {
-    let magnitude = F::from(v.unsigned_abs());
-    if v < 0 { -magnitude } else { magnitude }
-}
+pub use zkml_model::commit::fe_from_i64;
 
 /// The fixed-point operations a quantized model needs, over a range chip.
 pub trait FixedPointInstructions<F: BigPrimeField> {

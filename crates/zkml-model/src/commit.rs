@@ -12,6 +12,7 @@ use halo2_base::{
     gates::GateChip,
     halo2_proofs::halo2curves::{bn256::Fr, ff::PrimeField},
     poseidon::hasher::{PoseidonHasher, spec::OptimizedPoseidonSpec},
+    utils::BigPrimeField,
 };
 
 use crate::quantize::{QOp, QOperand, QuantizedModel};
@@ -25,9 +26,10 @@ pub const POSEIDON_R_F: usize = 8;
 /// Partial rounds.
 pub const POSEIDON_R_P: usize = 57;
 
-/// A signed integer as a field element.
-pub fn field(v: i64) -> Fr {
-    let magnitude = Fr::from(v.unsigned_abs());
+/// A signed integer as a field element (`-v` is `p - v`): the encoding of every quantized value, in the
+/// commitment and in the circuit alike.
+pub fn fe_from_i64<F: BigPrimeField>(v: i64) -> F {
+    let magnitude = F::from(v.unsigned_abs());
     if v < 0 { -magnitude } else { magnitude }
 }
 
@@ -38,7 +40,7 @@ pub fn commitment_elements(model: &QuantizedModel) -> Vec<Fr> {
         Fr::from(model.scales.activation as u64),
         Fr::from(model.scales.param as u64),
     ];
-    let mut push = |vs: &[i64]| out.extend(vs.iter().map(|v| field(*v)));
+    let mut push = |vs: &[i64]| out.extend(vs.iter().map(|v| fe_from_i64::<Fr>(*v)));
     for node in &model.nodes {
         match &node.op {
             QOp::MatMul { weight, bias } => {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use support::{Dim::*, OnnxBuilder, values};
 use zkml_model::{
     CalibrationOptions, CompiledModel, Error,
-    commit::{field, model_commitment},
+    commit::{fe_from_i64, model_commitment},
     data::DataSet,
     exec::execute,
     fidelity::fidelity,
@@ -186,6 +186,7 @@ fn commitment_is_deterministic_and_binds_every_weight() {
     rescaled.scales.param -= 1;
     assert_ne!(model_commitment(&rescaled), c, "the scales are committed too");
 
+    let field = fe_from_i64::<halo2_base::halo2_proofs::halo2curves::bn256::Fr>;
     assert_eq!(field(-1) + field(1), field(0), "negative values are field negations");
 }
 
