@@ -1,27 +1,17 @@
 //! `zkml-eth compile` and `zkml-eth fidelity`, run as the real binary on the digits examples.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+mod common;
 
-use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+use common::{json, stderr};
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
 }
 
-fn zkml_eth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkml-eth")).args(args).output().expect("the zkml-eth binary runs")
-}
-
-fn json(output: &Output) -> Value {
-    assert!(output.status.success(), "command failed: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("--json prints one JSON document")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+fn zkml_eth(args: &[&str]) -> std::process::Output {
+    common::zkml_eth(args, &[])
 }
 
 fn path(p: &Path) -> &str {

@@ -2,34 +2,13 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use alloy::{
     hex,
     primitives::{Address, B256, U256},
     providers::ProviderBuilder,
 };
-use common::spawn_anvil;
-use serde_json::Value;
+use common::{json, spawn_anvil, stderr, zkml_eth};
 use zkml_eth::contracts::{MockZkmlVerifier, ZkmlModelRegistry};
-
-fn zkml_eth(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkml-eth"));
-    cmd.args(args).env_remove("ETH_RPC_URL").env_remove("ETH_PRIVATE_KEY").env_remove("ZKML_REGISTRY");
-    for (key, value) in envs {
-        cmd.env(key, value);
-    }
-    cmd.output().expect("the zkml-eth binary runs")
-}
-
-fn json(output: &Output) -> Value {
-    assert!(output.status.success(), "command failed: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("--json prints one JSON document")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[tokio::test]
 async fn deploy_then_show_registry_and_model() {

@@ -1,6 +1,13 @@
-//! Helpers shared by the integration tests: a real anvil as a child process.
+//! Helpers shared by the integration tests: a real anvil as a child process, and the real `zkml-eth`
+//! binary. Each test binary uses a part of them.
+#![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::{
+    path::PathBuf,
+    process::{Command, Output},
+};
+
+use serde_json::Value;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
 
@@ -26,4 +33,25 @@ pub(crate) fn spawn_anvil() -> AnvilInstance {
         .arg(HARDFORK)
         .try_spawn()
         .expect("anvil starts and reports its port")
+}
+
+/// Runs the `zkml-eth` binary with `args`, with the user's chain settings cleared and `envs` set.
+pub(crate) fn zkml_eth(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkml-eth"));
+    cmd.args(args).env_remove("ETH_RPC_URL").env_remove("ETH_PRIVATE_KEY").env_remove("ZKML_REGISTRY");
+    for (key, value) in envs {
+        cmd.env(key, value);
+    }
+    cmd.output().expect("the zkml-eth binary runs")
+}
+
+/// The JSON document a successful `--json` command printed.
+pub(crate) fn json(output: &Output) -> Value {
+    assert!(output.status.success(), "command failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("--json prints one JSON document")
+}
+
+/// What a command printed on stderr.
+pub(crate) fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
