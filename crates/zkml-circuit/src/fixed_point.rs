@@ -2,13 +2,22 @@
 //! `zkml_model::exec` (signed values as field elements, `-v` stored as `p - v`).
 
 use halo2_base::{
-    AssignedValue, Context,
+    AssignedValue, Context, QuantumCell,
     QuantumCell::Constant,
     gates::{GateInstructions, RangeChip, RangeInstructions},
-    utils::BigPrimeField,
+    utils::{BigPrimeField, fe_to_biguint},
 };
 
 pub use zkml_model::commit::fe_from_i64;
+
+/// The signed integer a field element encodes (`p - v` is `-v`), for values of at most 63 bits.
+pub fn fe_to_i64<F: BigPrimeField>(f: &F) -> i64 {
+    let small = |v: &F| {
+        let n = fe_to_biguint(v);
+        (n.bits() <= 63).then(|| n.iter_u64_digits().next().unwrap_or(0) as i64)
+    };
+    small(f).or_else(|| small(&-*f).map(|v| -v)).expect("a quantized value, well inside 63 bits")
+}
 
 /// The fixed-point operations a quantized model needs, over a range chip.
 pub trait FixedPointInstructions<F: BigPrimeField> {
@@ -34,8 +43,39 @@ pub trait FixedPointInstructions<F: BigPrimeField> {
     /// floor division with a range-checked remainder. Assumes `|a| < 2^a_bits`.
     fn round_div_const(&self, ctx: &mut Context<F>, a: AssignedValue<F>, d: u64, a_bits: u32) -> AssignedValue<F>;
 
-    /// Returns `Σ x_i · w_i + bias` for constant weights (baked into the circuit).
-    fn dot_const(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], ws: &[i64], bias: i64) -> AssignedValue<F>;
+    /// Returns `max(a, c)` for a constant `c`. Assumes `|a|, |c| < 2^bits`.
+    fn max_const(&self, ctx: &mut Context<F>, a: AssignedValue<F>, c: i64, bits: u32) -> AssignedValue<F>;
+
+    /// Returns `min(a, c)` for a constant `c`. Assumes `|a|, |c| < 2^bits`.
+    fn min_const(&self, ctx: &mut Context<F>, a: AssignedValue<F>, c: i64, bits: u32) -> AssignedValue<F>;
+
+    /// Returns `min(a, b)`. Assumes `|a|, |b| < 2^bits`.
+    fn min(&self, ctx: &mut Context<F>, a: AssignedValue<F>, b: AssignedValue<F>, bits: u32) -> AssignedValue<F>;
+
+    /// Returns `Σ x_i · w_i + bias`; weights and bias are constants (baked into the circuit) or cells (a
+    /// committed model).
+    fn dot(
+        &self,
+        ctx: &mut Context<F>,
+        xs: &[AssignedValue<F>],
+        ws: &[QuantumCell<F>],
+        bias: Option<QuantumCell<F>>,
+    ) -> AssignedValue<F>;
+
+    /// Returns `floor((2·a + d) / (2·d))` for a cell `d > 0`: division rounding half up, proven as a floor
+    /// division with `0 <= r < 2·d`. Assumes `0 <= a < 2^a_bits` and `0 < d < 2^d_bits`.
+    fn round_div_var(
+        &self,
+        ctx: &mut Context<F>,
+        a: AssignedValue<F>,
+        d: AssignedValue<F>,
+        a_bits: u32,
+        d_bits: u32,
+    ) -> AssignedValue<F>;
+
+    /// Returns `(index, value)` of the first maximum of `xs` (as `zkml_model::exec` ArgMax picks it).
+    /// Assumes every `|x| < 2^bits`.
+    fn argmax(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], bits: u32) -> (AssignedValue<F>, AssignedValue<F>);
 }
 
 impl<F: BigPrimeField> FixedPointInstructions<F> for RangeChip<F> {
@@ -84,9 +124,72 @@ impl<F: BigPrimeField> FixedPointInstructions<F> for RangeChip<F> {
         self.gate().sub(ctx, quotient, Constant(F::from_u128(steps)))
     }
 
-    fn dot_const(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], ws: &[i64], bias: i64) -> AssignedValue<F> {
+    fn max_const(&self, ctx: &mut Context<F>, a: AssignedValue<F>, c: i64, bits: u32) -> AssignedValue<F> {
+        let offset = 1i64 << bits;
+        let a_shifted = self.gate().add(ctx, a, Constant(F::from(offset as u64)));
+        let below = self.is_less_than(ctx, a_shifted, Constant(F::from((c + offset) as u64)), bits as usize + 1);
+        self.gate().select(ctx, Constant(fe_from_i64(c)), a, below)
+    }
+
+    fn min_const(&self, ctx: &mut Context<F>, a: AssignedValue<F>, c: i64, bits: u32) -> AssignedValue<F> {
+        let offset = 1i64 << bits;
+        let a_shifted = self.gate().add(ctx, a, Constant(F::from(offset as u64)));
+        let above = self.is_less_than(ctx, Constant(F::from((c + offset) as u64)), a_shifted, bits as usize + 1);
+        self.gate().select(ctx, Constant(fe_from_i64(c)), a, above)
+    }
+
+    fn min(&self, ctx: &mut Context<F>, a: AssignedValue<F>, b: AssignedValue<F>, bits: u32) -> AssignedValue<F> {
+        let offset = Constant(F::from_u128(1u128 << bits));
+        let a_shifted = self.gate().add(ctx, a, offset);
+        let b_shifted = self.gate().add(ctx, b, offset);
+        let b_smaller = self.is_less_than(ctx, b_shifted, a_shifted, bits as usize + 1);
+        self.gate().select(ctx, b, a, b_smaller)
+    }
+
+    fn dot(
+        &self,
+        ctx: &mut Context<F>,
+        xs: &[AssignedValue<F>],
+        ws: &[QuantumCell<F>],
+        bias: Option<QuantumCell<F>>,
+    ) -> AssignedValue<F> {
         assert_eq!(xs.len(), ws.len(), "one weight per input");
-        let product = self.gate().inner_product(ctx, xs.iter().copied(), ws.iter().map(|w| Constant(fe_from_i64(*w))));
-        self.gate().add(ctx, product, Constant(fe_from_i64(bias)))
+        let product = self.gate().inner_product(ctx, xs.iter().copied(), ws.iter().copied());
+        match bias {
+            Some(b) => self.gate().add(ctx, product, b),
+            None => product,
+        }
+    }
+
+    fn round_div_var(
+        &self,
+        ctx: &mut Context<F>,
+        a: AssignedValue<F>,
+        d: AssignedValue<F>,
+        a_bits: u32,
+        d_bits: u32,
+    ) -> AssignedValue<F> {
+        let two_a_plus_d = self.gate().mul_add(ctx, a, Constant(F::from(2)), d);
+        let two_d = self.gate().mul(ctx, d, Constant(F::from(2)));
+        // div_mod_var range-checks 2·d to d_bits + 1 bits and proves 0 <= r < 2·d.
+        let (quotient, _remainder) =
+            self.div_mod_var(ctx, two_a_plus_d, two_d, a_bits.max(d_bits) as usize + 2, d_bits as usize + 1);
+        quotient
+    }
+
+    fn argmax(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], bits: u32) -> (AssignedValue<F>, AssignedValue<F>) {
+        assert!(!xs.is_empty(), "argmax of nothing");
+        let offset = Constant(F::from_u128(1u128 << bits));
+        let mut best = xs[0];
+        let mut index = ctx.load_zero();
+        for (i, x) in xs.iter().enumerate().skip(1) {
+            // Strictly greater replaces the best, so ties keep the first maximum.
+            let best_shifted = self.gate().add(ctx, best, offset);
+            let x_shifted = self.gate().add(ctx, *x, offset);
+            let greater = self.is_less_than(ctx, best_shifted, x_shifted, bits as usize + 1);
+            best = self.gate().select(ctx, *x, best, greater);
+            index = self.gate().select(ctx, Constant(F::from(i as u64)), index, greater);
+        }
+        (index, best)
     }
 }

@@ -1,8 +1,14 @@
 //! zkml-circuit: halo2-base chips (dot products, rescaling, activations by lookup, pooling, Poseidon
 //! commitments) and the circuit that lays out a quantized model from `zkml-model`.
 
+pub mod circuit;
 pub mod fixed_point;
 pub mod model;
+pub mod public;
+pub mod sizing;
+pub mod tables;
 
-pub use fixed_point::{FixedPointInstructions, fe_from_i64};
+pub use circuit::{ModelCircuit, ModelCircuitParams};
+pub use fixed_point::{FixedPointInstructions, fe_from_i64, fe_to_i64};
 pub use model::{ModelCells, assign_model};
+pub use public::{InputVisibility, OutputVisibility, PublicLayout, Visibility, WeightVisibility};

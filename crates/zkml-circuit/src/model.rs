@@ -1,32 +1,48 @@
 //! Lays out a quantized model in a halo2-base context: every node's output is computed by the chips from
-//! its inputs' cells and range-checked to the node's calibrated bound, so the circuit's outputs are the
-//! integer reference executor's outputs (`zkml_model::exec`) or the constraints fail.
+//! its inputs' cells and range-checked to the node's calibrated bound wherever the op does not already
+//! imply it, so the circuit's outputs are the integer reference executor's outputs (`zkml_model::exec`)
+//! or the constraints fail.
 //!
-//! Covered so far: Input, MatMul (with bias), Conv, MaxPool, AvgPool, Relu, Reshape, Transpose. Other ops
-//! are refused with an error naming the node until their chips land.
+//! The model's integer constants are circuit constants (fixed weights: the verifying key pins them) or
+//! private witnesses hashed in-circuit into the public model commitment (committed weights).
 
 use halo2_base::{
-    AssignedValue, Context,
+    AssignedValue, Context, QuantumCell,
+    QuantumCell::{Constant, Existing},
     gates::{GateInstructions, RangeChip, RangeInstructions},
     utils::BigPrimeField,
 };
 use zkml_model::{
-    quantize::{QOp, QuantizedModel, signed_bits},
-    tensor::Tensor,
+    commit::{constants_width, model_constants, node_constants},
+    graph::BinaryKind,
+    quantize::{QOp, QOperand, QuantizedModel, signed_bits},
+    tensor::index,
 };
 
-use crate::fixed_point::{FixedPointInstructions, fe_from_i64};
+use crate::{
+    fixed_point::{FixedPointInstructions, fe_from_i64},
+    public::{WeightVisibility, hash_cells, pack_cells},
+    tables::{TableChip, TableFn},
+};
 
 /// Errors of circuit layout.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The node's op has no circuit yet.
-    #[error("node '{node}' ({op}) cannot be proved yet: its circuit is not implemented")]
+    /// The node's op has no circuit.
+    #[error("node '{node}' ({op}) cannot be proved: {reason}")]
     Unsupported {
         /// The node.
         node: String,
         /// Its op.
         op: String,
+        /// Why.
+        reason: String,
+    },
+    /// No circuit size up to `2^max_k` rows holds the model.
+    #[error("the model does not fit a circuit of 2^{max_k} rows")]
+    TooLarge {
+        /// The largest k tried.
+        max_k: u32,
     },
     /// The input does not fit the model.
     #[error("input: expected {expected} quantized values, got {got}")]
@@ -45,57 +61,70 @@ pub struct ModelCells<F: BigPrimeField> {
     pub inputs: Vec<AssignedValue<F>>,
     /// Quantized outputs, flattened in model output order.
     pub outputs: Vec<AssignedValue<F>>,
+    /// The model commitment, computed in-circuit from the witness weights (committed weights only).
+    pub commitment: Option<AssignedValue<F>>,
+    /// Every node's output cells, in node order.
+    pub nodes: Vec<Vec<AssignedValue<F>>>,
 }
 
 /// Lays out `model` on the quantized `input` (integers at the activation scale, flattened in input order).
 pub fn assign_model<F: BigPrimeField>(
     ctx: &mut Context<F>,
     range: &RangeChip<F>,
+    tables: &TableChip<F>,
     model: &QuantizedModel,
+    weights: WeightVisibility,
     input: &[i64],
 ) -> Result<ModelCells<F>, Error> {
     let expected = model.input_len();
     if input.len() != expected {
         return Err(Error::InputLength { expected, got: input.len() });
     }
+    let s = model.scales.activation as u32;
     let p = model.scales.param as u32;
+    let one = 1i64 << s;
     let mut offsets = vec![0usize];
     for shape in model.input_shapes() {
         offsets.push(offsets.last().copied().unwrap_or(0) + shape.iter().product::<usize>());
     }
+    let (constants, commitment) = load_constants(ctx, range, model, weights);
 
     let mut cells: Vec<Vec<AssignedValue<F>>> = Vec::with_capacity(model.nodes.len());
+    let mut cursor = 0;
     for node in &model.nodes {
-        let unsupported = || Error::Unsupported { node: node.name.clone(), op: node.op_name.clone() };
+        let consts = &constants[cursor..cursor + node_constants(&node.op).len()];
+        cursor += consts.len();
+        let unsupported = |reason: &str| Error::Unsupported {
+            node: node.name.clone(),
+            op: node.op_name.clone(),
+            reason: reason.to_string(),
+        };
+        let source = |i: usize| &model.nodes[node.inputs[i]];
+        let x = |i: usize| &cells[node.inputs[i]];
+        // The bound the op's result is known to satisfy without a check; None: always checked.
+        let mut implied: Option<i64> = None;
         let out: Vec<AssignedValue<F>> = match &node.op {
             QOp::Input { index } => input[offsets[*index]..offsets[*index + 1]]
                 .iter()
-                .map(|v| {
-                    let cell = ctx.load_witness(fe_from_i64(*v));
-                    range.check_bound(ctx, cell, node.bound as u64);
-                    cell
-                })
+                .map(|v| ctx.load_witness(fe_from_i64(*v)))
                 .collect(),
             QOp::MatMul { weight, bias } => {
-                let x = &cells[node.inputs[0]];
                 let (k, n) = (weight.shape[0], weight.shape[1]);
-                // |acc| <= (bound + 1/2) · 2^P for every output within its bound; larger fails div_mod.
+                // |acc| <= (bound + 1/2) · 2^P for every output within its bound; larger fails rescale.
                 let acc_bits = signed_bits(node.bound) + p;
-                let mut out = Vec::with_capacity(x.len() / k * n);
-                for row in x.chunks(k) {
+                let mut out = Vec::with_capacity(x(0).len() / k * n);
+                for row in x(0).chunks(k) {
                     for j in 0..n {
-                        let column: Vec<i64> = (0..k).map(|i| weight.data[i * n + j]).collect();
-                        let b = bias.as_ref().map_or(0, |b| b[j]);
-                        let acc = range.dot_const(ctx, row, &column, b);
-                        let q = range.rescale(ctx, acc, p, acc_bits);
-                        range.check_bound(ctx, q, node.bound as u64);
-                        out.push(q);
+                        let column: Vec<QuantumCell<F>> = (0..k).map(|i| consts[i * n + j]).collect();
+                        let b = bias.as_ref().map(|_| consts[k * n + j]);
+                        let acc = range.dot(ctx, row, &column, b);
+                        out.push(range.rescale(ctx, acc, p, acc_bits));
                     }
                 }
                 out
             }
             QOp::Conv { kernel, bias, window } => {
-                let (x, x_shape) = (&cells[node.inputs[0]], &model.nodes[node.inputs[0]].shape);
+                let x_shape = &source(0).shape;
                 let (c, h, w) = (x_shape[1], x_shape[2], x_shape[3]);
                 let (o, kh, kw) = (kernel.shape[0], kernel.shape[2], kernel.shape[3]);
                 let (oh, ow) = window.output_size(h, w);
@@ -108,26 +137,99 @@ pub fn assign_model<F: BigPrimeField>(
                                 let (mut xs, mut ws) = (vec![], vec![]);
                                 for ic in 0..c {
                                     for (y, xx, di, dj) in window.taps(h, w, i, j) {
-                                        xs.push(x[((b * c + ic) * h + y) * w + xx]);
-                                        ws.push(kernel.data[((oc * c + ic) * kh + di) * kw + dj]);
+                                        xs.push(x(0)[((b * c + ic) * h + y) * w + xx]);
+                                        ws.push(consts[((oc * c + ic) * kh + di) * kw + dj]);
                                     }
                                 }
-                                let acc = range.dot_const(ctx, &xs, &ws, bias.as_ref().map_or(0, |bv| bv[oc]));
-                                let q = range.rescale(ctx, acc, p, acc_bits);
-                                range.check_bound(ctx, q, node.bound as u64);
-                                out.push(q);
+                                let bias_cell = bias.as_ref().map(|_| consts[kernel.data.len() + oc]);
+                                let acc = range.dot(ctx, &xs, &ws, bias_cell);
+                                out.push(range.rescale(ctx, acc, p, acc_bits));
                             }
                         }
                     }
                 }
                 out
             }
+            QOp::Binary { kind, lhs, rhs } => {
+                let mut const_cursor = 0;
+                let mut operand = |o: &QOperand| -> Result<Vec<QuantumCell<F>>, Error> {
+                    let (shape, values): (Vec<usize>, Vec<QuantumCell<F>>) = match o {
+                        QOperand::Node(n) => (model.nodes[*n].shape.clone(), cells[*n].iter().map(|c| Existing(*c)).collect()),
+                        QOperand::Const(t) => {
+                            let v = consts[const_cursor..const_cursor + t.len()].to_vec();
+                            const_cursor += t.len();
+                            (t.shape.clone(), v)
+                        }
+                    };
+                    let map = index::broadcast(&shape, &node.shape).ok_or_else(|| unsupported("operands do not broadcast"))?;
+                    Ok(map.into_iter().map(|i| values[i]).collect())
+                };
+                let (a, b) = (operand(lhs)?, operand(rhs)?);
+                let shift = if matches!((lhs, rhs), (QOperand::Node(_), QOperand::Node(_))) { s } else { p };
+                let acc_bits = signed_bits(node.bound) + shift;
+                a.into_iter()
+                    .zip(b)
+                    .map(|(a, b)| match kind {
+                        BinaryKind::Add => range.gate().add(ctx, a, b),
+                        BinaryKind::Sub => range.gate().sub(ctx, a, b),
+                        BinaryKind::Mul => {
+                            let product = range.gate().mul(ctx, a, b);
+                            range.rescale(ctx, product, shift, acc_bits)
+                        }
+                    })
+                    .collect()
+            }
+            QOp::Clamp { min: Some(0), max: None } => {
+                implied = Some(source(0).bound);
+                let bits = signed_bits(source(0).bound);
+                x(0).iter().map(|a| range.relu(ctx, *a, bits)).collect()
+            }
+            QOp::Clamp { min, max } => {
+                let bound = source(0).bound.max(min.unwrap_or(0).abs()).max(max.unwrap_or(0).abs());
+                implied = Some(bound);
+                let bits = signed_bits(bound);
+                let mut k = 0;
+                let mut limit = |v: Option<i64>| {
+                    v.map(|_| {
+                        k += 1;
+                        consts[k - 1]
+                    })
+                };
+                let (low, high) = (limit(*min), limit(*max));
+                let (low, high) = (low.map(|c| as_cell(ctx, c)), high.map(|c| as_cell(ctx, c)));
+                x(0).iter()
+                    .map(|a| {
+                        let a = low.map_or(*a, |l| range.max(ctx, *a, l, bits));
+                        high.map_or(a, |h| range.min(ctx, a, h, bits))
+                    })
+                    .collect()
+            }
+            QOp::LeakyRelu { alpha } => {
+                let bits = signed_bits(source(0).bound);
+                let product_bits = (bits + signed_bits(alpha.abs())).max(p);
+                let offset = Constant(F::from_u128(1u128 << bits));
+                x(0).iter()
+                    .map(|a| {
+                        let shifted = range.gate().add(ctx, *a, offset);
+                        let negative = range.is_less_than(ctx, shifted, offset, bits as usize + 1);
+                        let product = range.gate().mul(ctx, *a, consts[0]);
+                        let scaled = range.rescale(ctx, product, p, product_bits);
+                        range.gate().select(ctx, scaled, *a, negative)
+                    })
+                    .collect()
+            }
+            QOp::Sigmoid | QOp::Tanh => {
+                implied = Some(one);
+                let f = if matches!(node.op, QOp::Sigmoid) { TableFn::Sigmoid } else { TableFn::Tanh };
+                let bound = source(0).bound;
+                x(0).iter().map(|a| tables.lookup(ctx, range, f, *a, bound)).collect()
+            }
             QOp::MaxPool { window } | QOp::AvgPool { window, .. } => {
-                let input = &model.nodes[node.inputs[0]];
-                let (x, x_shape) = (&cells[node.inputs[0]], &input.shape);
+                implied = Some(source(0).bound);
+                let x_shape = &source(0).shape;
                 let (n, c, h, w) = (x_shape[0], x_shape[1], x_shape[2], x_shape[3]);
                 let (oh, ow) = window.output_size(h, w);
-                let bits = signed_bits(input.bound);
+                let bits = signed_bits(source(0).bound);
                 let mut out = Vec::with_capacity(n * c * oh * ow);
                 for b in 0..n {
                     for ch in 0..c {
@@ -135,7 +237,7 @@ pub fn assign_model<F: BigPrimeField>(
                             for j in 0..ow {
                                 let inside: Vec<_> = window
                                     .taps(h, w, i, j)
-                                    .map(|(y, xx, _, _)| x[((b * c + ch) * h + y) * w + xx])
+                                    .map(|(y, xx, _, _)| x(0)[((b * c + ch) * h + y) * w + xx])
                                     .collect();
                                 let value = match &node.op {
                                     QOp::MaxPool { .. } => {
@@ -156,6 +258,7 @@ pub fn assign_model<F: BigPrimeField>(
                                             let sum_bits = bits + usize::BITS - count.leading_zeros();
                                             range.round_div_const(ctx, sum, count as u64, sum_bits)
                                         } else {
+                                            implied = None;
                                             sum
                                         }
                                     }
@@ -168,23 +271,116 @@ pub fn assign_model<F: BigPrimeField>(
                 }
                 out
             }
-            QOp::Clamp { min: Some(0), max: None } => {
-                let input = &model.nodes[node.inputs[0]];
-                let bits = signed_bits(input.bound);
-                cells[node.inputs[0]].iter().map(|a| range.relu(ctx, *a, bits)).collect()
+            QOp::ReduceSum { axes } => {
+                let (map, len) = index::reduce(&source(0).shape, axes);
+                let mut groups: Vec<Vec<AssignedValue<F>>> = vec![vec![]; len];
+                for (cell, o) in x(0).iter().zip(map) {
+                    groups[o].push(*cell);
+                }
+                groups.into_iter().map(|g| range.gate().sum(ctx, g)).collect()
             }
-            QOp::Reshape => cells[node.inputs[0]].clone(),
+            QOp::Reshape => {
+                implied = Some(source(0).bound);
+                x(0).clone()
+            }
             QOp::Transpose { perm } => {
-                let source = &model.nodes[node.inputs[0]];
-                let indices = Tensor::new(source.shape.clone(), (0..cells[node.inputs[0]].len()).collect());
-                let moved = indices.to_array().permuted_axes(perm.clone());
-                moved.iter().map(|&i| cells[node.inputs[0]][i]).collect()
+                implied = Some(source(0).bound);
+                index::transpose(&source(0).shape, perm).into_iter().map(|i| x(0)[i]).collect()
             }
-            _ => return Err(unsupported()),
+            QOp::Concat { axis } => {
+                implied = node.inputs.iter().map(|&i| model.nodes[i].bound).max();
+                let shapes: Vec<Vec<usize>> = node.inputs.iter().map(|&i| model.nodes[i].shape.clone()).collect();
+                let map = index::concat(&shapes, *axis).ok_or_else(|| unsupported("input shapes do not concatenate"))?;
+                map.into_iter().map(|(t, i)| x(t)[i]).collect()
+            }
+            QOp::Softmax { axis } => {
+                implied = Some(one);
+                let bound = source(0).bound;
+                let bits = signed_bits(bound);
+                let shape = &source(0).shape;
+                let lanes = index::lanes(shape, *axis);
+                let lane_len = shape[*axis] as u64;
+                let mut out: Vec<Option<AssignedValue<F>>> = vec![None; x(0).len()];
+                for lane in lanes {
+                    let values: Vec<_> = lane.iter().map(|&i| x(0)[i]).collect();
+                    let mut max = values[0];
+                    for v in &values[1..] {
+                        max = range.max(ctx, max, *v, bits);
+                    }
+                    let exps: Vec<_> = values
+                        .iter()
+                        .map(|v| {
+                            let d = range.gate().sub(ctx, *v, max);
+                            tables.lookup(ctx, range, TableFn::Exp, d, bound.saturating_mul(2))
+                        })
+                        .collect();
+                    let sum = range.gate().sum(ctx, exps.iter().copied());
+                    // e <= 2^S, so e · 2^S < 2^(2S+1); the sum is at most lane_len · 2^S.
+                    let sum_bits = s + 1 + (64 - lane_len.leading_zeros());
+                    for (&i, e) in lane.iter().zip(exps) {
+                        let scaled = range.gate().mul(ctx, e, Constant(F::from(one as u64)));
+                        out[i] = Some(range.round_div_var(ctx, scaled, sum, 2 * s + 1, sum_bits));
+                    }
+                }
+                out.into_iter().map(|c| c.expect("every element is in one lane")).collect()
+            }
+            QOp::ArgMax { axis } => {
+                let shape = &source(0).shape;
+                implied = Some(shape[*axis] as i64 - 1);
+                let bits = signed_bits(source(0).bound);
+                index::lanes(shape, *axis)
+                    .into_iter()
+                    .map(|lane| {
+                        let values: Vec<_> = lane.iter().map(|&i| x(0)[i]).collect();
+                        range.argmax(ctx, &values, bits).0
+                    })
+                    .collect()
+            }
         };
+        if implied.is_none_or(|b| b > node.bound) {
+            for cell in &out {
+                range.check_bound(ctx, *cell, node.bound as u64);
+            }
+        }
         cells.push(out);
     }
     let inputs = model.inputs.iter().flat_map(|&i| cells[i].iter().copied()).collect();
     let outputs = model.outputs.iter().flat_map(|&o| cells[o].iter().copied()).collect();
-    Ok(ModelCells { inputs, outputs })
+    Ok(ModelCells { inputs, outputs, commitment, nodes: cells })
+}
+
+fn as_cell<F: BigPrimeField>(ctx: &mut Context<F>, c: QuantumCell<F>) -> AssignedValue<F> {
+    match c {
+        Existing(a) => a,
+        other => ctx.load_constant(*other.value()),
+    }
+}
+
+/// The model's constants as circuit constants (fixed weights) or as witnesses bound to the in-circuit
+/// commitment (committed weights), in commitment order.
+fn load_constants<F: BigPrimeField>(
+    ctx: &mut Context<F>,
+    range: &RangeChip<F>,
+    model: &QuantizedModel,
+    weights: WeightVisibility,
+) -> (Vec<QuantumCell<F>>, Option<AssignedValue<F>>) {
+    let constants = model_constants(model);
+    match weights {
+        WeightVisibility::Fixed => (constants.iter().map(|c| Constant(fe_from_i64(*c))).collect(), None),
+        WeightVisibility::Committed => {
+            let width = constants_width(&constants);
+            let cells = ctx.assign_witnesses(constants.iter().map(|c| fe_from_i64::<F>(*c)));
+            // Each slot must hold its value exactly, or two weight vectors could pack alike.
+            let half = Constant(F::from_u128(1u128 << (width - 1)));
+            for cell in &cells {
+                let slot = range.gate().add(ctx, *cell, half);
+                range.range_check(ctx, slot, width as usize);
+            }
+            let header = [model.format_version as u64, model.scales.activation as u64, model.scales.param as u64, width as u64];
+            let mut elements: Vec<_> = header.iter().map(|v| ctx.load_constant(F::from(*v))).collect();
+            elements.extend(pack_cells(ctx, range.gate(), &cells, width));
+            let commitment = hash_cells(ctx, range.gate(), &elements);
+            (cells.into_iter().map(Existing).collect(), Some(commitment))
+        }
+    }
 }

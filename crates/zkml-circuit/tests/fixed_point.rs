@@ -2,7 +2,8 @@
 //! witnesses rejected.
 
 use halo2_base::{
-    AssignedValue, Context,
+    AssignedValue, Context, QuantumCell,
+    QuantumCell::Constant,
     gates::{RangeChip, circuit::builder::BaseCircuitBuilder},
     halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr, plonk::Assigned},
 };
@@ -161,7 +162,7 @@ fn dot_product_with_constant_weights() {
     let (values, ok) = run(
         |ctx, range| {
             let cells: Vec<_> = xs.iter().map(|x| ctx.load_witness(fe_from_i64(*x))).collect();
-            vec![range.dot_const(ctx, &cells, &ws, bias)]
+            vec![range.dot(ctx, &cells, &constants(&ws), Some(Constant(fe_from_i64(bias))))]
         },
         no_tamper,
     );
@@ -171,7 +172,7 @@ fn dot_product_with_constant_weights() {
     let (_, ok) = run(
         |ctx, range| {
             let cells: Vec<_> = xs.iter().map(|x| ctx.load_witness(fe_from_i64(*x))).collect();
-            vec![range.dot_const(ctx, &cells, &ws, bias)]
+            vec![range.dot(ctx, &cells, &constants(&ws), Some(Constant(fe_from_i64(bias))))]
         },
         |ctx, outputs| set(ctx, offset(&outputs[0]), fe_from_i64(expected + 1)),
     );
@@ -226,4 +227,82 @@ fn round_div_matches_the_reference_executor() {
         |ctx, outputs| set(ctx, offset(&outputs[0]), fe_from_i64(-12)), // the right answer is -11
     );
     assert!(!ok, "a wrong quotient was accepted");
+}
+
+fn constants(ws: &[i64]) -> Vec<QuantumCell<Fr>> {
+    ws.iter().map(|w| Constant(fe_from_i64(*w))).collect()
+}
+
+#[test]
+fn argmax_picks_the_first_maximum_and_a_wrong_index_is_rejected() {
+    for (xs, expected) in [(vec![3i64, -4, 9, 9, 1], 2u64), (vec![-5, -5, -5], 0), (vec![-1, 0, -2], 1)] {
+        let (values, ok) = run(
+            |ctx, range| {
+                let cells: Vec<_> = xs.iter().map(|x| ctx.load_witness(fe_from_i64(*x))).collect();
+                let (index, max) = range.argmax(ctx, &cells, 10);
+                vec![index, max]
+            },
+            no_tamper,
+        );
+        assert!(ok);
+        assert_eq!(values[0], Fr::from(expected), "{xs:?}");
+        assert_eq!(values[1], fe_from_i64(*xs.iter().max().expect("not empty")));
+        let (_, ok) = run(
+            |ctx, range| {
+                let cells: Vec<_> = xs.iter().map(|x| ctx.load_witness(fe_from_i64(*x))).collect();
+                vec![range.argmax(ctx, &cells, 10).0]
+            },
+            |ctx, outputs| set(ctx, offset(&outputs[0]), Fr::from(expected + 1)),
+        );
+        assert!(!ok, "{xs:?}: a wrong index was accepted");
+    }
+}
+
+#[test]
+fn division_by_a_cell_rounds_half_up_and_a_wrong_quotient_is_rejected() {
+    for (a, d) in [(10i64, 4i64), (9, 9), (0, 7), (4095 * 4096, 5000), (5, 2)] {
+        let expected = zkml_model::exec::round_div(a as i128, d as i128) as i64;
+        let (values, ok) = run(
+            |ctx, range| {
+                let (ac, dc) = (ctx.load_witness(fe_from_i64(a)), ctx.load_witness(fe_from_i64(d)));
+                vec![range.round_div_var(ctx, ac, dc, 25, 14)]
+            },
+            no_tamper,
+        );
+        assert!(ok, "{a}/{d}");
+        assert_eq!(values[0], fe_from_i64(expected), "{a}/{d}");
+        let (_, ok) = run(
+            |ctx, range| {
+                let (ac, dc) = (ctx.load_witness(fe_from_i64(a)), ctx.load_witness(fe_from_i64(d)));
+                vec![range.round_div_var(ctx, ac, dc, 25, 14)]
+            },
+            |ctx, outputs| set(ctx, offset(&outputs[0]), fe_from_i64(expected + 1)),
+        );
+        assert!(!ok, "{a}/{d}: a wrong quotient was accepted");
+    }
+}
+
+#[test]
+fn clamping_to_constants() {
+    for x in [-300i64, -100, 0, 99, 100, 101, 300] {
+        let (values, ok) = run(
+            |ctx, range| {
+                let a = ctx.load_witness(fe_from_i64(x));
+                let low = range.max_const(ctx, a, -100, 12);
+                vec![range.min_const(ctx, low, 100, 12)]
+            },
+            no_tamper,
+        );
+        assert!(ok);
+        assert_eq!(values[0], fe_from_i64(x.clamp(-100, 100)), "clamp({x})");
+        let (_, ok) = run(
+            |ctx, range| {
+                let a = ctx.load_witness(fe_from_i64(x));
+                let low = range.max_const(ctx, a, -100, 12);
+                vec![range.min_const(ctx, low, 100, 12)]
+            },
+            |ctx, outputs| set(ctx, offset(&outputs[0]), fe_from_i64(x)),
+        );
+        assert_eq!(ok, x.clamp(-100, 100) == x, "clamp({x}) replaced by x");
+    }
 }

@@ -1,24 +1,26 @@
-//! The digits MLP laid out as a circuit: outputs equal the integer reference executor's, the public
-//! instances bind inputs and outputs, and tampering is rejected (MockProver).
+//! The digits models laid out as circuits (MockProver): outputs equal the integer reference executor's,
+//! the public instances are the documented packing and bind inputs and outputs, every privacy mode works,
+//! and tampering is rejected.
 
 use std::path::PathBuf;
 
 use halo2_base::{
-    gates::circuit::builder::BaseCircuitBuilder,
-    halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr, plonk::Assigned},
+    gates::circuit::{BaseCircuitParams, CircuitBuilderStage},
+    halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr},
 };
-use zkml_circuit::{assign_model, fe_from_i64, model::Error};
+use zkml_circuit::{
+    InputVisibility, ModelCircuit, ModelCircuitParams, OutputVisibility, PublicLayout, Visibility, WeightVisibility,
+    circuit::native_instances,
+    public::SectionKind,
+    sizing::auto_size,
+};
 use zkml_model::{
     CalibrationOptions, CompiledModel,
+    commit::model_commitment,
     data::DataSet,
     exec::execute,
-    quantize::{QOp, QuantizedModel, quantize_value},
+    quantize::{QOp, QuantizedModel},
 };
-
-const K: usize = 14;
-const LOOKUP_BITS: usize = 13;
-const CNN_K: usize = 16;
-const CNN_LOOKUP_BITS: usize = 15;
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
@@ -26,107 +28,154 @@ fn examples() -> PathBuf {
 
 fn compile(file: &str, shape: Option<Vec<Vec<usize>>>) -> CompiledModel {
     let dir = examples();
-    CompiledModel::compile(
-        &dir.join(file),
-        shape.as_deref(),
-        &dir.join("calibration.json"),
-        CalibrationOptions::default(),
-    )
-    .expect("the digits model compiles")
+    CompiledModel::compile(&dir.join(file), shape.as_deref(), &dir.join("calibration.json"), CalibrationOptions::default())
+        .expect("the digits model compiles")
 }
 
-/// Builds the circuit for one sample; returns the builder, the public instances and the output values.
-fn build(model: &QuantizedModel, sample: &[f32]) -> (BaseCircuitBuilder<Fr>, Vec<Fr>, Vec<Fr>) {
-    build_at(model, sample, K, LOOKUP_BITS)
+fn samples() -> Vec<Vec<f32>> {
+    DataSet::load(&examples().join("test.json"), 64).expect("the test data loads").inputs
 }
 
-fn build_at(
-    model: &QuantizedModel,
-    sample: &[f32],
-    k: usize,
-    lookup_bits: usize,
-) -> (BaseCircuitBuilder<Fr>, Vec<Fr>, Vec<Fr>) {
-    let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
-    let mut builder =
-        BaseCircuitBuilder::<Fr>::new(false).use_k(k).use_lookup_bits(lookup_bits).use_instance_columns(1);
-    let range = builder.range_chip();
-    let cells = assign_model(builder.main(0), &range, model, &input).expect("the model has a circuit");
-    let public: Vec<_> = cells.inputs.iter().chain(&cells.outputs).copied().collect();
-    let instances = public.iter().map(|c| *c.value()).collect();
-    let outputs = cells.outputs.iter().map(|c| *c.value()).collect();
-    builder.assigned_instances = vec![public];
-    builder.calculate_params(Some(9));
-    (builder, instances, outputs)
+fn mock(model: &QuantizedModel, layout: &PublicLayout, input: &[i64], k: usize) -> ModelCircuit {
+    let params = ModelCircuitParams {
+        base: BaseCircuitParams { k, lookup_bits: Some(k - 1), num_instance_columns: 1, ..Default::default() },
+        table_columns: 0,
+    };
+    ModelCircuit::new(CircuitBuilderStage::Mock, model, layout, params, None, input).expect("the model has a circuit")
+}
+
+fn accepts(circuit: &ModelCircuit, instances: Vec<Fr>) -> bool {
+    let k = circuit.circuit_params().base.k as u32;
+    MockProver::run(k, circuit, vec![instances]).expect("the circuit synthesizes").verify().is_ok()
+}
+
+/// The executor's input and output values for a sample.
+fn reference(model: &QuantizedModel, sample: &[f32]) -> (Vec<i64>, Vec<i64>) {
+    let values = execute(model, sample).expect("the sample is in range");
+    let inputs = model.inputs.iter().flat_map(|&i| values[i].data.clone()).collect();
+    let outputs = model.outputs.iter().flat_map(|&o| values[o].data.clone()).collect();
+    (inputs, outputs)
 }
 
 #[test]
 fn digits_mlp_circuit_matches_the_executor_and_binds_its_outputs() {
-    let compiled = compile("mlp.onnx", None);
-    let q = &compiled.quantized;
-    let data = DataSet::load(&examples().join("test.json"), 64).unwrap();
-    for sample in data.inputs.iter().take(3) {
-        let (builder, instances, outputs) = build(q, sample);
-        let reference = execute(q, sample).unwrap();
-        let expected: Vec<Fr> = reference[q.outputs[0]].data.iter().map(|v| fe_from_i64(*v)).collect();
-        assert_eq!(outputs, expected, "the circuit computes the reference executor's outputs");
-
-        MockProver::run(K as u32, &builder, vec![instances.clone()]).unwrap().assert_satisfied();
+    let model = compile("mlp.onnx", None).quantized;
+    let layout = PublicLayout::new(&model, Visibility::default());
+    // 64 inputs and 10 outputs pack into far fewer field elements than one per value.
+    assert!(layout.num_instances <= 8, "{} public elements", layout.num_instances);
+    for sample in samples().iter().take(3) {
+        let (inputs, outputs) = reference(&model, sample);
+        let circuit = mock(&model, &layout, &inputs, 14);
+        let instances = circuit.instances().to_vec();
+        assert_eq!(instances, native_instances(&model, &layout, &inputs, &outputs), "the documented packing");
+        assert_eq!(layout.decode(SectionKind::Outputs, &instances), Some(outputs), "decoded outputs");
+        assert_eq!(layout.decode(SectionKind::Inputs, &instances), Some(inputs), "decoded inputs");
+        assert!(accepts(&circuit, instances.clone()));
 
         let mut forged = instances.clone();
-        *forged.last_mut().unwrap() += Fr::one();
-        assert!(
-            MockProver::run(K as u32, &builder, vec![forged]).unwrap().verify().is_err(),
-            "a forged public output was accepted"
-        );
+        *forged.last_mut().expect("outputs are public") += Fr::one();
+        assert!(!accepts(&circuit, forged), "a forged public output was accepted");
         let mut other_input = instances;
-        other_input[10] += Fr::one();
-        assert!(
-            MockProver::run(K as u32, &builder, vec![other_input]).unwrap().verify().is_err(),
-            "the same outputs were accepted for another input"
-        );
+        other_input[0] += Fr::one();
+        assert!(!accepts(&circuit, other_input), "the same outputs were accepted for another input");
     }
 }
 
 #[test]
-fn a_tampered_hidden_cell_is_rejected() {
-    let compiled = compile("mlp.onnx", None);
-    let data = DataSet::load(&examples().join("test.json"), 64).unwrap();
-    let (mut builder, instances, _) = build(&compiled.quantized, &data.inputs[0]);
-    let ctx = builder.main(0);
-    let middle = ctx.advice.len() / 2;
-    let value = ctx.advice[middle].evaluate();
-    ctx.advice[middle] = Assigned::Trivial(value + Fr::one());
-    assert!(
-        MockProver::run(K as u32, &builder, vec![instances]).unwrap().verify().is_err(),
-        "a tampered intermediate value was accepted"
-    );
+fn tampered_hidden_cells_are_rejected() {
+    let model = compile("mlp.onnx", None).quantized;
+    let layout = PublicLayout::new(&model, Visibility::default());
+    let sample = &samples()[0];
+    let (inputs, _) = reference(&model, sample);
+    let honest = mock(&model, &layout, &inputs, 14);
+    let instances = honest.instances().to_vec();
+    let total = { mock(&model, &layout, &inputs, 14).main_cells() };
+    for node in 1..model.nodes.len() {
+        let mut circuit = mock(&model, &layout, &inputs, 14);
+        let cell = circuit.node_cells(node)[0];
+        circuit.tamper(&cell, *cell.value() + Fr::one());
+        assert!(!accepts(&circuit, instances.clone()), "node {} output tampered, accepted", model.nodes[node].name);
+    }
+    for offset in [1, total / 3, total / 2, total - 2] {
+        let mut circuit = mock(&model, &layout, &inputs, 14);
+        circuit.tamper_at(offset, Fr::from(12345));
+        assert!(!accepts(&circuit, instances.clone()), "advice cell {offset} of {total} tampered, accepted");
+    }
 }
 
 #[test]
 fn digits_cnn_circuit_matches_the_executor() {
-    let compiled = compile("cnn.onnx", Some(vec![vec![1, 1, 8, 8]]));
-    let q = &compiled.quantized;
-    let data = DataSet::load(&examples().join("test.json"), 64).unwrap();
-    for sample in data.inputs.iter().take(2) {
-        let (builder, instances, outputs) = build_at(q, sample, CNN_K, CNN_LOOKUP_BITS);
-        let reference = execute(q, sample).unwrap();
-        let expected: Vec<Fr> = reference[q.outputs[0]].data.iter().map(|v| fe_from_i64(*v)).collect();
-        assert_eq!(outputs, expected, "conv, max pool and average pool compute the executor's values");
-        MockProver::run(CNN_K as u32, &builder, vec![instances.clone()]).unwrap().assert_satisfied();
-        let mut forged = instances;
-        forged[70] += Fr::one();
-        assert!(MockProver::run(CNN_K as u32, &builder, vec![forged]).unwrap().verify().is_err());
+    let model = compile("cnn.onnx", Some(vec![vec![1, 1, 8, 8]])).quantized;
+    let layout = PublicLayout::new(&model, Visibility::default());
+    let sample = &samples()[1];
+    let (inputs, outputs) = reference(&model, sample);
+    let circuit = mock(&model, &layout, &inputs, 16);
+    let instances = circuit.instances().to_vec();
+    assert_eq!(layout.decode(SectionKind::Outputs, &instances), Some(outputs), "conv and pooling match");
+    assert!(accepts(&circuit, instances.clone()));
+    let mut forged = instances;
+    *forged.last_mut().expect("outputs are public") += Fr::one();
+    assert!(!accepts(&circuit, forged));
+}
+
+#[test]
+fn every_privacy_mode_proves_and_binds_what_it_exposes() {
+    let model = compile("mlp.onnx", None).quantized;
+    let sample = &samples()[2];
+    let (inputs, outputs) = reference(&model, sample);
+    let commitment = model_commitment(&model);
+    for input in [InputVisibility::Public, InputVisibility::Hashed, InputVisibility::Private] {
+        for weights in [WeightVisibility::Fixed, WeightVisibility::Committed] {
+            for output in [OutputVisibility::Public, OutputVisibility::Hashed] {
+                let visibility = Visibility { input, weights, output };
+                let layout = PublicLayout::new(&model, visibility);
+                let k = if weights == WeightVisibility::Committed { 16 } else { 14 };
+                let circuit = mock(&model, &layout, &inputs, k);
+                let instances = circuit.instances().to_vec();
+                assert_eq!(instances.len(), layout.num_instances, "{visibility:?}");
+                assert_eq!(instances, native_instances(&model, &layout, &inputs, &outputs), "{visibility:?}");
+                assert!(accepts(&circuit, instances.clone()), "{visibility:?}");
+                if let Some(section) = layout.section(SectionKind::ModelCommitment) {
+                    assert_eq!(instances[section.offset], commitment, "the registry's commitment is public");
+                }
+                for i in [0, instances.len() - 1] {
+                    let mut forged = instances.clone();
+                    forged[i] += Fr::one();
+                    assert!(!accepts(&circuit, forged), "{visibility:?}: public element {i} forged, accepted");
+                }
+            }
+        }
     }
 }
 
 #[test]
-fn ops_without_a_circuit_yet_are_named() {
-    let mut model = compile("mlp.onnx", None).quantized;
-    model.nodes[2].op = QOp::Sigmoid;
-    model.nodes[2].op_name = "Sigmoid".into();
-    let mut builder = BaseCircuitBuilder::<Fr>::new(false).use_k(K).use_lookup_bits(LOOKUP_BITS);
-    let range = builder.range_chip();
-    let err = assign_model(builder.main(0), &range, &model, &[0; 64]).unwrap_err();
-    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
-    assert!(err.to_string().contains("'/relu/Relu.low' (Sigmoid)"), "{err}");
+fn committed_weights_bind_the_model() {
+    let model = compile("mlp.onnx", None).quantized;
+    let visibility = Visibility { weights: WeightVisibility::Committed, ..Default::default() };
+    let layout = PublicLayout::new(&model, visibility);
+    let sample = &samples()[3];
+    let (inputs, _) = reference(&model, sample);
+    let honest = mock(&model, &layout, &inputs, 16).instances().to_vec();
+
+    // Another model with one weight changed: the same circuit shape, but it cannot claim the original
+    // commitment.
+    let mut other = model.clone();
+    if let QOp::MatMul { weight, .. } = &mut other.nodes[1].op {
+        weight.data[0] += 1;
+    }
+    assert_ne!(model_commitment(&other), model_commitment(&model));
+    let circuit = mock(&other, &layout, &inputs, 16);
+    let mut claim = circuit.instances().to_vec();
+    claim[0] = honest[0];
+    assert!(!accepts(&circuit, claim), "another model's proof claimed the registered commitment");
+}
+
+#[test]
+fn auto_sizing_picks_a_single_column_layout_for_the_mlp() {
+    let model = compile("mlp.onnx", None).quantized;
+    let layout = PublicLayout::new(&model, Visibility::default());
+    let size = auto_size(&model, &layout).expect("the MLP fits");
+    eprintln!("digits MLP sized: {size:?}");
+    assert_eq!(size.witness_columns(), 1, "{size:?}");
+    assert!(size.advice_cells <= 1 << size.k);
 }

@@ -4,7 +4,10 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::{
-    cmd::{compile::CompileArgs, fidelity::FidelityArgs, registry::RegistryCommand},
+    cmd::{
+        bench::BenchArgs, compile::CompileArgs, fidelity::FidelityArgs, prove::ProveArgs, registry::RegistryCommand,
+        setup::SetupArgs, verify::VerifyArgs,
+    },
     output::Output,
 };
 
@@ -30,6 +33,14 @@ pub enum Command {
     Compile(CompileArgs),
     /// Compare a compiled model with its float original on a data set.
     Fidelity(FidelityArgs),
+    /// Size a compiled model's circuit and make (or reuse) its keys.
+    Setup(SetupArgs),
+    /// Prove inferences of a set-up model.
+    Prove(ProveArgs),
+    /// Verify a proof artifact.
+    Verify(VerifyArgs),
+    /// Benchmark proving on the example models, beside EZKL.
+    Bench(BenchArgs),
     /// Deploy and inspect the model registry.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -42,6 +53,10 @@ impl Cli {
         match self.command {
             Command::Compile(args) => args.run(out),
             Command::Fidelity(args) => args.run(out),
+            Command::Setup(args) => args.run(out),
+            Command::Prove(args) => args.run(out),
+            Command::Verify(args) => args.run(out),
+            Command::Bench(args) => args.run(out),
             Command::Registry(cmd) => {
                 let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
                 runtime.block_on(cmd.run(out))

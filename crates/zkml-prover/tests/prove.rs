@@ -7,7 +7,7 @@ use halo2_base::halo2_proofs::{
     halo2curves::bn256::{Bn256, Fr},
     poly::kzg::commitment::ParamsKZG,
 };
-use zkml_circuit::fe_from_i64;
+use zkml_circuit::{PublicLayout, Visibility, public::SectionKind, sizing::auto_size};
 use zkml_model::{
     CalibrationOptions, CompiledModel,
     data::DataSet,
@@ -15,19 +15,12 @@ use zkml_model::{
     quantize::{QuantizedModel, quantize_value},
 };
 use zkml_prover::{
-    prove::{CircuitShape, InferenceProof, ModelKeys, keygen, prove, verify},
+    prove::{InferenceProof, ModelKeys, Transcript, keygen, prove, verify},
     srs::generate_unsafe_dev_srs,
 };
 
-const MLP_SHAPE: CircuitShape = CircuitShape { k: 14, lookup_bits: 13 };
-const CNN_SHAPE: CircuitShape = CircuitShape { k: 16, lookup_bits: 15 };
-
 /// A digits model compiled from `examples/digits`, the dev SRS, its keys and the test data.
-fn setup(
-    file: &str,
-    input_shape: Option<Vec<Vec<usize>>>,
-    shape: CircuitShape,
-) -> (CompiledModel, ParamsKZG<Bn256>, ModelKeys, DataSet) {
+fn setup(file: &str, input_shape: Option<Vec<Vec<usize>>>) -> (CompiledModel, ParamsKZG<Bn256>, ModelKeys, DataSet) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits");
     let compiled = CompiledModel::compile(
         &dir.join(file),
@@ -36,8 +29,10 @@ fn setup(
         CalibrationOptions::default(),
     )
     .expect("the digits model compiles");
-    let params = generate_unsafe_dev_srs(shape.k);
-    let keys = keygen(&params, &compiled.quantized, shape).expect("keygen succeeds");
+    let layout = PublicLayout::new(&compiled.quantized, Visibility::default());
+    let size = auto_size(&compiled.quantized, &layout).expect("the model fits");
+    let params = generate_unsafe_dev_srs(size.k);
+    let keys = keygen(&params, &compiled.quantized, &layout, &size).expect("keygen succeeds");
     let data = DataSet::load(&dir.join("test.json"), 64).expect("the test data loads");
     (compiled, params, keys, data)
 }
@@ -46,22 +41,26 @@ fn quantize(model: &QuantizedModel, sample: &[f32]) -> Vec<i64> {
     sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect()
 }
 
-/// The reference executor's outputs as field elements.
-fn reference_outputs(model: &QuantizedModel, sample: &[f32]) -> Vec<Fr> {
+/// The reference executor's quantized outputs.
+fn reference_outputs(model: &QuantizedModel, sample: &[f32]) -> Vec<i64> {
     let values = execute(model, sample).expect("the sample is in range");
-    values[model.outputs[0]].data.iter().map(|v| fe_from_i64(*v)).collect()
+    values[model.outputs[0]].data.clone()
+}
+
+fn decoded_outputs(keys: &ModelKeys, proof: &InferenceProof) -> Vec<i64> {
+    keys.layout.decode(SectionKind::Outputs, &proof.instances).expect("outputs are public")
 }
 
 #[test]
 fn digits_mlp_proofs_verify_and_tampering_is_rejected() {
-    let (compiled, params, keys, data) = setup("mlp.onnx", None, MLP_SHAPE);
+    let (compiled, params, keys, data) = setup("mlp.onnx", None);
     let model = &compiled.quantized;
-    let first = prove(&params, &keys, model, &quantize(model, &data.inputs[0])).unwrap();
-    eprintln!("digits MLP: k = {}, proof = {} bytes", MLP_SHAPE.k, first.proof.len());
+    let first = prove(&params, &keys, model, &quantize(model, &data.inputs[0]), Transcript::Poseidon).unwrap();
+    eprintln!("digits MLP: k = {}, proof = {} bytes", keys.params.base.k, first.proof.len());
     assert!(verify(&params, keys.vk(), &first), "an honest proof verifies");
 
     // The public outputs are the reference executor's outputs.
-    assert_eq!(&first.instances[64..], reference_outputs(model, &data.inputs[0]).as_slice());
+    assert_eq!(decoded_outputs(&keys, &first), reference_outputs(model, &data.inputs[0]));
 
     let mut flipped = first.clone();
     let middle = flipped.proof.len() / 2;
@@ -73,35 +72,49 @@ fn digits_mlp_proofs_verify_and_tampering_is_rejected() {
     assert!(!verify(&params, keys.vk(), &forged), "a forged output instance verified");
 
     // Another sample: its own proof verifies; its instances do not go with the first proof.
-    let second = prove(&params, &keys, model, &quantize(model, &data.inputs[1])).unwrap();
+    let second = prove(&params, &keys, model, &quantize(model, &data.inputs[1]), Transcript::Poseidon).unwrap();
     assert!(verify(&params, keys.vk(), &second));
     assert_ne!(second.instances, first.instances);
-    let swapped = InferenceProof { proof: first.proof, instances: second.instances };
+    let swapped = InferenceProof { instances: second.instances.clone(), ..first.clone() };
     assert!(!verify(&params, keys.vk(), &swapped), "a proof verified for another inference's instances");
+
+    // The keccak transcript (for the EVM): verifies under keccak only, and tampering is rejected the same.
+    let evm = prove(&params, &keys, model, &quantize(model, &data.inputs[0]), Transcript::Keccak).unwrap();
+    eprintln!("digits MLP, keccak transcript: proof = {} bytes", evm.proof.len());
+    assert!(verify(&params, keys.vk(), &evm), "an honest keccak proof verifies");
+    assert_eq!(evm.instances, first.instances);
+    let as_poseidon = InferenceProof { transcript: Transcript::Poseidon, ..evm.clone() };
+    assert!(!verify(&params, keys.vk(), &as_poseidon), "a keccak proof verified under the Poseidon transcript");
+    let mut flipped = evm.clone();
+    flipped.proof[10] ^= 1;
+    assert!(!verify(&params, keys.vk(), &flipped));
+    let mut forged = evm;
+    forged.instances[0] += Fr::one();
+    assert!(!verify(&params, keys.vk(), &forged));
 }
 
 #[test]
 fn inputs_outside_the_calibrated_range_cannot_be_proved() {
-    let (compiled, params, keys, _) = setup("mlp.onnx", None, MLP_SHAPE);
+    let (compiled, params, keys, _) = setup("mlp.onnx", None);
     let model = &compiled.quantized;
     // 40.0 is far outside the pixels' calibrated [0, 1] (bound 2^13 at scale 2^12): the bound check on the
     // input cell cannot be satisfied, so halo2 refuses to produce a proof.
     let mut input = vec![0i64; 64];
     input[5] = quantize_value(40.0, model.scales.activation);
-    let proved = prove(&params, &keys, model, &input);
+    let proved = prove(&params, &keys, model, &input, Transcript::Poseidon);
     assert!(proved.is_err() || !verify(&params, keys.vk(), &proved.unwrap()), "an out-of-range input was proved");
 }
 
 #[test]
 fn digits_cnn_proof_verifies_and_a_forged_output_does_not() {
-    let (compiled, params, keys, data) = setup("cnn.onnx", Some(vec![vec![1, 1, 8, 8]]), CNN_SHAPE);
+    let (compiled, params, keys, data) = setup("cnn.onnx", Some(vec![vec![1, 1, 8, 8]]));
     let model = &compiled.quantized;
-    let proof = prove(&params, &keys, model, &quantize(model, &data.inputs[0])).unwrap();
-    eprintln!("digits CNN: k = {}, proof = {} bytes", CNN_SHAPE.k, proof.proof.len());
+    let proof = prove(&params, &keys, model, &quantize(model, &data.inputs[0]), Transcript::Poseidon).unwrap();
+    eprintln!("digits CNN: k = {}, proof = {} bytes", keys.params.base.k, proof.proof.len());
     assert!(verify(&params, keys.vk(), &proof));
-    assert_eq!(&proof.instances[64..], reference_outputs(model, &data.inputs[0]).as_slice());
+    assert_eq!(decoded_outputs(&keys, &proof), reference_outputs(model, &data.inputs[0]));
 
     let mut forged = proof;
-    forged.instances[64] += Fr::one();
+    *forged.instances.last_mut().unwrap() += Fr::one();
     assert!(!verify(&params, keys.vk(), &forged), "a forged CNN output verified");
 }

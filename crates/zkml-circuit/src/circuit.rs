@@ -1,0 +1,257 @@
+//! The halo2 circuit of a model: halo2-base's gate and range columns, plus lookup columns into the fixed
+//! table of nonlinear functions when the model has any, and one instance column laid out by
+//! [`PublicLayout`].
+
+use halo2_base::{
+    AssignedValue,
+    gates::{
+        RangeInstructions,
+        circuit::{BaseCircuitParams, BaseConfig, CircuitBuilderStage, MaybeRangeConfig, builder::BaseCircuitBuilder},
+        flex_gate::MultiPhaseThreadBreakPoints,
+    },
+    halo2_proofs::{
+        circuit::{Layouter, SimpleFloorPlanner, Value},
+        halo2curves::bn256::Fr,
+        plonk::{Advice, Assigned, Circuit, Column, ConstraintSystem, Error as PlonkError, TableColumn},
+        poly::Rotation,
+    },
+    virtual_region::{lookups::LookupAnyManager, manager::VirtualRegionManager},
+};
+use serde::{Deserialize, Serialize};
+use zkml_model::{commit::model_commitment, quantize::QuantizedModel};
+
+use crate::{
+    model::{Error, assign_model},
+    public::{PublicLayout, SectionKind, hash_cells, pack_cells},
+    tables::TableChip,
+};
+
+/// Rows kept free at the bottom of the circuit for halo2's blinding factors.
+pub const MINIMUM_UNUSABLE_ROWS: usize = 9;
+
+/// The column configuration of a model's circuit, fixed at keygen.
+#[derive(Clone, Debug, Default, Hash, Serialize, Deserialize)]
+pub struct ModelCircuitParams {
+    /// halo2-base's gate and range columns.
+    pub base: BaseCircuitParams,
+    /// Pairs of advice columns looking up the nonlinear-function table.
+    pub table_columns: usize,
+}
+
+/// Columns of the function table and of the cells looked up in it.
+#[derive(Clone, Debug)]
+pub struct TableConfig {
+    advice: Vec<[Column<Advice>; 2]>,
+    key: TableColumn,
+    value: TableColumn,
+}
+
+/// The circuit's columns.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    base: BaseConfig<Fr>,
+    table: Option<TableConfig>,
+}
+
+/// A model's circuit with its witness (or a layout on zeros, for keygen).
+#[derive(Debug)]
+pub struct ModelCircuit {
+    builder: BaseCircuitBuilder<Fr>,
+    tables: TableChip<Fr>,
+    params: ModelCircuitParams,
+    instances: Vec<Fr>,
+    nodes: Vec<Vec<AssignedValue<Fr>>>,
+}
+
+impl ModelCircuit {
+    /// Lays out `model` on the quantized `input` at `stage`. For keygen and mock proving the column
+    /// counts are computed here (from `k` and `lookup_bits` in `params.base`); the prover takes them,
+    /// and the `break_points`, from keygen.
+    pub fn new(
+        stage: CircuitBuilderStage,
+        model: &QuantizedModel,
+        layout: &PublicLayout,
+        params: ModelCircuitParams,
+        break_points: Option<MultiPhaseThreadBreakPoints>,
+        input: &[i64],
+    ) -> Result<Self, Error> {
+        let mut builder = BaseCircuitBuilder::<Fr>::from_stage(stage).use_params(params.base.clone());
+        if let Some(break_points) = break_points {
+            builder.set_break_points(break_points);
+        }
+        let witness_gen_only = builder.witness_gen_only();
+        let copy_manager = builder.core().copy_manager.clone();
+        let tables = TableChip::new(model, LookupAnyManager::new(witness_gen_only, copy_manager));
+        let range = builder.range_chip();
+        let ctx = builder.main(0);
+        let cells = assign_model(ctx, &range, &tables, model, layout.visibility.weights, input)?;
+        let mut public = vec![];
+        for section in &layout.sections {
+            match section.kind {
+                SectionKind::ModelCommitment => public.extend(cells.commitment),
+                SectionKind::Inputs => public.extend(pack_cells(ctx, range.gate(), &cells.inputs, section.width)),
+                SectionKind::InputsHash => {
+                    let packed = pack_cells(ctx, range.gate(), &cells.inputs, section.width);
+                    public.push(hash_cells(ctx, range.gate(), &packed));
+                }
+                SectionKind::Outputs => public.extend(pack_cells(ctx, range.gate(), &cells.outputs, section.width)),
+                SectionKind::OutputsHash => {
+                    let packed = pack_cells(ctx, range.gate(), &cells.outputs, section.width);
+                    public.push(hash_cells(ctx, range.gate(), &packed));
+                }
+            }
+        }
+        debug_assert_eq!(public.len(), layout.num_instances, "the layout counts what the circuit exposes");
+        let instances = public.iter().map(|c| *c.value()).collect();
+        builder.assigned_instances = vec![public];
+        let mut circuit = Self { builder, tables, params, instances, nodes: cells.nodes };
+        if stage != CircuitBuilderStage::Prover {
+            circuit.calculate_params();
+        }
+        Ok(circuit)
+    }
+
+    /// Sizes the columns for the laid-out cells at the configured `k`.
+    fn calculate_params(&mut self) {
+        self.params.base = self.builder.calculate_params(Some(MINIMUM_UNUSABLE_ROWS));
+        let usable_rows = (1usize << self.params.base.k) - MINIMUM_UNUSABLE_ROWS;
+        self.params.table_columns = self.tables.manager.total_rows().div_ceil(usable_rows);
+    }
+
+    /// The column configuration.
+    pub fn circuit_params(&self) -> &ModelCircuitParams {
+        &self.params
+    }
+
+    /// Where each thread's cells break across columns (fixed at keygen, reused by the prover).
+    pub fn break_points(&self) -> MultiPhaseThreadBreakPoints {
+        self.builder.break_points()
+    }
+
+    /// The public instances (one column).
+    pub fn instances(&self) -> &[Fr] {
+        &self.instances
+    }
+
+    /// The output cells of node `node` (for inspection and for tests that tamper with the witness).
+    pub fn node_cells(&self, node: usize) -> &[AssignedValue<Fr>] {
+        &self.nodes[node]
+    }
+
+    /// Overwrites the witness of a laid-out cell, leaving every constraint as it is: a test of soundness
+    /// must then see the circuit rejected.
+    pub fn tamper(&mut self, cell: &AssignedValue<Fr>, value: Fr) {
+        let offset = cell.cell.expect("a cell laid out in a context").offset;
+        self.builder.main(0).advice[offset] = Assigned::Trivial(value);
+    }
+
+    /// Overwrites the witness of the `offset`-th advice cell of the layout (see [`Self::tamper`]).
+    pub fn tamper_at(&mut self, offset: usize, value: Fr) {
+        self.builder.main(0).advice[offset] = Assigned::Trivial(value);
+    }
+
+    /// Number of advice cells in the main context.
+    pub fn main_cells(&mut self) -> usize {
+        self.builder.main(0).advice.len()
+    }
+
+    /// Rows the function table occupies (0 without nonlinear functions).
+    pub fn table_rows(&self) -> usize {
+        if self.tables.is_empty() { 0 } else { self.tables.entries().len() }
+    }
+
+    /// Total advice cells laid out (gate and lookup columns).
+    pub fn advice_cells(&self) -> usize {
+        let stats = self.builder.statistics();
+        stats.gate.total_advice_per_phase.iter().sum::<usize>()
+            + stats.total_lookup_advice_per_phase.iter().sum::<usize>()
+            + 2 * self.tables.manager.total_rows()
+    }
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ModelCircuitParams;
+
+    fn params(&self) -> Self::Params {
+        self.params.clone()
+    }
+
+    fn without_witnesses(&self) -> Self {
+        unimplemented!("keys are made from a layout on zeros, not from an empty circuit")
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: Self::Params) -> Self::Config {
+        let mut base = BaseConfig::configure(meta, params.base.clone());
+        let table = (params.table_columns > 0).then(|| {
+            let key = meta.lookup_table_column();
+            let value = meta.lookup_table_column();
+            let advice = (0..params.table_columns)
+                .map(|_| {
+                    let pair = [meta.advice_column(), meta.advice_column()];
+                    for column in pair {
+                        meta.enable_equality(column);
+                    }
+                    meta.lookup("zkml function table", |meta| {
+                        let k = meta.query_advice(pair[0], Rotation::cur());
+                        let v = meta.query_advice(pair[1], Rotation::cur());
+                        vec![(k, key), (v, value)]
+                    });
+                    pair
+                })
+                .collect();
+            TableConfig { advice, key, value }
+        });
+        assert!(meta.minimum_rows() <= MINIMUM_UNUSABLE_ROWS, "blinding rows exceed the reserved rows");
+        base.set_usable_rows((1usize << params.base.k) - MINIMUM_UNUSABLE_ROWS);
+        ModelConfig { base, table }
+    }
+
+    fn configure(_: &mut ConstraintSystem<Fr>) -> Self::Config {
+        unreachable!("the circuit is configured with its params")
+    }
+
+    fn synthesize(&self, config: Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
+        config.base.initialize(&mut layouter);
+        if let Some(table) = &config.table {
+            let entries = self.tables.entries();
+            layouter.assign_table(
+                || "zkml function table",
+                |mut t| {
+                    for (row, (k, v)) in entries.iter().enumerate() {
+                        t.assign_cell(|| "key", table.key, row, || Value::known(*k))?;
+                        t.assign_cell(|| "value", table.value, row, || Value::known(*v))?;
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        let builder = &self.builder;
+        layouter.assign_region(
+            || "zkml model",
+            |mut region| {
+                let usable_rows = config.base.gate().max_rows;
+                builder.core().phase_manager[0]
+                    .assign_raw(&(config.base.gate().basic_gates[0].clone(), usable_rows), &mut region);
+                if let MaybeRangeConfig::WithRange(range) = &config.base.base {
+                    builder.assign_lookups_in_phase(range, &mut region, 0);
+                }
+                if let Some(table) = &config.table {
+                    self.tables.manager.assign_raw(&table.advice, &mut region);
+                }
+                if !builder.core().witness_gen_only() {
+                    builder.core().copy_manager.assign_raw(config.base.constants(), &mut region);
+                }
+                Ok(())
+            },
+        )?;
+        builder.assign_instances(&config.base.instance, layouter.namespace(|| "expose"));
+        Ok(())
+    }
+}
+
+/// The public instances of one inference, computed natively from the executor's input and output values.
+pub fn native_instances(model: &QuantizedModel, layout: &PublicLayout, inputs: &[i64], outputs: &[i64]) -> Vec<Fr> {
+    layout.instances(model_commitment(model), inputs, outputs)
+}

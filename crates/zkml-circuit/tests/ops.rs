@@ -1,0 +1,214 @@
+//! One small ONNX graph per chip, laid out as a circuit (MockProver): the circuit's outputs equal the
+//! integer reference executor's, and tampering with the chip's output cell, or with the witness cell laid
+//! out just before it, is rejected.
+
+#[path = "../../zkml-model/tests/support/mod.rs"]
+#[allow(dead_code, unreachable_pub, missing_docs)]
+mod support;
+
+use std::path::Path;
+
+use halo2_base::{
+    gates::circuit::{BaseCircuitParams, CircuitBuilderStage},
+    halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr},
+};
+use support::{Dim::Fixed, OnnxBuilder, attr_f, attr_i, attr_ints, values};
+use tract_onnx::pb::ModelProto;
+use zkml_circuit::{ModelCircuit, ModelCircuitParams, PublicLayout, Visibility, public::SectionKind, sizing::auto_size};
+use zkml_model::{
+    CalibrationOptions, exec::execute, import_proto, quantize::QuantizedModel, quantize::calibrate_and_quantize,
+    quantize::quantize_value,
+};
+
+/// A small scale keeps the lookup tables small: T = ceil(10 · ln 2 · 2^8) = 1775 entries a side.
+const S: u8 = 8;
+
+fn quantized(name: &str, proto: ModelProto, shape: &[usize], input_scale: f32) -> QuantizedModel {
+    let imported = import_proto(&proto, Path::new(name), Some(&[shape.to_vec()])).expect("the graph imports");
+    let len: usize = shape.iter().product();
+    let calibration: Vec<Vec<f32>> = (0..32).map(|i| values(100 + i, len, input_scale)).collect();
+    let options = CalibrationOptions { scale: Some(S), param_scale: Some(S), margin: None };
+    calibrate_and_quantize(&imported, &calibration, options).expect("the graph quantizes")
+}
+
+fn mock(model: &QuantizedModel, layout: &PublicLayout, input: &[i64], k: u32) -> ModelCircuit {
+    let params = ModelCircuitParams {
+        base: BaseCircuitParams {
+            k: k as usize,
+            lookup_bits: Some(k as usize - 1),
+            num_instance_columns: 1,
+            ..Default::default()
+        },
+        table_columns: 0,
+    };
+    ModelCircuit::new(CircuitBuilderStage::Mock, model, layout, params, None, input).expect("the model has a circuit")
+}
+
+fn accepts(circuit: &ModelCircuit, instances: &[Fr]) -> bool {
+    let k = circuit.circuit_params().base.k as u32;
+    MockProver::run(k, circuit, vec![instances.to_vec()]).expect("the circuit synthesizes").verify().is_ok()
+}
+
+/// Proves `samples` inferences; tampers with the output of every node whose op is in `chips`.
+fn check(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32) {
+    let ops: Vec<&str> = model.nodes.iter().map(|n| n.op_name.as_str()).collect();
+    for chip in chips {
+        assert!(ops.contains(chip), "{name}: no {chip} in {ops:?}");
+    }
+    let layout = PublicLayout::new(model, Visibility::default());
+    let k = auto_size(model, &layout).expect("the model fits").k;
+    let len = model.input_len();
+    for i in 0..3 {
+        let sample = values(7_000 + i, len, input_scale * 0.95);
+        let reference = execute(model, &sample).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let outputs: Vec<i64> = model.outputs.iter().flat_map(|&o| reference[o].data.clone()).collect();
+        let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
+        let circuit = mock(model, &layout, &input, k);
+        let instances = circuit.instances().to_vec();
+        for (n, node) in model.nodes.iter().enumerate() {
+            let cells: Vec<i64> = circuit.node_cells(n).iter().map(|c| zkml_circuit::fe_to_i64(c.value())).collect();
+            assert_eq!(cells, reference[n].data, "{name}: node {} ({})", node.name, node.op_name);
+        }
+        assert_eq!(layout.decode(SectionKind::Outputs, &instances), Some(outputs), "{name}: outputs");
+        assert!(accepts(&circuit, &instances), "{name}: the honest witness is rejected");
+    }
+
+    let sample = values(7_100, len, input_scale * 0.95);
+    let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
+    let instances = mock(model, &layout, &input, k).instances().to_vec();
+    for (n, node) in model.nodes.iter().enumerate().filter(|(_, n)| chips.contains(&n.op_name.as_str())) {
+        let mut circuit = mock(model, &layout, &input, k);
+        let cell = circuit.node_cells(n)[0];
+        circuit.tamper(&cell, *cell.value() + Fr::one());
+        assert!(!accepts(&circuit, &instances), "{name}: tampered output of {} accepted", node.op_name);
+
+        let mut circuit = mock(model, &layout, &input, k);
+        let offset = cell.cell.expect("laid out").offset - 1;
+        circuit.tamper_at(offset, Fr::from(7));
+        assert!(!accepts(&circuit, &instances), "{name}: tampered witness inside {} accepted", node.op_name);
+    }
+}
+
+fn x2(n: i64) -> OnnxBuilder {
+    OnnxBuilder::new(13).input("x", &[Fixed(1), Fixed(n)])
+}
+
+#[test]
+fn sigmoid_and_tanh_by_lookup_inside_the_table_domain() {
+    let m = x2(12)
+        .init("three", &[1], vec![3.0])
+        .node("Mul", &["x", "three"], &["a"], vec![])
+        .node("Sigmoid", &["a"], &["b"], vec![])
+        .node("Tanh", &["a"], &["c"], vec![])
+        .node("Add", &["b", "c"], &["y"], vec![])
+        .output("y")
+        .build();
+    check("sigmoid/tanh", &quantized("sigmoid", m, &[1, 12], 1.0), &["Mul", "Sigmoid", "Tanh", "Add"], 1.0);
+}
+
+#[test]
+fn sigmoid_and_tanh_clamp_inputs_beyond_the_table() {
+    // Inputs reach ±8 with bounds of ±16, past T = 6.9 at this scale: the circuit clamps like the executor.
+    let m = x2(12)
+        .node("Sigmoid", &["x"], &["b"], vec![])
+        .node("Tanh", &["x"], &["c"], vec![])
+        .node("Sub", &["b", "c"], &["y"], vec![])
+        .output("y")
+        .build();
+    check("sigmoid/tanh clamped", &quantized("clamped", m, &[1, 12], 8.0), &["Sigmoid", "Tanh", "Sub"], 8.0);
+}
+
+#[test]
+fn leaky_relu_clip_and_constant_offsets() {
+    let m = x2(12)
+        .init("shift", &[12], values(3, 12, 0.5))
+        .node("Sub", &["x", "shift"], &["a"], vec![])
+        .node("LeakyRelu", &["a"], &["b"], vec![attr_f("alpha", 0.1)])
+        .node("Clip", &["b"], &["y"], vec![])
+        .output("y")
+        .build();
+    let mut m = m;
+    // Clip with min and max inputs (opset 13 takes them as inputs).
+    let graph = m.graph.as_mut().expect("a graph");
+    graph.node.last_mut().expect("clip").input.extend(["lo".to_string(), "hi".to_string()]);
+    let m = ModelProto { graph: Some(graph.clone()), ..m };
+    let m = add_scalar_init(add_scalar_init(m, "lo", -0.5), "hi", 0.4);
+    check("leakyrelu/clip", &quantized("leaky", m, &[1, 12], 1.0), &["Sub", "LeakyRelu", "Clip"], 1.0);
+}
+
+fn add_scalar_init(mut m: ModelProto, name: &str, v: f32) -> ModelProto {
+    let b = OnnxBuilder::new(13).init(name, &[], vec![v]).build();
+    let t = b.graph.expect("a graph").initializer.remove(0);
+    m.graph.as_mut().expect("a graph").initializer.push(t);
+    m
+}
+
+#[test]
+fn products_of_two_activations_and_broadcast_constants() {
+    let m = x2(8)
+        .init("scale", &[1, 8], values(4, 8, 1.0))
+        .init("bias", &[1], vec![0.25])
+        .node("Relu", &["x"], &["r"], vec![])
+        .node("Mul", &["x", "scale"], &["a"], vec![])
+        .node("Mul", &["r", "a"], &["p"], vec![])
+        .node("Add", &["p", "bias"], &["y"], vec![])
+        .output("y")
+        .build();
+    check("mul/add", &quantized("mul", m, &[1, 8], 1.0), &["Relu", "Mul", "Add"], 1.0);
+}
+
+#[test]
+fn global_average_pool_sums_then_scales() {
+    let m = OnnxBuilder::new(13)
+        .input("x", &[Fixed(1), Fixed(2), Fixed(3), Fixed(3)])
+        .node("GlobalAveragePool", &["x"], &["y"], vec![])
+        .output("y")
+        .build();
+    check("gap", &quantized("gap", m, &[1, 2, 3, 3], 1.0), &["ReduceSum", "Mul"], 1.0);
+}
+
+#[test]
+fn concat_of_two_activations() {
+    let m = x2(6)
+        .node("Relu", &["x"], &["p"], vec![])
+        .node("Sigmoid", &["x"], &["s"], vec![])
+        .node("Concat", &["s", "p"], &["y"], vec![attr_i("axis", 1)])
+        .output("y")
+        .build();
+    check("concat", &quantized("concat", m, &[1, 6], 1.0), &["Concat"], 1.0);
+}
+
+#[test]
+fn softmax_and_argmax_heads() {
+    let m = x2(10)
+        .init("w", &[10, 10], values(10, 100, 1.0))
+        .node("MatMul", &["x", "w"], &["l"], vec![])
+        .node("Softmax", &["l"], &["y"], vec![attr_i("axis", 1)])
+        .output("y")
+        .build();
+    check("softmax", &quantized("softmax", m, &[1, 10], 1.0), &["Softmax"], 1.0);
+
+    let m = x2(10)
+        .init("w", &[10, 10], values(10, 100, 1.0))
+        .node("MatMul", &["x", "w"], &["l"], vec![])
+        .node("ArgMax", &["l"], &["y"], vec![attr_i("axis", 1), attr_i("keepdims", 0)])
+        .output("y")
+        .build();
+    check("argmax", &quantized("argmax", m, &[1, 10], 1.0), &["ArgMax"], 1.0);
+}
+
+#[test]
+fn max_and_average_pooling_windows() {
+    let m = OnnxBuilder::new(13)
+        .input("x", &[Fixed(1), Fixed(1), Fixed(5), Fixed(5)])
+        .node("MaxPool", &["x"], &["m"], vec![attr_ints("kernel_shape", &[2, 2]), attr_ints("strides", &[1, 1])])
+        .node(
+            "AveragePool",
+            &["m"],
+            &["y"],
+            vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("pads", &[1, 1, 1, 1]), attr_i("count_include_pad", 0)],
+        )
+        .output("y")
+        .build();
+    check("pools", &quantized("pools", m, &[1, 1, 5, 5], 1.0), &["MaxPool", "AvgPool"], 1.0);
+}

@@ -1,0 +1,400 @@
+//! `zkml-eth bench`: circuit size, keygen and proving time, peak memory and proof size for each example
+//! model, beside EZKL's figures on the same ONNX file when EZKL is installed.
+//!
+//! Like the EZKL script (`tools/bench/ezkl_bench.py`), keygen and proving each run in a fresh child
+//! process (this binary, `bench --phase ...`) that reports its own peak RSS (`VmHWM`), so the two
+//! tools' memory figures are measured the same way. Proving uses the keccak transcript, the one an EVM
+//! verifier replays (EZKL's default proofs are EVM proofs too).
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+    time::Instant,
+};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+use zkml_circuit::{
+    PublicLayout, Visibility,
+    sizing::{CircuitSize, auto_size},
+};
+use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet, exec::execute};
+use zkml_prover::{
+    keys::{CacheStatus, load_or_keygen},
+    prove::{Transcript, prove, verify},
+    srs::SrsSource,
+};
+
+use crate::output::Output;
+
+/// Benchmark proving on the example models, beside EZKL when it is installed.
+///
+/// EZKL is looked for as `$ZKML_EZKL_PYTHON` or `.zkml-cache/ezkl-venv/bin/python` (`make bench`
+/// installs it there with pip). The SRS is the unsafe development SRS, generated once and cached.
+///
+/// Examples:
+///   zkml-eth bench
+///   zkml-eth --json bench --model mlp --no-ezkl
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Models to benchmark (repeatable); all examples when omitted.
+    #[arg(long = "model", value_enum)]
+    models: Vec<Example>,
+    /// Skip EZKL even when it is installed.
+    #[arg(long)]
+    no_ezkl: bool,
+    /// Python interpreter with ezkl 23.0.5 installed.
+    #[arg(long, env = "ZKML_EZKL_PYTHON", value_name = "PYTHON")]
+    ezkl_python: Option<PathBuf>,
+    /// Cache of the development SRS and scratch space of the runs.
+    #[arg(long, env = "ZKML_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Internal: run one phase in this process and print its figures as JSON.
+    #[arg(long, hide = true, requires = "work")]
+    phase: Option<Phase>,
+    /// Internal: the phase's work directory.
+    #[arg(long, hide = true)]
+    work: Option<PathBuf>,
+}
+
+/// An example model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Example {
+    /// The digits MLP (64 → 32 → ReLU → 10).
+    Mlp,
+    /// The digits CNN (conv, BatchNorm, pooling).
+    Cnn,
+}
+
+impl Example {
+    fn file(self) -> &'static str {
+        match self {
+            Self::Mlp => "mlp.onnx",
+            Self::Cnn => "cnn.onnx",
+        }
+    }
+
+    fn input_shape(self) -> Option<Vec<Vec<usize>>> {
+        match self {
+            Self::Mlp => None,
+            Self::Cnn => Some(vec![vec![1, 1, 8, 8]]),
+        }
+    }
+}
+
+/// A measured phase run in a child process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Phase {
+    Keygen,
+    Prove,
+}
+
+/// The figures of one phase.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PhaseReport {
+    seconds: f64,
+    peak_rss_mb: f64,
+    size: Option<CircuitSize>,
+    proof_bytes: Option<usize>,
+    verify_ms: Option<f64>,
+    verified: Option<bool>,
+    prove_poseidon_s: Option<f64>,
+}
+
+/// One row of the benchmark.
+#[derive(Debug, Serialize)]
+pub struct BenchRow {
+    tool: String,
+    model: Example,
+    k: u32,
+    rows: usize,
+    /// Advice columns committed by the prover (gate, range lookup, table lookup).
+    witness_columns: Option<usize>,
+    /// Fixed columns of the gates' constants.
+    fixed_columns: Option<usize>,
+    advice_cells: Option<usize>,
+    keygen_s: f64,
+    prove_s: f64,
+    prove_poseidon_s: Option<f64>,
+    verify_ms: f64,
+    proof_bytes: usize,
+    peak_rss_keygen_mb: f64,
+    peak_rss_prove_mb: f64,
+    verified: bool,
+}
+
+/// The benchmark report.
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    machine: String,
+    srs: &'static str,
+    rows: Vec<BenchRow>,
+    ezkl: String,
+}
+
+fn examples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn cache_dir(arg: Option<PathBuf>) -> PathBuf {
+    arg.unwrap_or_else(|| repo_root().join(".zkml-cache"))
+}
+
+impl BenchArgs {
+    /// Runs the command.
+    pub fn run(self, out: Output) -> Result<()> {
+        let cache = cache_dir(self.cache_dir.clone());
+        if let (Some(phase), Some(work)) = (self.phase, &self.work) {
+            let model = *self.models.first().context("a phase needs --model")?;
+            let report = run_phase(phase, model, work, &cache)?;
+            println!("{}", serde_json::to_string(&report)?);
+            return Ok(());
+        }
+        let models = if self.models.is_empty() { vec![Example::Mlp, Example::Cnn] } else { self.models.clone() };
+        let python = self.ezkl_python.clone().unwrap_or_else(|| repo_root().join(".zkml-cache/ezkl-venv/bin/python"));
+        let mut rows = vec![];
+        let mut ezkl_status = if self.no_ezkl { "skipped (--no-ezkl)".to_string() } else { String::new() };
+        for model in models {
+            let work = cache.join("bench").join(format!("{model:?}").to_lowercase());
+            fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+            out.status(format!("{model:?}: keygen ..."));
+            let keygen = child_phase(Phase::Keygen, model, &work, &cache)?;
+            out.status(format!("{model:?}: keygen {:.2} s; proving ...", keygen.seconds));
+            let proved = child_phase(Phase::Prove, model, &work, &cache)?;
+            out.status(format!("{model:?}: proved in {:.2} s", proved.seconds));
+            let size = keygen.size.context("the keygen phase reports the circuit size")?;
+            let base = &size.params.base;
+            rows.push(BenchRow {
+                tool: "zkml-eth".into(),
+                model,
+                k: size.k,
+                rows: 1 << size.k,
+                witness_columns: Some(size.witness_columns()),
+                fixed_columns: Some(base.num_fixed),
+                advice_cells: Some(size.advice_cells),
+                keygen_s: keygen.seconds,
+                prove_s: proved.seconds,
+                prove_poseidon_s: proved.prove_poseidon_s,
+                verify_ms: proved.verify_ms.unwrap_or(f64::NAN),
+                proof_bytes: proved.proof_bytes.unwrap_or(0),
+                peak_rss_keygen_mb: keygen.peak_rss_mb,
+                peak_rss_prove_mb: proved.peak_rss_mb,
+                verified: proved.verified.unwrap_or(false),
+            });
+            if !self.no_ezkl {
+                out.status(format!("{model:?}: EZKL ..."));
+                match run_ezkl(&python, model, &cache.join("bench").join(format!("ezkl-{model:?}").to_lowercase())) {
+                    Ok(row) => {
+                        ezkl_status = "ezkl 23.0.5".into();
+                        rows.push(row);
+                    }
+                    Err(e) => {
+                        ezkl_status = format!("not run: {e:#}");
+                        out.status(format!("EZKL: {ezkl_status}"));
+                    }
+                }
+            }
+        }
+        let report = BenchReport {
+            machine: format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
+            srs: "unsafe development SRS (benchmarking only)",
+            rows,
+            ezkl: ezkl_status,
+        };
+        out.result(&report, || render(&report))
+    }
+}
+
+fn render(report: &BenchReport) -> String {
+    let mut text = format!(
+        "{:<9} {:<4} {:>3} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9}\n",
+        "tool",
+        "model",
+        "k",
+        "witness",
+        "fixed",
+        "cells",
+        "keygen s",
+        "prove s",
+        "verify ms",
+        "proof B",
+        "RSS kg MB",
+        "RSS pr MB"
+    );
+    let opt = |v: Option<usize>| v.map_or("-".to_string(), |v| v.to_string());
+    for r in &report.rows {
+        text += &format!(
+            "{:<9} {:<4} {:>3} {:>8} {:>7} {:>9} {:>9.2} {:>9.2} {:>9.1} {:>7} {:>9.0} {:>9.0}{}\n",
+            r.tool,
+            format!("{:?}", r.model).to_lowercase(),
+            r.k,
+            opt(r.witness_columns),
+            opt(r.fixed_columns),
+            opt(r.advice_cells),
+            r.keygen_s,
+            r.prove_s,
+            r.verify_ms,
+            r.proof_bytes,
+            r.peak_rss_keygen_mb,
+            r.peak_rss_prove_mb,
+            if r.verified { "" } else { "  NOT VERIFIED" },
+        );
+    }
+    text += &format!("\nSRS: {}. EZKL: {}. Machine: {}.", report.srs, report.ezkl, report.machine);
+    text += "\nzkml-eth proves with the keccak (EVM) transcript; `prove_poseidon_s` in --json is the aggregation transcript.";
+    text
+}
+
+fn child_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<PhaseReport> {
+    let exe = std::env::current_exe().context("locating the zkml-eth binary")?;
+    let phase_name = format!("{phase:?}").to_lowercase();
+    let output = Command::new(exe)
+        .args(["bench", "--phase", &phase_name, "--model", &format!("{model:?}").to_lowercase(), "--work"])
+        .arg(work)
+        .arg("--cache-dir")
+        .arg(cache)
+        .output()
+        .with_context(|| format!("running the {phase_name} phase"))?;
+    if !output.status.success() {
+        bail!("the {phase_name} phase of {model:?} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    serde_json::from_slice(&output.stdout).with_context(|| {
+        format!("reading the {phase_name} phase's report: {}", String::from_utf8_lossy(&output.stdout))
+    })
+}
+
+/// Peak resident memory of this process so far, in MiB.
+fn peak_rss_mb() -> f64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<PhaseReport> {
+    let dir = examples_dir();
+    let compiled = CompiledModel::compile(
+        &dir.join(model.file()),
+        model.input_shape().as_deref(),
+        &dir.join("calibration.json"),
+        CalibrationOptions::default(),
+    )?;
+    let quantized = &compiled.quantized;
+    let layout = PublicLayout::new(quantized, Visibility::default());
+    let size = auto_size(quantized, &layout)?;
+    // The dev SRS draws its secret from a fixed seed before anything else, so every size shares it.
+    let srs_source = SrsSource::UnsafeDev { cache_dir: cache.join("srs"), max_k: size.k };
+    let params = srs_source.params(size.k)?;
+    let key_cache = work.join("keys");
+    match phase {
+        Phase::Keygen => {
+            // Keygen from scratch, keys written to disk, as EZKL's `setup` does.
+            if key_cache.exists() {
+                fs::remove_dir_all(&key_cache).with_context(|| format!("clearing {}", key_cache.display()))?;
+            }
+            let start = Instant::now();
+            let (_, status) = load_or_keygen(&key_cache, &params, quantized, &layout, &size)?;
+            let seconds = start.elapsed().as_secs_f64();
+            if status != CacheStatus::Miss {
+                bail!("the bench key cache {} was not empty", key_cache.display());
+            }
+            Ok(PhaseReport { seconds, peak_rss_mb: peak_rss_mb(), size: Some(size), ..Default::default() })
+        }
+        Phase::Prove => {
+            let (keys, _) = load_or_keygen(&key_cache, &params, quantized, &layout, &size)?;
+            let data = DataSet::load(&dir.join("test.json"), quantized.input_len())?;
+            let values = execute(quantized, &data.inputs[0])?;
+            let input: Vec<i64> = quantized.inputs.iter().flat_map(|&i| values[i].data.clone()).collect();
+
+            let start = Instant::now();
+            let proof = prove(&params, &keys, quantized, &input, Transcript::Keccak)?;
+            let seconds = start.elapsed().as_secs_f64();
+            let peak_rss_mb = peak_rss_mb();
+            let start = Instant::now();
+            let verified = verify(&params, keys.vk(), &proof);
+            let verify_ms = start.elapsed().as_secs_f64() * 1e3;
+            let start = Instant::now();
+            let poseidon = prove(&params, &keys, quantized, &input, Transcript::Poseidon)?;
+            let prove_poseidon_s = start.elapsed().as_secs_f64();
+            Ok(PhaseReport {
+                seconds,
+                peak_rss_mb,
+                size: None,
+                proof_bytes: Some(proof.proof.len()),
+                verify_ms: Some(verify_ms),
+                verified: Some(verified && verify(&params, keys.vk(), &poseidon)),
+                prove_poseidon_s: Some(prove_poseidon_s),
+            })
+        }
+    }
+}
+
+/// EZKL's figures, from `tools/bench/ezkl_bench.py`.
+#[derive(Debug, Deserialize)]
+struct EzklReport {
+    #[serde(default)]
+    available: Option<bool>,
+    #[serde(default)]
+    reason: Option<String>,
+    k: Option<u32>,
+    rows: Option<usize>,
+    keygen_s: Option<f64>,
+    prove_s: Option<f64>,
+    verify_s: Option<f64>,
+    verify_ok: Option<bool>,
+    proof_bytes: Option<usize>,
+    peak_rss_keygen_mb: Option<f64>,
+    peak_rss_prove_mb: Option<f64>,
+}
+
+fn run_ezkl(python: &Path, model: Example, work: &Path) -> Result<BenchRow> {
+    if !python.exists() {
+        bail!("{} not found (run `make bench`, or set ZKML_EZKL_PYTHON)", python.display());
+    }
+    let dir = examples_dir();
+    let output = Command::new(python)
+        .arg(repo_root().join("tools/bench/ezkl_bench.py"))
+        .arg("--onnx")
+        .arg(dir.join(model.file()))
+        .arg("--data")
+        .arg(dir.join("test.json"))
+        .arg("--calibration")
+        .arg(dir.join("calibration.json"))
+        .arg("--workdir")
+        .arg(work)
+        .output()
+        .with_context(|| format!("running {}", python.display()))?;
+    let report: EzklReport = serde_json::from_slice(&output.stdout).with_context(|| {
+        format!("EZKL printed no report (exit {}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim())
+    })?;
+    if report.available == Some(false) {
+        bail!("ezkl is not installed: {}", report.reason.unwrap_or_default());
+    }
+    let need = |v: Option<f64>, what: &str| v.with_context(|| format!("EZKL's report has no {what}"));
+    Ok(BenchRow {
+        tool: "ezkl".into(),
+        model,
+        k: report.k.context("EZKL's report has no k")?,
+        rows: report.rows.unwrap_or(0),
+        witness_columns: None,
+        fixed_columns: None,
+        advice_cells: None,
+        keygen_s: need(report.keygen_s, "keygen time")?,
+        prove_s: need(report.prove_s, "prove time")?,
+        prove_poseidon_s: None,
+        verify_ms: need(report.verify_s, "verify time")? * 1e3,
+        proof_bytes: report.proof_bytes.unwrap_or(0),
+        peak_rss_keygen_mb: need(report.peak_rss_keygen_mb, "keygen RSS")?,
+        peak_rss_prove_mb: need(report.peak_rss_prove_mb, "prove RSS")?,
+        verified: report.verify_ok.unwrap_or(false),
+    })
+}

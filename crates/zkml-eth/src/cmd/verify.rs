@@ -1,0 +1,200 @@
+//! `zkml-eth verify`: check a proof artifact natively against a set-up model's verifying key.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use anyhow::{Result, anyhow};
+use clap::Args;
+use serde::Serialize;
+use zkml_circuit::public::SectionKind;
+use zkml_model::commit::commitment_hex;
+use zkml_prover::{
+    artifact::{ProofArtifact, decode_outputs},
+    keys::{read_vk, to_hex},
+    prove::{Transcript, verify},
+};
+
+use crate::{
+    cmd::{
+        prove::outputs_text,
+        setup::{CircuitFile, SrsOpts, VK_FILE},
+    },
+    output::Output,
+};
+
+/// Verify a proof artifact written by `zkml-eth prove`.
+///
+/// The verifying key is DIR/vk.bin of the model directory (--model, else the one the artifact names);
+/// the proof must be for the circuit DIR/circuit.json describes. Prints "valid" and the outputs decoded
+/// from the public instances; an invalid proof is an error (exit status 1).
+///
+/// Examples:
+///   zkml-eth verify proof.json --unsafe-dev-srs
+///   zkml-eth verify proof.json --model target/digits-mlp --srs kzg_bn254_15.srs
+///   zkml-eth --json verify proof.json --unsafe-dev-srs
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A proof artifact written by `zkml-eth prove`.
+    proof: PathBuf,
+    /// The model directory set up with `zkml-eth setup` [default: the artifact's `model_dir`].
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+    #[command(flatten)]
+    srs: SrsOpts,
+}
+
+/// What `verify` reports.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    /// True when the proof verifies for DIR's circuit and the artifact agrees with its instances.
+    pub valid: bool,
+    /// Why not, when invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The artifact.
+    pub proof: PathBuf,
+    /// The model directory.
+    pub model_dir: PathBuf,
+    /// The circuit hash of the model directory.
+    pub circuit_hash: String,
+    /// The model commitment (from the public instances when weights are committed).
+    pub model_commitment: String,
+    /// The transcript.
+    pub transcript: Transcript,
+    /// `unsafe-dev` or the SRS file.
+    pub srs: String,
+    /// True for the development SRS.
+    pub unsafe_srs: bool,
+    /// Outputs in real units, decoded from the instances (`None` when hashed or invalid).
+    pub outputs: Option<Vec<f64>>,
+    /// Quantized outputs, decoded from the instances.
+    pub outputs_quantized: Option<Vec<i64>>,
+    /// Seconds spent verifying.
+    pub seconds: f64,
+}
+
+impl VerifyArgs {
+    /// Runs the command.
+    pub fn run(self, out: Output) -> Result<()> {
+        self.srs.label()?;
+        let artifact = ProofArtifact::load(&self.proof)?;
+        let dir = self.model.clone().unwrap_or_else(|| artifact.model_dir.clone());
+        if !dir.is_dir() {
+            return Err(anyhow!(
+                "{}: the model directory {} (from the artifact) is not here: pass --model DIR",
+                self.proof.display(),
+                dir.display()
+            ));
+        }
+        let circuit = CircuitFile::load(&dir)?;
+        let vk_path = dir.join(VK_FILE);
+        let vk = read_vk(&vk_path)?;
+        if to_hex(&vk.circuit_hash) != circuit.circuit_hash {
+            return Err(anyhow!(
+                "{} is not the verifying key of {}: run `zkml-eth setup {}` again",
+                vk_path.display(),
+                dir.join(super::setup::CIRCUIT_FILE).display(),
+                dir.display()
+            ));
+        }
+        let srs = self.srs.load(circuit.k, &out)?;
+        if to_hex(&srs.fingerprint) != circuit.srs_fingerprint {
+            return Err(anyhow!(
+                "{} was set up with the SRS {}, not {}: pass the same SRS",
+                dir.display(),
+                circuit.srs,
+                srs.label
+            ));
+        }
+
+        let started = Instant::now();
+        let proof = artifact.to_proof()?;
+        let layout = &circuit.layout;
+        let decoded = decode_outputs(layout, &proof.instances);
+        // With committed weights the model is a public instance, not part of the verifying key: it must be
+        // this directory's model, or a proof for other weights of the same shape would pass.
+        let public_commitment = layout
+            .section(SectionKind::ModelCommitment)
+            .and_then(|s| proof.instances.get(s.offset))
+            .map(commitment_hex);
+        let model_commitment = public_commitment.clone().unwrap_or_else(|| circuit.model_commitment.clone());
+        let reason = if artifact.circuit_hash != circuit.circuit_hash {
+            Some(format!(
+                "the proof is for the circuit {}, but {} is set up as {} (other model, visibility, size or SRS)",
+                artifact.circuit_hash,
+                dir.display(),
+                circuit.circuit_hash
+            ))
+        } else if proof.instances.len() != layout.num_instances {
+            Some(format!("{} public instances, the circuit has {}", proof.instances.len(), layout.num_instances))
+        } else if !verify(&srs.params, &vk.vk, &proof) {
+            Some("the proof does not verify against the verifying key and the public instances".to_string())
+        } else if public_commitment.as_ref().is_some_and(|c| *c != circuit.model_commitment) {
+            Some(format!(
+                "the proof is for the model commitment {model_commitment}, not {}'s {}",
+                dir.display(),
+                circuit.model_commitment
+            ))
+        } else if artifact.model_commitment != model_commitment {
+            Some(format!(
+                "the artifact's \"model_commitment\" {} is not the proved model's {model_commitment}",
+                artifact.model_commitment
+            ))
+        } else if artifact.outputs_quantized != decoded.as_ref().map(|d| d.quantized.clone())
+            || artifact.outputs != decoded.as_ref().map(|d| d.real.clone())
+        {
+            Some("the artifact's \"outputs\" differ from what its public instances prove".to_string())
+        } else if &artifact.layout != layout {
+            Some("the artifact's \"layout\" differs from the circuit's".to_string())
+        } else {
+            None
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let valid = reason.is_none();
+        let report = VerifyReport {
+            valid,
+            reason: reason.clone(),
+            proof: self.proof.clone(),
+            model_dir: dir,
+            circuit_hash: circuit.circuit_hash.clone(),
+            model_commitment,
+            transcript: proof.transcript,
+            srs: srs.label.clone(),
+            unsafe_srs: srs.unsafe_dev,
+            outputs: decoded.as_ref().filter(|_| valid).map(|d| d.real.clone()),
+            outputs_quantized: decoded.filter(|_| valid).map(|d| d.quantized),
+            seconds,
+        };
+        if let Some(reason) = reason {
+            if out.json {
+                out.result(&report, String::new)?;
+            }
+            return Err(anyhow!("{}: INVALID proof: {reason}", self.proof.display()));
+        }
+        out.result(&report, || human(&report))
+    }
+}
+
+fn human(r: &VerifyReport) -> String {
+    let outputs = r.outputs.as_deref().map_or("hashed (not public)".to_string(), outputs_text);
+    let srs = if r.unsafe_srs { "UNSAFE development SRS".to_string() } else { r.srs.clone() };
+    let rows = [
+        ("model", display(&r.model_dir)),
+        ("model commitment", r.model_commitment.clone()),
+        ("circuit hash", r.circuit_hash.clone()),
+        ("SRS", srs),
+        ("outputs", outputs),
+    ];
+    let mut text = format!("valid  {} (verified in {:.3} s)\n", display(&r.proof), r.seconds);
+    for (k, v) in rows {
+        text += &format!("{k:<17} {v}\n");
+    }
+    text.trim_end().to_string()
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
