@@ -21,7 +21,7 @@ CARGO ?= cargo
 # One profile for the binary and the tests, so the halo2 stack is compiled once.
 CARGO_FLAGS := --release --locked --workspace
 
-.PHONY: help deps build demo test test-solc test-forge test-rust lint fmt clean
+.PHONY: help deps build demo test test-solc test-forge test-rust lint fmt clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -56,6 +56,17 @@ lint: deps ## formatting and clippy, as CI checks them
 	$(CARGO) fmt --all --check
 	forge fmt --check
 	$(CARGO) clippy $(CARGO_FLAGS) --all-targets -- -D warnings
+
+# EZKL 23.0.5 in a git-ignored virtualenv, for the side-by-side benchmark; the stamp tracks the pins.
+EZKL_VENV := .zkml-cache/ezkl-venv
+
+$(EZKL_VENV)/.installed: tools/bench/requirements.txt
+	python3 -m venv $(EZKL_VENV)
+	$(EZKL_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/bench/requirements.txt
+	@touch $@
+
+bench: build $(EZKL_VENV)/.installed ## benchmark proving on the examples, beside EZKL 23.0.5
+	ZKML_CACHE_DIR=$(ROOT)/.zkml-cache ZKML_EZKL_PYTHON=$(ROOT)/$(EZKL_VENV)/bin/python target/release/zkml-eth bench
 
 fmt: deps ## format Rust and Solidity sources
 	$(CARGO) fmt --all

@@ -104,10 +104,9 @@ pub fn assign_model<F: BigPrimeField>(
         // The bound the op's result is known to satisfy without a check; None: always checked.
         let mut implied: Option<i64> = None;
         let out: Vec<AssignedValue<F>> = match &node.op {
-            QOp::Input { index } => input[offsets[*index]..offsets[*index + 1]]
-                .iter()
-                .map(|v| ctx.load_witness(fe_from_i64(*v)))
-                .collect(),
+            QOp::Input { index } => {
+                input[offsets[*index]..offsets[*index + 1]].iter().map(|v| ctx.load_witness(fe_from_i64(*v))).collect()
+            }
             QOp::MatMul { weight, bias } => {
                 let (k, n) = (weight.shape[0], weight.shape[1]);
                 // |acc| <= (bound + 1/2) · 2^P for every output within its bound; larger fails rescale.
@@ -154,14 +153,17 @@ pub fn assign_model<F: BigPrimeField>(
                 let mut const_cursor = 0;
                 let mut operand = |o: &QOperand| -> Result<Vec<QuantumCell<F>>, Error> {
                     let (shape, values): (Vec<usize>, Vec<QuantumCell<F>>) = match o {
-                        QOperand::Node(n) => (model.nodes[*n].shape.clone(), cells[*n].iter().map(|c| Existing(*c)).collect()),
+                        QOperand::Node(n) => {
+                            (model.nodes[*n].shape.clone(), cells[*n].iter().map(|c| Existing(*c)).collect())
+                        }
                         QOperand::Const(t) => {
                             let v = consts[const_cursor..const_cursor + t.len()].to_vec();
                             const_cursor += t.len();
                             (t.shape.clone(), v)
                         }
                     };
-                    let map = index::broadcast(&shape, &node.shape).ok_or_else(|| unsupported("operands do not broadcast"))?;
+                    let map = index::broadcast(&shape, &node.shape)
+                        .ok_or_else(|| unsupported("operands do not broadcast"))?;
                     Ok(map.into_iter().map(|i| values[i]).collect())
                 };
                 let (a, b) = (operand(lhs)?, operand(rhs)?);
@@ -290,7 +292,8 @@ pub fn assign_model<F: BigPrimeField>(
             QOp::Concat { axis } => {
                 implied = node.inputs.iter().map(|&i| model.nodes[i].bound).max();
                 let shapes: Vec<Vec<usize>> = node.inputs.iter().map(|&i| model.nodes[i].shape.clone()).collect();
-                let map = index::concat(&shapes, *axis).ok_or_else(|| unsupported("input shapes do not concatenate"))?;
+                let map =
+                    index::concat(&shapes, *axis).ok_or_else(|| unsupported("input shapes do not concatenate"))?;
                 map.into_iter().map(|(t, i)| x(t)[i]).collect()
             }
             QOp::Softmax { axis } => {
@@ -376,7 +379,8 @@ fn load_constants<F: BigPrimeField>(
                 let slot = range.gate().add(ctx, *cell, half);
                 range.range_check(ctx, slot, width as usize);
             }
-            let header = [model.format_version as u64, model.scales.activation as u64, model.scales.param as u64, width as u64];
+            let header =
+                [model.format_version as u64, model.scales.activation as u64, model.scales.param as u64, width as u64];
             let mut elements: Vec<_> = header.iter().map(|v| ctx.load_constant(F::from(*v))).collect();
             elements.extend(pack_cells(ctx, range.gate(), &cells, width));
             let commitment = hash_cells(ctx, range.gate(), &elements);

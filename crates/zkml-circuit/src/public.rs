@@ -150,13 +150,9 @@ impl PublicLayout {
         let (out_width, out_scales) = section_shape(model, &model.outputs);
         let n_out = out_scales.len();
         match visibility.output {
-            OutputVisibility::Public => push(
-                SectionKind::Outputs,
-                n_out.div_ceil(slots_per_element(out_width)),
-                n_out,
-                out_width,
-                out_scales,
-            ),
+            OutputVisibility::Public => {
+                push(SectionKind::Outputs, n_out.div_ceil(slots_per_element(out_width)), n_out, out_width, out_scales)
+            }
             OutputVisibility::Hashed => push(SectionKind::OutputsHash, 1, n_out, out_width, out_scales),
         }
         Self { visibility, packed_bits: PACKED_BITS, sections, num_instances: offset }
@@ -194,8 +190,10 @@ impl PublicLayout {
 
 fn section_shape(model: &QuantizedModel, nodes: &[usize]) -> (u32, Vec<u8>) {
     let max_bound = nodes.iter().map(|&n| model.nodes[n].bound.unsigned_abs()).max().unwrap_or(0);
-    let scales =
-        nodes.iter().flat_map(|&n| std::iter::repeat_n(model.nodes[n].scale, model.nodes[n].shape.iter().product())).collect();
+    let scales = nodes
+        .iter()
+        .flat_map(|&n| std::iter::repeat_n(model.nodes[n].scale, model.nodes[n].shape.iter().product()))
+        .collect();
     (slot_width(max_bound), scales)
 }
 

@@ -59,7 +59,12 @@ impl CircuitSize {
 }
 
 /// Lays out `model` at `k` with `lookup_bits`, returning its size.
-pub fn size_at(model: &QuantizedModel, layout: &PublicLayout, k: u32, lookup_bits: usize) -> Result<CircuitSize, Error> {
+pub fn size_at(
+    model: &QuantizedModel,
+    layout: &PublicLayout,
+    k: u32,
+    lookup_bits: usize,
+) -> Result<CircuitSize, Error> {
     let params = ModelCircuitParams {
         base: BaseCircuitParams {
             k: k as usize,

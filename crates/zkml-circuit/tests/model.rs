@@ -10,9 +10,7 @@ use halo2_base::{
 };
 use zkml_circuit::{
     InputVisibility, ModelCircuit, ModelCircuitParams, OutputVisibility, PublicLayout, Visibility, WeightVisibility,
-    circuit::native_instances,
-    public::SectionKind,
-    sizing::auto_size,
+    circuit::native_instances, public::SectionKind, sizing::auto_size,
 };
 use zkml_model::{
     CalibrationOptions, CompiledModel,
@@ -28,8 +26,13 @@ fn examples() -> PathBuf {
 
 fn compile(file: &str, shape: Option<Vec<Vec<usize>>>) -> CompiledModel {
     let dir = examples();
-    CompiledModel::compile(&dir.join(file), shape.as_deref(), &dir.join("calibration.json"), CalibrationOptions::default())
-        .expect("the digits model compiles")
+    CompiledModel::compile(
+        &dir.join(file),
+        shape.as_deref(),
+        &dir.join("calibration.json"),
+        CalibrationOptions::default(),
+    )
+    .expect("the digits model compiles")
 }
 
 fn samples() -> Vec<Vec<f32>> {

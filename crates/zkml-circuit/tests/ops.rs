@@ -3,7 +3,7 @@
 //! out just before it, is rejected.
 
 #[path = "../../zkml-model/tests/support/mod.rs"]
-#[allow(dead_code, unreachable_pub, missing_docs)]
+#[allow(missing_docs)]
 mod support;
 
 use std::path::Path;
@@ -14,7 +14,9 @@ use halo2_base::{
 };
 use support::{Dim::Fixed, OnnxBuilder, attr_f, attr_i, attr_ints, values};
 use tract_onnx::pb::ModelProto;
-use zkml_circuit::{ModelCircuit, ModelCircuitParams, PublicLayout, Visibility, public::SectionKind, sizing::auto_size};
+use zkml_circuit::{
+    ModelCircuit, ModelCircuitParams, PublicLayout, Visibility, public::SectionKind, sizing::auto_size,
+};
 use zkml_model::{
     CalibrationOptions, exec::execute, import_proto, quantize::QuantizedModel, quantize::calibrate_and_quantize,
     quantize::quantize_value,

@@ -106,8 +106,8 @@ pub mod index {
         let out_len = out_shape.iter().product();
         let mut map = Vec::with_capacity(shape.iter().product());
         for (multi, _) in iota(shape).indexed_iter() {
-            let flat = (0..shape.len())
-                .fold(0, |acc, d| acc * out_shape[d] + if axes.contains(&d) { 0 } else { multi[d] });
+            let flat =
+                (0..shape.len()).fold(0, |acc, d| acc * out_shape[d] + if axes.contains(&d) { 0 } else { multi[d] });
             map.push(flat);
         }
         (map, out_len)

@@ -75,7 +75,7 @@ fn digits_mlp_proofs_verify_and_tampering_is_rejected() {
     let second = prove(&params, &keys, model, &quantize(model, &data.inputs[1]), Transcript::Poseidon).unwrap();
     assert!(verify(&params, keys.vk(), &second));
     assert_ne!(second.instances, first.instances);
-    let swapped = InferenceProof { instances: second.instances.clone(), ..first.clone() };
+    let swapped = InferenceProof { instances: second.instances, ..first.clone() };
     assert!(!verify(&params, keys.vk(), &swapped), "a proof verified for another inference's instances");
 
     // The keccak transcript (for the EVM): verifies under keccak only, and tampering is rejected the same.

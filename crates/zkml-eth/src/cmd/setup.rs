@@ -394,8 +394,8 @@ impl SetupArgs {
             out.status(format!("Generating keys at k = {} ...", size.k));
         }
         let started = Instant::now();
-        let (keys, status) = load_or_keygen(&cache_dir, &srs.params, &model.quantized, &layout, &size)
-            .context("the proving key")?;
+        let (keys, status) =
+            load_or_keygen(&cache_dir, &srs.params, &model.quantized, &layout, &size).context("the proving key")?;
         let keys_seconds = started.elapsed().as_secs_f64();
 
         let vk_file = dir.join(VK_FILE);
