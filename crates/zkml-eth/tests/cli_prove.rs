@@ -89,6 +89,10 @@ impl Fixture {
     }
 }
 
+/// A small circuit for the fixed-weights tests: every command loads the SRS at `k`, and loading validates
+/// it at a cost that grows with `2^k`. Automatic sizing is exercised by the committed-weights test.
+const SMALL_K: &str = "10";
+
 fn read_json(file: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(file).expect("the file reads")).expect("the file is JSON")
 }
@@ -113,7 +117,9 @@ fn assert_fails_with(output: &Output, needle: &str) {
 #[test]
 fn setup_prove_verify_and_tampered_proofs_fail() {
     let f = Fixture::new();
-    let first = f.setup(&[]);
+    let first = f.setup(&["--k", SMALL_K]);
+    assert_eq!(first["k"], 10);
+    assert_eq!(first["lookupBits"], 9, "lookup bits default to k - 1");
     assert_eq!(first["keys"], "miss", "{first}");
     assert_eq!(first["unsafeSrs"], true);
     assert_eq!(first["visibility"], json!({"input": "public", "weights": "fixed", "output": "public"}));
@@ -209,7 +215,7 @@ fn prove_errors_name_the_problem() {
     assert_fails_with(&no_srs, "--srs FILE");
     assert!(stderr(&no_srs).contains("--unsafe-dev-srs"), "{}", stderr(&no_srs));
 
-    f.setup(&[]);
+    f.setup(&["--k", SMALL_K]);
     // A pixel of 1000.0 is far outside the calibrated [0, 1]: the executor names the sample and the node.
     let outside = f.input("outside.json", 1, |inputs| inputs[0][5] = 1000.0);
     let refused = f.prove(&outside, &proof, &[]);

@@ -76,14 +76,15 @@ fn parameter_files_round_trip_and_damage_is_detected() {
     let err = read_srs(&swapped_path).unwrap_err().to_string();
     assert!(err.contains("not successive powers"), "{err}");
 
-    // A file whose Lagrange basis is damaged but whose powers are sound still gives correct parameters:
-    // the basis is recomputed from the powers.
+    // A file whose powers are sound but whose Lagrange basis is damaged (a valid point in the wrong place)
+    // is refused: the basis is checked against the powers.
     let mut bad_lagrange = good;
     let lagrange_start = 4 + 32 * 64;
     bad_lagrange.copy_within(4 + 64..4 + 128, lagrange_start);
     let bad_lagrange_path = dir.path().join("bad_lagrange.srs");
     std::fs::write(&bad_lagrange_path, &bad_lagrange).unwrap();
-    assert_eq!(bytes(&read_srs(&bad_lagrange_path).unwrap()), bytes(&params));
+    let err = read_srs(&bad_lagrange_path).unwrap_err().to_string();
+    assert!(err.contains("Lagrange basis does not match"), "{err}");
 
     let missing = read_srs(&dir.path().join("nope.srs")).unwrap_err();
     assert!(matches!(missing, Error::Io { .. }) && missing.to_string().contains("nope.srs"), "{missing}");

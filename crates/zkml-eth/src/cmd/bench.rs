@@ -102,6 +102,7 @@ struct PhaseReport {
     verify_ms: Option<f64>,
     verified: Option<bool>,
     prove_poseidon_s: Option<f64>,
+    proof_poseidon_bytes: Option<usize>,
 }
 
 /// One row of the benchmark.
@@ -119,6 +120,8 @@ pub struct BenchRow {
     keygen_s: f64,
     prove_s: f64,
     prove_poseidon_s: Option<f64>,
+    /// Bytes of the Poseidon-transcript proof (compressed points), the one aggregation takes.
+    proof_poseidon_bytes: Option<usize>,
     verify_ms: f64,
     proof_bytes: usize,
     peak_rss_keygen_mb: f64,
@@ -182,6 +185,7 @@ impl BenchArgs {
                 keygen_s: keygen.seconds,
                 prove_s: proved.seconds,
                 prove_poseidon_s: proved.prove_poseidon_s,
+                proof_poseidon_bytes: proved.proof_poseidon_bytes,
                 verify_ms: proved.verify_ms.unwrap_or(f64::NAN),
                 proof_bytes: proved.proof_bytes.unwrap_or(0),
                 peak_rss_keygen_mb: keygen.peak_rss_mb,
@@ -248,7 +252,7 @@ fn render(report: &BenchReport) -> String {
         );
     }
     text += &format!("\nSRS: {}. EZKL: {}. Machine: {}.", report.srs, report.ezkl, report.machine);
-    text += "\nzkml-eth proves with the keccak (EVM) transcript; `prove_poseidon_s` in --json is the aggregation transcript.";
+    text += "\nzkml-eth proves with the keccak (EVM) transcript; `prove_poseidon_s` and `proof_poseidon_bytes` in --json are for the Poseidon transcript aggregation takes (points compressed).";
     text
 }
 
@@ -333,6 +337,7 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
                 verify_ms: Some(verify_ms),
                 verified: Some(verified && verify(&params, keys.vk(), &poseidon)),
                 prove_poseidon_s: Some(prove_poseidon_s),
+                proof_poseidon_bytes: Some(poseidon.proof.len()),
             })
         }
     }
@@ -391,6 +396,7 @@ fn run_ezkl(python: &Path, model: Example, work: &Path) -> Result<BenchRow> {
         keygen_s: need(report.keygen_s, "keygen time")?,
         prove_s: need(report.prove_s, "prove time")?,
         prove_poseidon_s: None,
+        proof_poseidon_bytes: None,
         verify_ms: need(report.verify_s, "verify time")? * 1e3,
         proof_bytes: report.proof_bytes.unwrap_or(0),
         peak_rss_keygen_mb: need(report.peak_rss_keygen_mb, "keygen RSS")?,
