@@ -50,6 +50,19 @@ step "Compile the digits MLP (zkml-eth compile)"
 step "Quantized vs float on 450 held-out digits (zkml-eth fidelity)"
 "$ZKML_ETH" fidelity "$MODEL_DIR" --data "$DIGITS/test.json" 2>&1 | sed 's/^/    /'
 
+# Keys and the development SRS are cached in the repo's git-ignored cache, so a second demo skips keygen.
+export ZKML_CACHE_DIR="${ZKML_CACHE_DIR:-$ROOT/.zkml-cache}"
+
+step "Circuit, SRS and keys (zkml-eth setup; UNSAFE development SRS)"
+"$ZKML_ETH" setup "$MODEL_DIR" --unsafe-dev-srs 2>&1 | sed 's/^/    /'
+
+step "Prove the first held-out digit (zkml-eth prove, keccak transcript for the EVM)"
+"$ZKML_ETH" prove "$MODEL_DIR" --input "$DIGITS/test.json" --sample 0 --transcript keccak \
+  --out "$workdir/proof.json" --unsafe-dev-srs 2>&1 | sed 's/^/    /'
+
+step "Verify the proof natively (zkml-eth verify)"
+"$ZKML_ETH" verify "$workdir/proof.json" --unsafe-dev-srs 2>&1 | sed 's/^/    /'
+
 step "Start anvil on a free loopback port (hardfork $HARDFORK)"
 anvil --host 127.0.0.1 --port 0 --hardfork "$HARDFORK" >"$workdir/anvil.log" 2>&1 &
 anvil_pid=$!
@@ -92,7 +105,8 @@ cat <<MSG
 
 Demo finished in $((SECONDS - demo_start))s.
 What ran: ONNX import, calibration and quantization of the digits MLP with its Poseidon commitment,
-its fidelity against the float model, and the model registry deployed and read back on a local chain.
-Not yet part of the demo (coming with the next issues): proofs of inference, aggregation, the generated
-verifier and the model's registration, the AIGC-NFT and the vault.
+its fidelity against the float model, its circuit and keys, a proof of one inference verified natively,
+and the model registry deployed and read back on a local chain.
+Not yet part of the demo (coming with the next issues): aggregation, the generated verifier and the
+model's registration, the AIGC-NFT and the vault.
 MSG
