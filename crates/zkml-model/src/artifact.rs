@@ -22,6 +22,10 @@ pub const ONNX_FILE: &str = "model.onnx";
 pub const QUANTIZED_FILE: &str = "quantized.json";
 /// The settings.
 pub const SETTINGS_FILE: &str = "settings.json";
+/// The circuit settings `zkml-eth setup` writes into the model directory (user-editable).
+pub const CIRCUIT_FILE: &str = "circuit.json";
+/// The verifying key `zkml-eth setup` writes into the model directory.
+pub const VK_FILE: &str = "vk.bin";
 
 /// What a compile chose, and from what.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -142,7 +146,9 @@ fn prepare_dir(dir: &Path) -> Result<bool> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         return Ok(false);
     }
-    let ours = [ONNX_FILE, QUANTIZED_FILE, SETTINGS_FILE];
+    // A recompile keeps setup's files: circuit.json holds the user's circuit settings, and both carry the
+    // circuit hash, by which setup, prove and verify refuse them once the model has changed.
+    let ours = [ONNX_FILE, QUANTIZED_FILE, SETTINGS_FILE, CIRCUIT_FILE, VK_FILE];
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut any = false;
     for entry in entries {

@@ -25,10 +25,7 @@ use zkml_prover::{
 
 use crate::output::Output;
 
-/// The circuit settings file a `setup` writes into the model directory.
-pub const CIRCUIT_FILE: &str = "circuit.json";
-/// The verifying key file a `setup` writes into the model directory.
-pub const VK_FILE: &str = "vk.bin";
+pub use zkml_model::artifact::{CIRCUIT_FILE, VK_FILE};
 /// `format` of [`CIRCUIT_FILE`].
 pub const CIRCUIT_FORMAT: &str = "zkml-eth-circuit/1";
 
