@@ -28,8 +28,8 @@ use halo2_base::{
 };
 use serde::{Deserialize, Serialize};
 use zkml_model::{
-    commit::{PACKED_BITS, pack_signed, poseidon, poseidon_hasher, slot_width, slots_per_element, unpack_signed},
-    quantize::QuantizedModel,
+    commit::{PACKED_BITS, pack_signed, poseidon, poseidon_hasher, slots_per_element, unpack_signed},
+    quantize::{QuantizedModel, signed_bits},
 };
 
 /// Who sees the model inputs.
@@ -189,12 +189,12 @@ impl PublicLayout {
 }
 
 fn section_shape(model: &QuantizedModel, nodes: &[usize]) -> (u32, Vec<u8>) {
-    let max_bound = nodes.iter().map(|&n| model.nodes[n].bound.unsigned_abs()).max().unwrap_or(0);
+    let max_bound = nodes.iter().map(|&n| model.nodes[n].bound).max().unwrap_or(0);
     let scales = nodes
         .iter()
         .flat_map(|&n| std::iter::repeat_n(model.nodes[n].scale, model.nodes[n].shape.iter().product()))
         .collect();
-    (slot_width(max_bound), scales)
+    (signed_bits(max_bound), scales)
 }
 
 /// Packs bounded cells (each `|v| < 2^(width-1)`) as [`pack_signed`] does.

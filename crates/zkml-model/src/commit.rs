@@ -16,7 +16,7 @@ use halo2_base::{
     utils::BigPrimeField,
 };
 
-use crate::quantize::{QOp, QOperand, QuantizedModel};
+use crate::quantize::{QOp, QOperand, QuantizedModel, signed_bits};
 
 /// Poseidon width.
 pub const POSEIDON_T: usize = 3;
@@ -86,12 +86,6 @@ pub fn unpack_signed<F: BigPrimeField>(elements: &[F], width: u32, count: usize)
     Some(out)
 }
 
-/// Bits (sign included) a packing slot needs for values of magnitude at most `max_abs`.
-pub fn slot_width(max_abs: u64) -> u32 {
-    // v + 2^(w-1) in [0, 2^w) needs |v| < 2^(w-1).
-    64 - max_abs.leading_zeros() + 1
-}
-
 /// Every integer constant of the model, in commitment order (see the module docs).
 pub fn model_constants(model: &QuantizedModel) -> Vec<i64> {
     let mut out = vec![];
@@ -129,7 +123,8 @@ pub fn node_constants(op: &QOp) -> Vec<i64> {
 
 /// The slot width of the model's packed constants.
 pub fn constants_width(constants: &[i64]) -> u32 {
-    slot_width(constants.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0))
+    // A slot holds `v + 2^(W-1)` in `[0, 2^W)`: W is the signed width of the largest magnitude.
+    signed_bits(constants.iter().map(|c| c.saturating_abs()).max().unwrap_or(0))
 }
 
 /// The committed field elements of a model (see the module docs for the order).
@@ -167,7 +162,8 @@ pub fn model_commitment(model: &QuantizedModel) -> Fr {
     poseidon(&commitment_elements(model))
 }
 
-/// The commitment as a 0x-prefixed 32-byte big-endian hex string (the `bytes32` the registry stores).
+/// A field element as a 0x-prefixed 32-byte big-endian hex string: the `bytes32` commitment the registry
+/// stores, and the `uint256` public instances the EVM verifier takes.
 pub fn commitment_hex(c: &Fr) -> String {
     let mut bytes = c.to_repr();
     bytes.reverse();

@@ -103,12 +103,8 @@ pub fn decode_outputs(layout: &PublicLayout, instances: &[Fr]) -> Option<Decoded
     Some(DecodedOutputs { quantized, real })
 }
 
-/// A field element as `0x` + 32 bytes big-endian (a `uint256`).
-pub fn fr_to_hex(v: &Fr) -> String {
-    let mut bytes = v.to_repr();
-    bytes.reverse();
-    to_hex(bytes.as_ref())
-}
+/// A field element as `0x` + 32 bytes big-endian (a `uint256`): the encoding of the commitment.
+pub use zkml_model::commit::commitment_hex as fr_to_hex;
 
 /// Parses [`fr_to_hex`]; `None` unless it is 32 bytes holding a canonical field element.
 pub fn fr_from_hex(s: &str) -> Option<Fr> {

@@ -15,6 +15,7 @@ use halo2_base::{
                 strategy::SingleStrategy,
             },
         },
+        transcript::{EncodedChallenge, TranscriptRead, TranscriptWrite},
     },
 };
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
@@ -111,32 +112,15 @@ pub fn prove(
     )
     .map_err(|e| Error::Circuit(e.to_string()))?;
     let instances = circuit.instances().to_vec();
-    let rng = ChaCha20Rng::from_entropy();
     let proof = match transcript {
         Transcript::Poseidon => {
             let mut t = PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(vec![], POSEIDON_SPEC.clone());
-            create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-                params,
-                &keys.pk,
-                &[circuit],
-                &[&[&instances]],
-                rng,
-                &mut t,
-            )
-            .map_err(|e| Error::Halo2(format!("proving: {e:?}")))?;
+            create_shplonk(params, &keys.pk, circuit, &instances, &mut t)?;
             t.finalize()
         }
         Transcript::Keccak => {
             let mut t = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
-            create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-                params,
-                &keys.pk,
-                &[circuit],
-                &[&[&instances]],
-                rng,
-                &mut t,
-            )
-            .map_err(|e| Error::Halo2(format!("proving: {e:?}")))?;
+            create_shplonk(params, &keys.pk, circuit, &instances, &mut t)?;
             t.finalize()
         }
     };
@@ -145,32 +129,52 @@ pub fn prove(
 
 /// Verifies a proof natively; `false` for a proof that does not verify.
 pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &InferenceProof) -> bool {
-    let instances: &[&[Fr]] = &[&proof.instances];
-    let strategy = SingleStrategy::new(params);
     match proof.transcript {
         Transcript::Poseidon => {
             let mut t = PoseidonTranscript::<NativeLoader, &[u8]>::from_spec(&proof.proof, POSEIDON_SPEC.clone());
-            verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, SingleStrategy<'_, Bn256>>(
-                params.verifier_params(),
-                vk,
-                strategy,
-                &[instances],
-                &mut t,
-            )
-            .is_ok()
+            verify_shplonk(params, vk, &proof.instances, &mut t)
         }
         Transcript::Keccak => {
             let mut t = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof.proof.as_slice());
-            verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, SingleStrategy<'_, Bn256>>(
-                params.verifier_params(),
-                vk,
-                strategy,
-                &[instances],
-                &mut t,
-            )
-            .is_ok()
+            verify_shplonk(params, vk, &proof.instances, &mut t)
         }
     }
+}
+
+/// A SHPLONK proof of `circuit` written to `transcript`.
+fn create_shplonk<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: ModelCircuit,
+    instances: &[Fr],
+    transcript: &mut T,
+) -> Result<()> {
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
+        params,
+        pk,
+        &[circuit],
+        &[&[instances]],
+        ChaCha20Rng::from_entropy(),
+        transcript,
+    )
+    .map_err(|e| Error::Halo2(format!("proving: {e:?}")))
+}
+
+/// True when the SHPLONK proof in `transcript` verifies for `instances`.
+fn verify_shplonk<E: EncodedChallenge<G1Affine>, T: TranscriptRead<G1Affine, E>>(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    instances: &[Fr],
+    transcript: &mut T,
+) -> bool {
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, SingleStrategy<'_, Bn256>>(
+        params.verifier_params(),
+        vk,
+        SingleStrategy::new(params),
+        &[&[instances]],
+        transcript,
+    )
+    .is_ok()
 }
 
 fn check_k(params: &ParamsKZG<Bn256>, k: u32) -> Result<()> {

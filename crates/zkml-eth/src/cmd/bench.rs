@@ -24,10 +24,9 @@ use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet, exec::execute
 use zkml_prover::{
     keys::{CacheStatus, load_or_keygen},
     prove::{Transcript, prove, verify},
-    srs::SrsSource,
 };
 
-use crate::output::Output;
+use crate::{cmd::setup::SrsOpts, output::Output};
 
 /// Benchmark proving on the example models, beside EZKL when it is installed.
 ///
@@ -48,7 +47,7 @@ pub struct BenchArgs {
     /// Python interpreter with ezkl 23.0.5 installed.
     #[arg(long, env = "ZKML_EZKL_PYTHON", value_name = "PYTHON")]
     ezkl_python: Option<PathBuf>,
-    /// Cache of the development SRS and scratch space of the runs.
+    /// Cache of the development SRS and scratch space of the runs [default: as `setup`'s].
     #[arg(long, env = "ZKML_CACHE_DIR", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
     /// Internal: run one phase in this process and print its figures as JSON.
@@ -146,14 +145,15 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn cache_dir(arg: Option<PathBuf>) -> PathBuf {
-    arg.unwrap_or_else(|| repo_root().join(".zkml-cache"))
+/// The development SRS, with the cache every other command uses.
+fn dev_srs(cache_dir: Option<PathBuf>) -> SrsOpts {
+    SrsOpts { srs: None, unsafe_dev_srs: true, cache_dir }
 }
 
 impl BenchArgs {
     /// Runs the command.
     pub fn run(self, out: Output) -> Result<()> {
-        let cache = cache_dir(self.cache_dir.clone());
+        let cache = dev_srs(self.cache_dir.clone()).cache_dir()?;
         if let (Some(phase), Some(work)) = (self.phase, &self.work) {
             let model = *self.models.first().context("a phase needs --model")?;
             let report = run_phase(phase, model, work, &cache)?;
@@ -295,9 +295,7 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
     let quantized = &compiled.quantized;
     let layout = PublicLayout::new(quantized, Visibility::default());
     let size = auto_size(quantized, &layout)?;
-    // The dev SRS draws its secret from a fixed seed before anything else, so every size shares it.
-    let srs_source = SrsSource::UnsafeDev { cache_dir: cache.join("srs"), max_k: size.k };
-    let params = srs_source.params(size.k)?;
+    let params = dev_srs(Some(cache.to_path_buf())).load(size.k, &Output { json: true, quiet: true })?.params;
     let key_cache = work.join("keys");
     match phase {
         Phase::Keygen => {
