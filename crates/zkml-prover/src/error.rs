@@ -47,6 +47,9 @@ pub enum Error {
     /// A proof artifact's proof or instances do not parse.
     #[error("proof artifact: {0}")]
     Artifact(String),
+    /// Proofs that cannot be aggregated together, or keys made for other proofs.
+    #[error("aggregation: {0}")]
+    Aggregation(String),
 }
 
 /// Result with [`Error`].

@@ -6,7 +6,7 @@ use halo2_base::{
     gates::{circuit::CircuitBuilderStage, flex_gate::MultiPhaseThreadBreakPoints},
     halo2_proofs::{
         halo2curves::bn256::{Bn256, Fr, G1Affine},
-        plonk::{ProvingKey, VerifyingKey, create_proof, keygen_pk, keygen_vk, verify_proof},
+        plonk::{Circuit, ProvingKey, VerifyingKey, create_proof, keygen_pk, keygen_vk, verify_proof},
         poly::{
             commitment::{Params, ParamsProver},
             kzg::{
@@ -118,11 +118,7 @@ pub fn prove(
             create_shplonk(params, &keys.pk, circuit, &instances, &mut t)?;
             t.finalize()
         }
-        Transcript::Keccak => {
-            let mut t = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
-            create_shplonk(params, &keys.pk, circuit, &instances, &mut t)?;
-            t.finalize()
-        }
+        Transcript::Keccak => create_shplonk_keccak(params, &keys.pk, circuit, &instances)?,
     };
     Ok(InferenceProof { proof, instances, transcript })
 }
@@ -134,18 +130,38 @@ pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &In
             let mut t = PoseidonTranscript::<NativeLoader, &[u8]>::from_spec(&proof.proof, POSEIDON_SPEC.clone());
             verify_shplonk(params, vk, &proof.instances, &mut t)
         }
-        Transcript::Keccak => {
-            let mut t = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof.proof.as_slice());
-            verify_shplonk(params, vk, &proof.instances, &mut t)
-        }
+        Transcript::Keccak => verify_shplonk_keccak(params, vk, &proof.instances, &proof.proof),
     }
 }
 
-/// A SHPLONK proof of `circuit` written to `transcript`.
-fn create_shplonk<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
+/// A SHPLONK proof of `circuit` with a keccak transcript (the EVM verifier's).
+pub(crate) fn create_shplonk_keccak<C: Circuit<Fr>>(
     params: &ParamsKZG<Bn256>,
     pk: &ProvingKey<G1Affine>,
-    circuit: ModelCircuit,
+    circuit: C,
+    instances: &[Fr],
+) -> Result<Vec<u8>> {
+    let mut t = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
+    create_shplonk(params, pk, circuit, instances, &mut t)?;
+    Ok(t.finalize())
+}
+
+/// True when `proof` (keccak transcript) verifies for `instances`.
+pub(crate) fn verify_shplonk_keccak(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    instances: &[Fr],
+    proof: &[u8],
+) -> bool {
+    let mut t = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof);
+    verify_shplonk(params, vk, instances, &mut t)
+}
+
+/// A SHPLONK proof of `circuit` written to `transcript`.
+fn create_shplonk<C: Circuit<Fr>, E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: C,
     instances: &[Fr],
     transcript: &mut T,
 ) -> Result<()> {

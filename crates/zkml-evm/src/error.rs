@@ -1,0 +1,30 @@
+//! Errors of the EVM crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in zkml-evm.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No Solidity compiler was found, or it could not be run.
+    #[error("solc {}: {reason}", path.display())]
+    Solc {
+        /// The compiler that was tried.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The compiler rejected the source.
+    #[error("compiling {contract}: {reason}")]
+    Compile {
+        /// The contract being compiled.
+        contract: String,
+        /// The compiler's errors.
+        reason: String,
+    },
+    /// Deploying the verifier failed in revm (for example, runtime code over the EIP-170 limit).
+    #[error("deploying the verifier: {0}")]
+    Deploy(String),
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
