@@ -5,7 +5,8 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     cmd::{
-        bench::BenchArgs, compile::CompileArgs, fidelity::FidelityArgs, prove::ProveArgs, registry::RegistryCommand,
+        aggregate::AggregateArgs, bench::BenchArgs, compile::CompileArgs, fidelity::FidelityArgs,
+        gen_verifier::GenVerifierArgs, prove::ProveArgs, registry::RegistryCommand,
         setup::SetupArgs, verify::VerifyArgs,
     },
     output::Output,
@@ -37,8 +38,12 @@ pub enum Command {
     Setup(SetupArgs),
     /// Prove inferences of a set-up model.
     Prove(ProveArgs),
-    /// Verify a proof artifact.
+    /// Verify a proof artifact or an aggregated proof (natively, and on the EVM with --evm).
     Verify(VerifyArgs),
+    /// Aggregate inference proofs into one proof for the EVM.
+    Aggregate(AggregateArgs),
+    /// Generate the Solidity verifier of a model's proofs or of an aggregation.
+    GenVerifier(GenVerifierArgs),
     /// Benchmark proving on the example models, beside EZKL.
     Bench(BenchArgs),
     /// Deploy and inspect the model registry.
@@ -56,6 +61,8 @@ impl Cli {
             Command::Setup(args) => args.run(out),
             Command::Prove(args) => args.run(out),
             Command::Verify(args) => args.run(out),
+            Command::Aggregate(args) => args.run(out),
+            Command::GenVerifier(args) => args.run(out),
             Command::Bench(args) => args.run(out),
             Command::Registry(cmd) => {
                 let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;

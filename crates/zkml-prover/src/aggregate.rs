@@ -13,7 +13,16 @@
 //! # Keys
 //!
 //! The aggregation circuit depends only on the inner verifying keys and instance counts (never on the
-//! proofs), so keys are made from placeholder proofs of the right shape and cached like the inner ones.
+//! proofs), so keys are made from placeholder proofs of the right shape and cached like the inner ones:
+//! `CACHE/keys/agg-<hash>/{pk.bin, meta.json}`, where the hash ([`aggregation_hash`]) covers the inner
+//! protocols in order, the outer `k` and the SRS.
+//!
+//! # Size
+//!
+//! The outer circuit's `k` trades proving memory against verifier cost: every advice column adds a
+//! commitment, a permutation commitment and evaluations, about 15,000 gas on chain. [`auto_k`] lays the
+//! circuit out at each `k` from [`MIN_K`] up (the layout alone takes about a second) and takes the first
+//! with at most [`MAX_ADVICE_COLUMNS`] advice columns.
 
 use halo2_base::{
     gates::{circuit::CircuitBuilderStage, flex_gate::MultiPhaseThreadBreakPoints},
@@ -45,8 +54,21 @@ use snark_verifier_sdk::{
     },
 };
 
+use std::{
+    fs::File,
+    io::BufReader,
+    path::{Path, PathBuf},
+};
+
+use halo2_base::halo2_proofs::SerdeFormat;
+
 use crate::{
     error::{Error, Result},
+    artifact::fr_from_hex,
+    keys::{
+        CacheStatus, Hash32, HashingWriter, KEYS_FORMAT, META_FILE, PK_FILE, blake2b_256, damaged, file_digest,
+        finish, from_hex, hash_from_hex, io_error, srs_fingerprint, to_hex, update_framed, write_atomic,
+    },
     prove::{InferenceProof, Transcript, create_shplonk_keccak, verify_shplonk_keccak},
 };
 
@@ -165,6 +187,127 @@ pub fn keygen(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) 
 /// Rows halo2 keeps for blinding, as halo2-base's examples reserve.
 const MINIMUM_UNUSABLE_ROWS: usize = 20;
 
+/// Smallest outer `k` tried: one digits proof needs about 2.6 million cells.
+pub const MIN_K: u32 = 18;
+/// Largest outer `k`: the SRS alone is then 1 GB and proving needs tens of GB.
+pub const MAX_K: u32 = 23;
+/// Advice columns [`auto_k`] accepts: with them the aggregated verifier stays near 400,000 gas.
+pub const MAX_ADVICE_COLUMNS: usize = 3;
+
+/// The advice columns the aggregation of `protocols` needs at `k` (laid out, not proven). `params` only
+/// provides the SRS generator, so any size of the SRS does.
+pub fn columns_at(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>], k: u32) -> Result<usize> {
+    check_count(protocols.len())?;
+    let snarks: Vec<Snark> = protocols.iter().cloned().map(gen_dummy_snark_from_protocol::<SHPLONK>).collect();
+    let config = AggregationConfigParams { degree: k, lookup_bits: k as usize - 1, ..Default::default() };
+    let mut circuit = build(CircuitBuilderStage::Keygen, params, config, snarks);
+    Ok(circuit.calculate_params(Some(MINIMUM_UNUSABLE_ROWS)).num_advice)
+}
+
+/// The smallest `k` at which the aggregation of `protocols` needs at most [`MAX_ADVICE_COLUMNS`] advice
+/// columns.
+pub fn auto_k(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) -> Result<u32> {
+    for k in MIN_K..=MAX_K {
+        if columns_at(params, protocols, k)? <= MAX_ADVICE_COLUMNS {
+            return Ok(k);
+        }
+    }
+    Err(Error::Aggregation(format!(
+        "{} proofs do not fit in 2^{MAX_K} rows with {MAX_ADVICE_COLUMNS} advice columns: aggregate fewer at once",
+        protocols.len()
+    )))
+}
+
+/// Domain tag of [`aggregation_hash`].
+const AGGREGATION_DOMAIN: &[u8] = b"zkml-eth/aggregation-hash";
+
+/// The hash of everything aggregation keygen depends on: the inner protocols in order, `k` and the SRS.
+pub fn aggregation_hash(protocols: &[PlonkProtocol<G1Affine>], k: u32, srs_fingerprint: &Hash32) -> Hash32 {
+    let mut state = blake2b_256();
+    update_framed(&mut state, AGGREGATION_DOMAIN);
+    state.update(&KEYS_FORMAT.to_le_bytes());
+    state.update(&k.to_le_bytes());
+    update_framed(&mut state, srs_fingerprint);
+    for protocol in protocols {
+        update_framed(&mut state, &serde_json::to_vec(protocol).expect("protocols serialize"));
+    }
+    finish(&state)
+}
+
+/// The cache directory of the aggregation keys for `hash`.
+pub fn aggregation_key_dir(cache_dir: &Path, hash: &Hash32) -> PathBuf {
+    cache_dir.join("keys").join(format!("agg-{}", &to_hex(hash)[2..]))
+}
+
+#[derive(Serialize, Deserialize)]
+struct AggregationMeta {
+    format: u32,
+    aggregation_hash: String,
+    shape: AggregationShape,
+    pk_bytes: u64,
+    pk_blake2b: String,
+}
+
+/// The aggregation keys for `protocols` at the size of `params`: from `cache_dir` when there, else
+/// generated and stored.
+pub fn load_or_keygen(
+    cache_dir: &Path,
+    params: &ParamsKZG<Bn256>,
+    protocols: &[PlonkProtocol<G1Affine>],
+) -> Result<(AggregationKeys, CacheStatus)> {
+    let hash = aggregation_hash(protocols, params.k(), &srs_fingerprint(params));
+    let dir = aggregation_key_dir(cache_dir, &hash);
+    let meta_path = dir.join(META_FILE);
+    match std::fs::read_to_string(&meta_path) {
+        Ok(text) => {
+            let meta: AggregationMeta = serde_json::from_str(&text).map_err(|e| damaged(&meta_path, &dir, e))?;
+            if meta.format != KEYS_FORMAT || hash_from_hex(&meta.aggregation_hash) != Some(hash) {
+                return Err(damaged(&meta_path, &dir, "written for another aggregation or format"));
+            }
+            let pk_path = dir.join(PK_FILE);
+            let (len, digest) = file_digest(&pk_path).map_err(|e| damaged(&pk_path, &dir, e))?;
+            if len != meta.pk_bytes || to_hex(&digest) != meta.pk_blake2b {
+                return Err(damaged(&pk_path, &dir, "its length or checksum differs from meta.json"));
+            }
+            let file = File::open(&pk_path).map_err(io_error(&pk_path))?;
+            let pk = ProvingKey::<G1Affine>::read::<_, AggregationCircuit>(
+                &mut BufReader::with_capacity(1 << 20, file),
+                SerdeFormat::RawBytesUnchecked,
+                meta.shape.config,
+            )
+            .map_err(|e| damaged(&pk_path, &dir, e))?;
+            let keys = AggregationKeys { pk, shape: meta.shape };
+            if !dir.join(AGG_VK_FILE).exists() {
+                store_vk(cache_dir, &hash, &keys)?;
+            }
+            return Ok((keys, CacheStatus::Hit));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(&meta_path)(e)),
+    }
+    let keys = keygen(params, protocols)?;
+    std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let mut digest = None;
+    write_atomic(&dir.join(PK_FILE), |w| {
+        let mut hashing = HashingWriter { inner: w, state: blake2b_256(), len: 0 };
+        keys.pk.write(&mut hashing, SerdeFormat::RawBytesUnchecked)?;
+        digest = Some((hashing.len, finish(&hashing.state)));
+        Ok(())
+    })?;
+    let (pk_bytes, pk_digest) = digest.expect("the key was written");
+    store_vk(cache_dir, &hash, &keys)?;
+    let meta = AggregationMeta {
+        format: KEYS_FORMAT,
+        aggregation_hash: to_hex(&hash),
+        shape: keys.shape.clone(),
+        pk_bytes,
+        pk_blake2b: to_hex(&pk_digest),
+    };
+    let json = serde_json::to_vec_pretty(&meta).expect("aggregation metadata serializes");
+    write_atomic(&meta_path, |w| w.write_all(&json))?;
+    Ok((keys, CacheStatus::Miss))
+}
+
 /// Aggregates `proofs` into one proof with a keccak transcript.
 pub fn aggregate(params: &ParamsKZG<Bn256>, keys: &AggregationKeys, proofs: &[InnerProof]) -> Result<AggregatedProof> {
     check_count(proofs.len())?;
@@ -203,4 +346,119 @@ fn accumulator_holds(params: &ParamsKZG<Bn256>, instances: &[Fr]) -> bool {
     };
     let dk: KzgDecidingKey<Bn256> = (params.get_g()[0], params.g2(), params.s_g2()).into();
     <SHPLONK as AccumulationDecider<G1Affine, NativeLoader>>::decide(&dk, KzgAccumulator::new(lhs, rhs)).is_ok()
+}
+
+/// The verifying key file of an aggregation cache entry, read by `verify` and `gen-verifier`.
+pub const AGG_VK_FILE: &str = "vk.bin";
+
+/// Writes the outer verifying key beside the proving key of its cache entry.
+pub fn store_vk(cache_dir: &Path, hash: &Hash32, keys: &AggregationKeys) -> Result<()> {
+    let dir = aggregation_key_dir(cache_dir, hash);
+    std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    write_atomic(&dir.join(AGG_VK_FILE), |mut w| keys.vk().write(&mut w, SerdeFormat::RawBytes))
+}
+
+/// Reads the outer verifying key of the aggregation `hash` from the cache.
+pub fn load_vk(cache_dir: &Path, hash: &Hash32, config: AggregationConfigParams) -> Result<VerifyingKey<G1Affine>> {
+    let dir = aggregation_key_dir(cache_dir, hash);
+    let path = dir.join(AGG_VK_FILE);
+    let file = File::open(&path).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            Error::File {
+                path: path.clone(),
+                reason: "no verifying key for this aggregation in the cache: run `zkml-eth aggregate` with the same \
+                         cache directory (--cache-dir) first"
+                    .into(),
+            }
+        } else {
+            Error::Io { path: path.clone(), error }
+        }
+    })?;
+    VerifyingKey::<G1Affine>::read::<_, AggregationCircuit>(&mut BufReader::new(file), SerdeFormat::RawBytes, config)
+        .map_err(|e| damaged(&path, &dir, e))
+}
+
+/// `format` of aggregated proof artifacts.
+pub const AGGREGATED_FORMAT: &str = "zkml-eth-aggregated-proof/1";
+
+/// One inner proof inside an aggregated artifact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InnerEntry {
+    /// The proof artifact it came from.
+    pub proof_file: PathBuf,
+    /// Its model directory.
+    pub model_dir: PathBuf,
+    /// Its circuit hash, hex.
+    pub circuit_hash: String,
+    /// Its model commitment, `bytes32` hex.
+    pub model_commitment: String,
+    /// Index of its first instance among the aggregated proof's instances.
+    pub offset: usize,
+    /// Its public layout (how to read its instances).
+    pub layout: zkml_circuit::PublicLayout,
+}
+
+/// An aggregated proof as a JSON file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AggregatedArtifact {
+    /// [`AGGREGATED_FORMAT`].
+    pub format: String,
+    /// The key cache entry (see [`aggregation_hash`]), hex.
+    pub aggregation_hash: String,
+    /// The outer circuit's configuration.
+    pub config: AggregationConfigParams,
+    /// `unsafe-dev` or the parameters file.
+    pub srs: String,
+    /// Always keccak: aggregated proofs are for the EVM.
+    pub transcript: Transcript,
+    /// The inner proofs in order.
+    pub inner: Vec<InnerEntry>,
+    /// Accumulator limbs then the inner instances, `0x` + 32 bytes big-endian each.
+    pub instances: Vec<String>,
+    /// The proof, `0x` hex.
+    pub proof: String,
+}
+
+impl AggregatedArtifact {
+    /// The proof and instances, parsed.
+    pub fn to_proof(&self) -> Result<AggregatedProof> {
+        let proof = from_hex(&self.proof).ok_or_else(|| Error::Artifact("\"proof\" is not 0x-prefixed hex".into()))?;
+        let instances = self
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, s)| fr_from_hex(s).ok_or_else(|| Error::Artifact(format!("instance {i} ({s}) is not a field element"))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(AggregatedProof { proof, instances })
+    }
+
+    /// The aggregation hash, parsed.
+    pub fn hash(&self) -> Result<Hash32> {
+        hash_from_hex(&self.aggregation_hash)
+            .ok_or_else(|| Error::Artifact(format!("\"aggregation_hash\" {} is not 32 bytes of hex", self.aggregation_hash)))
+    }
+
+    /// Writes the artifact as pretty JSON; an existing file is an error unless `overwrite`.
+    pub fn save(&self, path: &Path, overwrite: bool) -> Result<()> {
+        if !overwrite && path.exists() {
+            return Err(Error::File { path: path.to_path_buf(), reason: "already exists; refusing to overwrite it".into() });
+        }
+        let mut json = serde_json::to_vec_pretty(self).expect("aggregated artifacts serialize");
+        json.push(b'\n');
+        std::fs::write(path, json).map_err(|error| Error::Io { path: path.to_path_buf(), error })
+    }
+
+    /// Reads an aggregated artifact; `None` when the file is JSON of another format.
+    pub fn load(path: &Path) -> Result<Option<Self>> {
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Io { path: path.to_path_buf(), error })?;
+        let bad = |reason: String| Error::File { path: path.to_path_buf(), reason };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(AGGREGATED_FORMAT) {
+            return Ok(None);
+        }
+        let artifact: Self =
+            serde_json::from_value(value).map_err(|e| bad(format!("malformed aggregated proof artifact: {e}")))?;
+        artifact.to_proof().map_err(|e| bad(e.to_string()))?;
+        Ok(Some(artifact))
+    }
 }

@@ -80,17 +80,17 @@ pub enum CacheStatus {
     Miss,
 }
 
-fn blake2b_256() -> blake2b_simd::State {
+pub(crate) fn blake2b_256() -> blake2b_simd::State {
     blake2b_simd::Params::new().hash_length(32).to_state()
 }
 
-fn finish(state: &blake2b_simd::State) -> Hash32 {
+pub(crate) fn finish(state: &blake2b_simd::State) -> Hash32 {
     let mut out = [0u8; 32];
     out.copy_from_slice(state.finalize().as_bytes());
     out
 }
 
-fn update_framed(state: &mut blake2b_simd::State, bytes: &[u8]) {
+pub(crate) fn update_framed(state: &mut blake2b_simd::State, bytes: &[u8]) {
     state.update(&(bytes.len() as u64).to_le_bytes());
     state.update(bytes);
 }
@@ -190,11 +190,11 @@ pub fn load_or_keygen(
     Ok((keys, CacheStatus::Miss))
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |error| Error::Io { path: path.to_path_buf(), error }
 }
 
-fn damaged(path: &Path, dir: &Path, what: impl std::fmt::Display) -> Error {
+pub(crate) fn damaged(path: &Path, dir: &Path, what: impl std::fmt::Display) -> Error {
     Error::File {
         path: path.to_path_buf(),
         reason: format!(
@@ -237,7 +237,7 @@ fn load_cached(dir: &Path, hash: &Hash32, layout: &PublicLayout) -> Result<Optio
 }
 
 /// Length and blake2b-256 of a file, streamed.
-fn file_digest(path: &Path) -> std::io::Result<(u64, Hash32)> {
+pub(crate) fn file_digest(path: &Path) -> std::io::Result<(u64, Hash32)> {
     let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
     let mut state = blake2b_256();
     let mut buf = vec![0u8; 1 << 20];
@@ -254,10 +254,10 @@ fn file_digest(path: &Path) -> std::io::Result<(u64, Hash32)> {
 }
 
 /// A writer that hashes and counts what passes through it.
-struct HashingWriter<W> {
-    inner: W,
-    state: blake2b_simd::State,
-    len: u64,
+pub(crate) struct HashingWriter<W> {
+    pub(crate) inner: W,
+    pub(crate) state: blake2b_simd::State,
+    pub(crate) len: u64,
 }
 
 impl<W: Write> Write for HashingWriter<W> {
@@ -281,7 +281,7 @@ fn partial_path(path: &Path) -> PathBuf {
 }
 
 /// Writes `path` through `write` into a file beside it, then renames it into place.
-fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let partial = partial_path(path);
     let result = (|| {
         let mut writer = BufWriter::new(File::create(&partial)?);

@@ -5,12 +5,15 @@ use std::{
     time::Instant,
 };
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use zkml_evm::exec::{DEFAULT_CALL_GAS, LocalVerifier};
 use clap::Args;
 use serde::Serialize;
 use zkml_circuit::public::SectionKind;
 use zkml_model::commit::commitment_hex;
 use zkml_prover::{
+    aggregate::{AggregatedArtifact, load_vk, verify as verify_aggregated},
     artifact::{ProofArtifact, decode_outputs},
     keys::{read_vk, to_hex},
     prove::{Transcript, verify},
@@ -18,6 +21,7 @@ use zkml_prover::{
 
 use crate::{
     cmd::{
+        gen_verifier::{SolcOpts, VerifierTarget},
         prove::outputs_text,
         setup::{CircuitFile, SrsOpts, VK_FILE},
     },
@@ -41,8 +45,83 @@ pub struct VerifyArgs {
     /// The model directory set up with `zkml-eth setup` [default: the artifact's `model_dir`].
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
+    /// Also verify on the EVM: generate and compile the Solidity verifier, deploy it in revm under mainnet
+    /// limits (EIP-170), call it and print its runtime size and gas. Keccak-transcript and aggregated
+    /// proofs only.
+    #[arg(long)]
+    evm: bool,
+    /// Gas cap of the EVM verification call.
+    #[arg(long, default_value_t = DEFAULT_CALL_GAS, requires = "evm")]
+    gas_limit: u64,
+    #[command(flatten)]
+    solc: SolcOpts,
     #[command(flatten)]
     srs: SrsOpts,
+}
+
+/// What `verify --evm` measured.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvmReport {
+    /// True when the call returned.
+    pub valid: bool,
+    /// Runtime code bytes of the deployed verifier.
+    pub runtime_bytes: usize,
+    /// Gas of the verification transaction (base, calldata and execution).
+    pub gas: u64,
+    /// Gas divided by the inferences the proof covers.
+    pub gas_per_inference: u64,
+}
+
+/// Deploys `target`'s verifier in revm and calls it with `instances` and `proof`.
+fn run_evm(
+    target: VerifierTarget,
+    srs: &SrsOpts,
+    solc: &SolcOpts,
+    instances: &[Fr],
+    proof: &[u8],
+    inferences: usize,
+    gas_limit: u64,
+    out: &Output,
+) -> Result<EvmReport> {
+    let built = target.build(srs, solc, out)?;
+    let mut chain = LocalVerifier::deploy(&built.compiled.creation)?;
+    let outcome = chain.verify(instances, proof, gas_limit)?;
+    Ok(EvmReport {
+        valid: outcome.success,
+        runtime_bytes: chain.runtime_bytes,
+        gas: outcome.gas_used,
+        gas_per_inference: outcome.gas_used / inferences.max(1) as u64,
+    })
+}
+
+fn evm_text(r: &EvmReport) -> String {
+    format!(
+        "EVM (revm, mainnet limits): {}, {} bytes runtime, {} gas ({} per inference)",
+        if r.valid { "valid" } else { "REJECTED" },
+        r.runtime_bytes,
+        r.gas,
+        r.gas_per_inference
+    )
+}
+
+/// What `verify` reports for an aggregated proof.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregatedVerifyReport {
+    /// True when the proof verifies natively (and on the EVM with --evm).
+    pub valid: bool,
+    /// The artifact.
+    pub proof: PathBuf,
+    /// Inner proofs it covers.
+    pub proofs: usize,
+    /// log2 of the outer circuit's rows.
+    pub k: u32,
+    /// True for the development SRS.
+    pub unsafe_srs: bool,
+    /// The EVM run, with --evm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evm: Option<EvmReport>,
 }
 
 /// What `verify` reports.
@@ -80,6 +159,9 @@ impl VerifyArgs {
     /// Runs the command.
     pub fn run(self, out: Output) -> Result<()> {
         self.srs.label()?;
+        if let Some(aggregated) = AggregatedArtifact::load(&self.proof)? {
+            return self.run_aggregated(aggregated, out);
+        }
         let artifact = ProofArtifact::load(&self.proof)?;
         let dir = self.model.clone().unwrap_or_else(|| artifact.model_dir.clone());
         if !dir.is_dir() {
@@ -174,7 +256,72 @@ impl VerifyArgs {
             }
             return Err(anyhow!("{}: INVALID proof: {reason}", self.proof.display()));
         }
-        out.result(&report, || human(&report))
+        if !self.evm {
+            return out.result(&report, || human(&report));
+        }
+        if proof.transcript != Transcript::Keccak {
+            bail!(
+                "{}: --evm needs a keccak-transcript proof (zkml-eth prove --transcript keccak), or aggregate Poseidon proofs",
+                self.proof.display()
+            );
+        }
+        let target = VerifierTarget { model: Some(report.model_dir.clone()), aggregated: None };
+        let evm = run_evm(target, &self.srs, &self.solc, &proof.instances, &proof.proof, 1, self.gas_limit, &out)?;
+        #[derive(Serialize)]
+        struct Both<'a> {
+            #[serde(flatten)]
+            native: &'a VerifyReport,
+            evm: &'a EvmReport,
+        }
+        out.result(&Both { native: &report, evm: &evm }, || format!("{}\n{}", human(&report), evm_text(&evm)))?;
+        if !evm.valid {
+            bail!("{}: the EVM verifier REJECTED the proof", self.proof.display());
+        }
+        Ok(())
+    }
+
+    fn run_aggregated(self, artifact: AggregatedArtifact, out: Output) -> Result<()> {
+        let proof = artifact.to_proof()?;
+        let hash = artifact.hash()?;
+        let vk = load_vk(&self.srs.cache_dir()?, &hash, artifact.config)?;
+        let srs = self.srs.load(artifact.config.degree, &out)?;
+        let started = Instant::now();
+        let native = verify_aggregated(&srs.params, &vk, &proof);
+        let seconds = started.elapsed().as_secs_f64();
+        if !native {
+            bail!("{}: INVALID aggregated proof: it does not verify natively", self.proof.display());
+        }
+        let evm = if self.evm {
+            let target = VerifierTarget { model: None, aggregated: Some(self.proof.clone()) };
+            let inferences = artifact.inner.len();
+            Some(run_evm(target, &self.srs, &self.solc, &proof.instances, &proof.proof, inferences, self.gas_limit, &out)?)
+        } else {
+            None
+        };
+        let valid = evm.as_ref().is_none_or(|e| e.valid);
+        let report = AggregatedVerifyReport {
+            valid,
+            proof: self.proof.clone(),
+            proofs: artifact.inner.len(),
+            k: artifact.config.degree,
+            unsafe_srs: srs.unsafe_dev,
+            evm,
+        };
+        out.result(&report, || {
+            let mut text = format!(
+                "valid  {} (aggregated: {} proofs, verified natively in {seconds:.3} s)",
+                report.proof.display(),
+                report.proofs
+            );
+            if let Some(evm) = &report.evm {
+                text += &format!("\n{}", evm_text(evm));
+            }
+            text
+        })?;
+        if !valid {
+            bail!("{}: the EVM verifier REJECTED the aggregated proof", self.proof.display());
+        }
+        Ok(())
     }
 }
 

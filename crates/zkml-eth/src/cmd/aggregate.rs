@@ -1,0 +1,246 @@
+//! `zkml-eth aggregate`: verify N inference proofs inside one aggregation circuit and write one proof
+//! for the EVM.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use zkml_prover::{
+    aggregate::{
+        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, InnerEntry, InnerProof, MAX_PROOFS, aggregate,
+        aggregation_hash, auto_k, load_or_keygen, verify as verify_aggregated,
+    },
+    artifact::{ProofArtifact, fr_to_hex},
+    keys::{CacheStatus, read_vk, to_hex},
+    prove::{Transcript, verify},
+};
+
+use crate::{
+    cmd::setup::{CircuitFile, LoadedSrs, SrsOpts, VK_FILE},
+    output::Output,
+};
+
+/// Aggregate inference proofs into one proof verified on the EVM.
+///
+/// Each PROOF.json must be made with `zkml-eth prove --transcript poseidon`; proofs of different models
+/// may be mixed. Each is verified first, against the verifying key of the model directory it names. The
+/// outer circuit is sized automatically (or --k), and its keys are cached by the inner verifying keys,
+/// so a second aggregation of proofs of the same models skips keygen.
+///
+/// Examples:
+///   zkml-eth aggregate proofs/proof-0.json proofs/proof-1.json --out agg.json --unsafe-dev-srs
+///   zkml-eth aggregate proofs/*.json --out agg.json --k 22 --srs kzg_bn254_22.srs
+#[derive(Debug, Args)]
+pub struct AggregateArgs {
+    /// Proof artifacts (Poseidon transcript), 1 to 16.
+    #[arg(required = true, num_args = 1.., value_name = "PROOF.json")]
+    proofs: Vec<PathBuf>,
+    /// Where to write the aggregated proof.
+    #[arg(long, value_name = "AGG.json")]
+    out: PathBuf,
+    /// log2 of the outer circuit's rows [default: the smallest that keeps the verifier small].
+    #[arg(long)]
+    k: Option<u32>,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    srs: SrsOpts,
+}
+
+/// What `aggregate` reports.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregateReport {
+    /// The aggregated proof file.
+    pub out: PathBuf,
+    /// Inner proofs.
+    pub proofs: usize,
+    /// log2 of the outer circuit's rows.
+    pub k: u32,
+    /// Advice columns of the outer circuit.
+    pub advice_columns: usize,
+    /// Public instances (12 accumulator limbs, then the inner ones).
+    pub instances: usize,
+    /// Whether the keys came from the cache.
+    pub keys: CacheStatus,
+    /// Seconds to load or generate the keys.
+    pub keys_seconds: f64,
+    /// Seconds to prove.
+    pub prove_seconds: f64,
+    /// Proof bytes.
+    pub proof_bytes: usize,
+    /// The key cache entry.
+    pub aggregation_hash: String,
+    /// True for the development SRS.
+    pub unsafe_srs: bool,
+}
+
+/// A spinner with a message on stderr for people (hidden for --json and --quiet).
+pub fn spinner(out: &Output, message: String) -> ProgressBar {
+    if out.json || out.quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("a valid progress template"));
+    bar.set_message(message);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// One checked inner proof and where it came from.
+struct Loaded {
+    entry: InnerEntry,
+    proof: InnerProof,
+}
+
+impl AggregateArgs {
+    /// Runs the command.
+    pub fn run(self, out: Output) -> Result<()> {
+        let label = self.srs.label()?;
+        if self.proofs.len() > MAX_PROOFS {
+            bail!("{} proofs given; one aggregation takes 1 to {MAX_PROOFS}", self.proofs.len());
+        }
+        if self.out.exists() && !self.force {
+            bail!("{} already exists: pass --force to overwrite it", self.out.display());
+        }
+        let mut srs_by_k: BTreeMap<u32, LoadedSrs> = BTreeMap::new();
+        let mut loaded = Vec::with_capacity(self.proofs.len());
+        let mut offset = ACCUMULATOR_LIMBS;
+        for path in &self.proofs {
+            let item = self.load_inner(path, offset, &mut srs_by_k, &out)?;
+            offset += item.entry.layout.num_instances;
+            loaded.push(item);
+        }
+        let protocols: Vec<_> = loaded.iter().map(|l| l.proof.protocol().clone()).collect();
+        let any_srs = srs_by_k.values().next().expect("at least one proof");
+        let k = match self.k {
+            Some(k) => k,
+            None => {
+                let bar = spinner(&out, format!("Sizing the aggregation of {} proof(s) ...", loaded.len()));
+                let k = auto_k(&any_srs.params, &protocols)?;
+                bar.finish_and_clear();
+                k
+            }
+        };
+        let outer = self.srs.load(k, &out)?;
+        if outer.fingerprint != any_srs.fingerprint {
+            bail!("the SRS at k = {k} does not share the secret of the inner proofs' SRS: use one SRS file for both");
+        }
+
+        let cache_dir = self.srs.cache_dir()?;
+        let bar = spinner(&out, format!("Aggregation keys (k = {k}; generating them takes minutes the first time) ..."));
+        let started = Instant::now();
+        let (keys, status) = load_or_keygen(&cache_dir, &outer.params, &protocols).context("aggregation keys")?;
+        let keys_seconds = started.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        out.status(format!(
+            "Keys {} in {keys_seconds:.1} s: k = {k}, {} advice columns",
+            if status == CacheStatus::Hit { "read from the cache" } else { "generated" },
+            keys.shape.config.num_advice
+        ));
+
+        let bar = spinner(&out, format!("Aggregating {} proof(s) ...", loaded.len()));
+        let started = Instant::now();
+        let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
+        let proof = aggregate(&outer.params, &keys, &inner).context("aggregating")?;
+        let prove_seconds = started.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        if !verify_aggregated(&outer.params, keys.vk(), &proof) {
+            bail!("the aggregated proof does not verify natively: this is a bug in zkml-eth, please report it");
+        }
+
+        let hash = aggregation_hash(&protocols, k, &outer.fingerprint);
+        let artifact = AggregatedArtifact {
+            format: AGGREGATED_FORMAT.to_string(),
+            aggregation_hash: to_hex(&hash),
+            config: keys.shape.config,
+            srs: label,
+            transcript: Transcript::Keccak,
+            inner: loaded.into_iter().map(|l| l.entry).collect(),
+            instances: proof.instances.iter().map(fr_to_hex).collect(),
+            proof: to_hex(&proof.proof),
+        };
+        artifact.save(&self.out, self.force)?;
+        let report = AggregateReport {
+            out: self.out.clone(),
+            proofs: artifact.inner.len(),
+            k,
+            advice_columns: keys.shape.config.num_advice,
+            instances: proof.instances.len(),
+            keys: status,
+            keys_seconds,
+            prove_seconds,
+            proof_bytes: proof.proof.len(),
+            aggregation_hash: artifact.aggregation_hash.clone(),
+            unsafe_srs: outer.unsafe_dev,
+        };
+        out.result(&report, || {
+            format!(
+                "aggregated {} proof(s) into {} in {:.1} s: k = {}, {} public instances, {} proof bytes",
+                report.proofs,
+                report.out.display(),
+                report.prove_seconds,
+                report.k,
+                report.instances,
+                report.proof_bytes
+            )
+        })
+    }
+
+    /// Loads `path`, checks it against its model directory and verifies it natively.
+    fn load_inner(
+        &self,
+        path: &Path,
+        offset: usize,
+        srs_by_k: &mut BTreeMap<u32, LoadedSrs>,
+        out: &Output,
+    ) -> Result<Loaded> {
+        let artifact = ProofArtifact::load(path)?;
+        if artifact.transcript != Transcript::Poseidon {
+            bail!(
+                "{}: a {:?} transcript proof cannot be aggregated: prove it with --transcript poseidon",
+                path.display(),
+                artifact.transcript
+            );
+        }
+        let dir = &artifact.model_dir;
+        let circuit = CircuitFile::load(dir).with_context(|| format!("{}: its model directory", path.display()))?;
+        if circuit.circuit_hash != artifact.circuit_hash {
+            bail!(
+                "{}: made for the circuit {}, but {} is now set up as {}",
+                path.display(),
+                artifact.circuit_hash,
+                dir.display(),
+                circuit.circuit_hash
+            );
+        }
+        let vk = read_vk(&dir.join(VK_FILE))?;
+        if !srs_by_k.contains_key(&circuit.k) {
+            srs_by_k.insert(circuit.k, self.srs.load(circuit.k, out)?);
+        }
+        let srs = &srs_by_k[&circuit.k];
+        if to_hex(&srs.fingerprint) != circuit.srs_fingerprint {
+            bail!("{}: {} was set up with the SRS {}, not {}", path.display(), dir.display(), circuit.srs, srs.label);
+        }
+        let proof = artifact.to_proof()?;
+        if !verify(&srs.params, &vk.vk, &proof) {
+            bail!("{}: the proof does not verify against {}", path.display(), dir.join(VK_FILE).display());
+        }
+        let entry = InnerEntry {
+            proof_file: path.to_path_buf(),
+            model_dir: dir.clone(),
+            circuit_hash: artifact.circuit_hash.clone(),
+            model_commitment: artifact.model_commitment.clone(),
+            offset,
+            layout: circuit.layout.clone(),
+        };
+        Ok(Loaded { entry, proof: InnerProof::new(&srs.params, &vk.vk, &proof)? })
+    }
+}

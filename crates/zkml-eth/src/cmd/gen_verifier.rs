@@ -1,0 +1,166 @@
+//! `zkml-eth gen-verifier`: the Solidity verifier of a model's single proofs or of an aggregation, compiled
+//! with the repository's compiler to check it deploys under EIP-170.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+use zkml_evm::{
+    codegen::{VERIFIER_CONTRACT, VerifierKind, verifier_source},
+    exec::MAX_RUNTIME_BYTES,
+    solc::{CompiledContract, compile, find_solc},
+};
+use zkml_prover::{
+    aggregate::{AggregatedArtifact, load_vk},
+    keys::{read_vk, to_hex},
+};
+
+use crate::{
+    cmd::setup::{CircuitFile, SrsOpts, VK_FILE},
+    output::Output,
+};
+
+/// What a verifier is generated for.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct VerifierTarget {
+    /// A model directory set up with `zkml-eth setup`: the verifier of its keccak-transcript proofs.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// An aggregated proof written by `zkml-eth aggregate`: the verifier of its aggregation circuit.
+    #[arg(long, value_name = "AGG.json")]
+    pub aggregated: Option<PathBuf>,
+}
+
+/// The Solidity compiler option.
+#[derive(Debug, Clone, Args)]
+pub struct SolcOpts {
+    /// The Solidity compiler [default: $ZKML_SOLC, $FOUNDRY_SOLC, or solc on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub solc: Option<PathBuf>,
+}
+
+/// A generated and compiled verifier.
+pub struct BuiltVerifier {
+    /// Solidity source.
+    pub source: String,
+    /// Compiled code.
+    pub compiled: CompiledContract,
+    /// Public instances it takes.
+    pub num_instance: usize,
+    /// Single or aggregated.
+    pub kind: VerifierKind,
+}
+
+impl VerifierTarget {
+    /// Generates the verifier's source and compiles it.
+    pub fn build(&self, srs: &SrsOpts, solc: &SolcOpts, out: &Output) -> Result<BuiltVerifier> {
+        let (source, num_instance, kind) = if let Some(dir) = &self.model {
+            let circuit = CircuitFile::load(dir)?;
+            let vk = read_vk(&dir.join(VK_FILE))?;
+            if to_hex(&vk.circuit_hash) != circuit.circuit_hash {
+                bail!("{} is out of date: run `zkml-eth setup {}` again", dir.join(VK_FILE).display(), dir.display());
+            }
+            let loaded = srs.load(circuit.k, out)?;
+            let n = circuit.layout.num_instances;
+            (verifier_source(&loaded.params, &vk.vk, n, VerifierKind::Single), n, VerifierKind::Single)
+        } else {
+            let path = self.aggregated.as_ref().expect("clap requires one target");
+            let artifact = load_aggregated(path)?;
+            let vk = load_vk(&srs.cache_dir()?, &artifact.hash()?, artifact.config)?;
+            let loaded = srs.load(artifact.config.degree, out)?;
+            let n = artifact.instances.len();
+            (verifier_source(&loaded.params, &vk, n, VerifierKind::Aggregated), n, VerifierKind::Aggregated)
+        };
+        let solc_path = find_solc(solc.solc.as_deref());
+        let compiled = compile(&solc_path, "Halo2Verifier.sol", &source, VERIFIER_CONTRACT)
+            .with_context(|| format!("compiling the generated verifier with {}", solc_path.display()))?;
+        Ok(BuiltVerifier { source, compiled, num_instance, kind })
+    }
+}
+
+/// Reads an aggregated proof artifact, or says what the file is not.
+pub fn load_aggregated(path: &Path) -> Result<AggregatedArtifact> {
+    AggregatedArtifact::load(path)?.with_context(|| {
+        format!("{}: not an aggregated proof (zkml-eth aggregate writes them)", path.display())
+    })
+}
+
+/// Generate a Solidity verifier.
+///
+/// The contract takes raw calldata (the public instances as uint256 words, then the proof) and reverts
+/// unless the proof verifies. It is compiled with the repository's Solidity compiler to report its runtime
+/// size; a verifier over EIP-170's 24,576 bytes is written but reported as an error.
+///
+/// Examples:
+///   zkml-eth gen-verifier --model target/digits-mlp --out Verifier.sol --unsafe-dev-srs
+///   zkml-eth gen-verifier --aggregated agg.json --out AggVerifier.sol --unsafe-dev-srs
+#[derive(Debug, Args)]
+pub struct GenVerifierArgs {
+    #[command(flatten)]
+    target: VerifierTarget,
+    /// Where to write the Solidity source.
+    #[arg(long, value_name = "FILE.sol")]
+    out: PathBuf,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    solc: SolcOpts,
+    #[command(flatten)]
+    srs: SrsOpts,
+}
+
+/// What `gen-verifier` reports.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenVerifierReport {
+    /// The Solidity file.
+    pub out: PathBuf,
+    /// `single` or `aggregated`.
+    pub kind: String,
+    /// Public instances the verifier takes.
+    pub instances: usize,
+    /// Runtime code bytes.
+    pub runtime_bytes: usize,
+    /// True when the runtime code fits EIP-170.
+    pub deployable: bool,
+}
+
+impl GenVerifierArgs {
+    /// Runs the command.
+    pub fn run(self, out: Output) -> Result<()> {
+        self.srs.label()?;
+        if self.out.exists() && !self.force {
+            bail!("{} already exists: pass --force to overwrite it", self.out.display());
+        }
+        let built = self.target.build(&self.srs, &self.solc, &out)?;
+        std::fs::write(&self.out, &built.source).with_context(|| format!("writing {}", self.out.display()))?;
+        let runtime_bytes = built.compiled.runtime.len();
+        let report = GenVerifierReport {
+            out: self.out.clone(),
+            kind: format!("{:?}", built.kind).to_lowercase(),
+            instances: built.num_instance,
+            runtime_bytes,
+            deployable: runtime_bytes <= MAX_RUNTIME_BYTES,
+        };
+        out.result(&report, || {
+            format!(
+                "wrote {} ({} verifier, {} public instances): {} bytes of runtime code (EIP-170 limit {})",
+                report.out.display(),
+                report.kind,
+                report.instances,
+                report.runtime_bytes,
+                MAX_RUNTIME_BYTES
+            )
+        })?;
+        if !report.deployable {
+            bail!(
+                "the verifier's runtime code is {runtime_bytes} bytes, over EIP-170's {MAX_RUNTIME_BYTES}: it cannot \
+                 be deployed on Ethereum"
+            );
+        }
+        Ok(())
+    }
+}
