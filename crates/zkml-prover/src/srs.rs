@@ -91,6 +91,35 @@ fn check_lagrange(params: &ParamsKZG<Bn256>) -> std::result::Result<(), String> 
     Ok(())
 }
 
+/// Reads a cached development SRS. It was generated here, and its secret is public anyway, so instead of
+/// the curve checks of [`read_srs`] (tens of seconds at k = 21) it is only checked to be the bytes that were
+/// written: its blake2b-256 against the checksum file written beside it.
+fn read_dev_srs(path: &Path, checksum_path: &Path) -> Result<ParamsKZG<Bn256>> {
+    let expected = std::fs::read_to_string(checksum_path)
+        .map_err(|error| Error::Io { path: checksum_path.to_path_buf(), error })?;
+    if file_checksum(path)? != expected.trim() {
+        return Err(Error::Srs {
+            path: path.to_path_buf(),
+            reason: format!(
+                "damaged: its checksum differs from {}; delete both files to regenerate them",
+                checksum_path.display()
+            ),
+        });
+    }
+    let file = File::open(path).map_err(|error| Error::Io { path: path.to_path_buf(), error })?;
+    ParamsKZG::<Bn256>::read_custom(&mut BufReader::with_capacity(1 << 20, file), SerdeFormat::RawBytesUnchecked)
+        .map_err(|e| Error::Srs { path: path.to_path_buf(), reason: format!("not halo2 KZG parameters: {e}") })
+}
+
+/// blake2b-256 of a file, hex.
+fn file_checksum(path: &Path) -> Result<String> {
+    let io = |error| Error::Io { path: path.to_path_buf(), error };
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
+    let mut state = blake2b_simd::Params::new().hash_length(32).to_state();
+    std::io::copy(&mut reader, &mut state).map_err(io)?;
+    Ok(state.finalize().to_hex().to_string())
+}
+
 /// Writes parameters in the halo2 `ParamsKZG` format.
 pub fn write_srs(params: &ParamsKZG<Bn256>, path: &Path) -> Result<()> {
     let io_error = |error| Error::Io { path: path.to_path_buf(), error };
@@ -165,15 +194,25 @@ impl SrsSource {
             Self::File(path) => downsize(read_srs(path)?, k, path),
             Self::UnsafeDev { cache_dir, max_k } => {
                 let path = cache_dir.join(dev_srs_file_name(*max_k));
-                let params = if path.exists() {
-                    read_srs(&path)?
+                let checksum_path = path.with_extension("srs.blake2b");
+                let params = if path.exists() && checksum_path.exists() {
+                    read_dev_srs(&path, &checksum_path)?
+                } else if path.exists() {
+                    // Cached before checksums were written: validated in full once, then checksummed.
+                    let params = read_srs(&path)?;
+                    std::fs::write(&checksum_path, file_checksum(&path)?)
+                        .map_err(|error| Error::Io { path: checksum_path.clone(), error })?;
+                    params
                 } else {
                     std::fs::create_dir_all(cache_dir).map_err(|error| Error::Io { path: cache_dir.clone(), error })?;
                     let params = generate_unsafe_dev_srs(*max_k);
                     // Write beside, then rename: an interrupted run never leaves a truncated cache file.
                     let partial = path.with_extension("partial");
                     write_srs(&params, &partial)?;
+                    let checksum = file_checksum(&partial)?;
                     std::fs::rename(&partial, &path).map_err(|error| Error::Io { path: path.clone(), error })?;
+                    std::fs::write(&checksum_path, checksum)
+                        .map_err(|error| Error::Io { path: checksum_path.clone(), error })?;
                     params
                 };
                 downsize(params, k, &path)

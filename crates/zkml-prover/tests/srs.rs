@@ -116,7 +116,15 @@ fn dev_source_generates_once_marks_the_file_and_serves_smaller_circuits() {
     assert_eq!(bytes(&source.params(5).unwrap()), bytes(&params), "the cache serves the same parameters");
     assert_eq!(std::fs::metadata(&cached).unwrap().modified().unwrap(), modified, "not regenerated");
 
-    let file_source = SrsSource::File(cached);
+    let file_source = SrsSource::File(cached.clone());
     assert!(!file_source.is_unsafe());
     assert_eq!(bytes(&file_source.params(4).unwrap()), bytes(&generate_unsafe_dev_srs(4)));
+
+    // The cached file is read back against its checksum: a changed byte is an error, never other parameters.
+    let mut damaged = std::fs::read(&cached).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    std::fs::write(&cached, damaged).unwrap();
+    let err = source.params(5).unwrap_err().to_string();
+    assert!(err.contains("damaged") && err.contains("checksum"), "{err}");
 }

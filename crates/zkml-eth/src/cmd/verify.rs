@@ -5,9 +5,13 @@ use std::{
     time::Instant,
 };
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
-use zkml_evm::exec::{DEFAULT_CALL_GAS, LocalVerifier};
+use zkml_evm::{
+    codegen::VERIFIER_CONTRACT,
+    exec::{DEFAULT_CALL_GAS, LocalVerifier},
+    solc::{compile, find_solc},
+};
 use clap::Args;
 use serde::Serialize;
 use zkml_circuit::public::SectionKind;
@@ -53,6 +57,10 @@ pub struct VerifyArgs {
     /// Gas cap of the EVM verification call.
     #[arg(long, default_value_t = DEFAULT_CALL_GAS, requires = "evm")]
     gas_limit: u64,
+    /// With --evm: run this Solidity verifier (contract Halo2Verifier, e.g. from `zkml-eth gen-verifier`)
+    /// instead of generating one.
+    #[arg(long, value_name = "FILE.sol", requires = "evm")]
+    verifier: Option<PathBuf>,
     #[command(flatten)]
     solc: SolcOpts,
     #[command(flatten)]
@@ -73,9 +81,12 @@ pub struct EvmReport {
     pub gas_per_inference: u64,
 }
 
-/// Deploys `target`'s verifier in revm and calls it with `instances` and `proof`.
+/// Deploys `target`'s verifier (or the one in `verifier`) in revm and calls it with `instances` and
+/// `proof`.
+#[allow(clippy::too_many_arguments)]
 fn run_evm(
     target: VerifierTarget,
+    verifier: Option<&Path>,
     srs: &SrsOpts,
     solc: &SolcOpts,
     instances: &[Fr],
@@ -84,8 +95,17 @@ fn run_evm(
     gas_limit: u64,
     out: &Output,
 ) -> Result<EvmReport> {
-    let built = target.build(srs, solc, out)?;
-    let mut chain = LocalVerifier::deploy(&built.compiled.creation)?;
+    let creation = match verifier {
+        Some(path) => {
+            let source = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let solc_path = find_solc(solc.solc.as_deref());
+            compile(&solc_path, "Halo2Verifier.sol", &source, VERIFIER_CONTRACT)
+                .with_context(|| format!("compiling {}", path.display()))?
+                .creation
+        }
+        None => target.build(srs, solc, out)?.compiled.creation,
+    };
+    let mut chain = LocalVerifier::deploy(&creation)?;
     let outcome = chain.verify(instances, proof, gas_limit)?;
     Ok(EvmReport {
         valid: outcome.success,
@@ -111,6 +131,8 @@ fn evm_text(r: &EvmReport) -> String {
 pub struct AggregatedVerifyReport {
     /// True when the proof verifies natively (and on the EVM with --evm).
     pub valid: bool,
+    /// The native verifier's answer.
+    pub native: bool,
     /// The artifact.
     pub proof: PathBuf,
     /// Inner proofs it covers.
@@ -266,7 +288,17 @@ impl VerifyArgs {
             );
         }
         let target = VerifierTarget { model: Some(report.model_dir.clone()), aggregated: None };
-        let evm = run_evm(target, &self.srs, &self.solc, &proof.instances, &proof.proof, 1, self.gas_limit, &out)?;
+        let evm = run_evm(
+            target,
+            self.verifier.as_deref(),
+            &self.srs,
+            &self.solc,
+            &proof.instances,
+            &proof.proof,
+            1,
+            self.gas_limit,
+            &out,
+        )?;
         #[derive(Serialize)]
         struct Both<'a> {
             #[serde(flatten)]
@@ -288,38 +320,50 @@ impl VerifyArgs {
         let started = Instant::now();
         let native = verify_aggregated(&srs.params, &vk, &proof);
         let seconds = started.elapsed().as_secs_f64();
-        if !native {
-            bail!("{}: INVALID aggregated proof: it does not verify natively", self.proof.display());
-        }
+        // With --evm both checks run and are reported, so a rejected proof's gas is measured too.
         let evm = if self.evm {
             let target = VerifierTarget { model: None, aggregated: Some(self.proof.clone()) };
-            let inferences = artifact.inner.len();
-            Some(run_evm(target, &self.srs, &self.solc, &proof.instances, &proof.proof, inferences, self.gas_limit, &out)?)
+            Some(run_evm(
+                target,
+                self.verifier.as_deref(),
+                &self.srs,
+                &self.solc,
+                &proof.instances,
+                &proof.proof,
+                artifact.inner.len(),
+                self.gas_limit,
+                &out,
+            )?)
         } else {
             None
         };
-        let valid = evm.as_ref().is_none_or(|e| e.valid);
+        let valid = native && evm.as_ref().is_none_or(|e| e.valid);
         let report = AggregatedVerifyReport {
             valid,
+            native,
             proof: self.proof.clone(),
             proofs: artifact.inner.len(),
             k: artifact.config.degree,
             unsafe_srs: srs.unsafe_dev,
             evm,
         };
-        out.result(&report, || {
+        if out.json {
+            out.result(&report, String::new)?;
+        } else if !out.quiet {
             let mut text = format!(
-                "valid  {} (aggregated: {} proofs, verified natively in {seconds:.3} s)",
+                "{}  {} (aggregated: {} proofs; natively {} in {seconds:.3} s)",
+                if valid { "valid" } else { "INVALID" },
                 report.proof.display(),
-                report.proofs
+                report.proofs,
+                if native { "valid" } else { "REJECTED" }
             );
             if let Some(evm) = &report.evm {
                 text += &format!("\n{}", evm_text(evm));
             }
-            text
-        })?;
+            println!("{text}");
+        }
         if !valid {
-            bail!("{}: the EVM verifier REJECTED the aggregated proof", self.proof.display());
+            bail!("{}: INVALID aggregated proof", self.proof.display());
         }
         Ok(())
     }

@@ -1,0 +1,149 @@
+//! `zkml-eth aggregate`, `gen-verifier` and `verify --evm` on real digits-MLP proofs: the heavy end-to-end
+//! path, run once. The development SRS and the keys are cached in the repository's git-ignored
+//! `.zkml-cache` (as `make demo` does), so only the first run pays for them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{json, stderr};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+fn cache() -> String {
+    path(&repo().join(".zkml-cache")).to_string()
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    common::zkml_eth(args, &[("ZKML_CACHE_DIR", &cache())])
+}
+
+/// Runs `args`, expecting success.
+fn ok(args: &[&str]) -> std::process::Output {
+    let out = run(args);
+    assert!(out.status.success(), "zkml-eth {args:?} failed: {}", stderr(&out));
+    out
+}
+
+/// `verify --json --evm` of `file` with the gas capped at `gas`: the report, whatever the verdict.
+fn verify_evm(file: &Path, gas: u64, extra: &[&str]) -> (bool, Value) {
+    let gas = gas.to_string();
+    let mut args = vec!["--json", "verify", path(file), "--evm", "--gas-limit", &gas, "--unsafe-dev-srs"];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("verify printed no JSON ({e}): {}", stderr(&out)));
+    (out.status.success(), report)
+}
+
+/// Writes `artifact` with one field changed by `edit` and returns the new file.
+fn tampered(dir: &Path, name: &str, artifact: &Value, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut copy = artifact.clone();
+    edit(&mut copy);
+    let file = dir.join(name);
+    std::fs::write(&file, serde_json::to_vec_pretty(&copy).expect("JSON")).expect("write");
+    file
+}
+
+/// Adds one to a `0x` + 64 hex digit field element (the values used here are far from the modulus).
+fn bump(hex: &str) -> String {
+    let digits = hex.trim_start_matches("0x");
+    let last = u8::from_str_radix(&digits[62..], 16).expect("hex");
+    format!("0x{}{:02x}", &digits[..62], last ^ 1)
+}
+
+#[test]
+fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path();
+    let ex = repo().join("examples/digits");
+    let model = dir.join("mlp");
+    let (onnx, calibration, data) = (ex.join("mlp.onnx"), ex.join("calibration.json"), ex.join("test.json"));
+    ok(&["-q", "compile", path(&onnx), "--calibration", path(&calibration), "--out", path(&model)]);
+    ok(&["-q", "setup", path(&model), "--unsafe-dev-srs"]);
+    let prove = |sample: &str, transcript: &str, out: &Path| {
+        ok(&[
+            "-q", "prove", path(&model), "--input", path(&data), "--sample", sample, "--transcript", transcript,
+            "--out", path(out), "--unsafe-dev-srs",
+        ]);
+    };
+    let (p0, p1, keccak) = (dir.join("p0.json"), dir.join("p1.json"), dir.join("k0.json"));
+    prove("0", "poseidon", &p0);
+    prove("1", "poseidon", &p1);
+    prove("0", "keccak", &keccak);
+
+    // A keccak proof cannot be aggregated, and says how to fix it.
+    let agg = dir.join("agg.json");
+    let refused = run(&["aggregate", path(&keccak), "--out", path(&agg), "--unsafe-dev-srs"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--transcript poseidon"), "{}", stderr(&refused));
+
+    let report = json(&ok(&["--json", "aggregate", path(&p0), path(&p1), "--out", path(&agg), "--unsafe-dev-srs"]));
+    eprintln!("aggregate: {report}");
+    assert_eq!(report["proofs"], 2);
+    let inner_instances = |p: &Path| -> Vec<Value> {
+        let v: Value = serde_json::from_slice(&std::fs::read(p).expect("read")).expect("JSON");
+        v["instances"].as_array().expect("instances").clone()
+    };
+    let artifact: Value = serde_json::from_slice(&std::fs::read(&agg).expect("read")).expect("JSON");
+    let instances = artifact["instances"].as_array().expect("instances");
+    // The layout: 12 accumulator limbs, then each inner proof's instances in order.
+    let expected: Vec<Value> = [inner_instances(&p0), inner_instances(&p1)].concat();
+    assert_eq!(&instances[12..], &expected[..]);
+    assert_eq!(report["instances"], 12 + expected.len());
+
+    // Valid natively and in revm under mainnet limits, with a deployable verifier.
+    let (valid, evm) = verify_evm(&agg, 10_000_000, &[]);
+    eprintln!("verify --evm: {evm}");
+    assert!(valid && evm["native"] == true && evm["evm"]["valid"] == true, "{evm}");
+    let runtime = evm["evm"]["runtimeBytes"].as_u64().expect("runtime bytes");
+    assert!(runtime > 0 && runtime <= 24_576, "runtime {runtime} bytes");
+    let gas = evm["evm"]["gas"].as_u64().expect("gas");
+
+    // Tampered proof, inner instance and accumulator limb: rejected natively and on the EVM, where the
+    // capped call costs at most its cap.
+    let cap = 1_000_000;
+    let tampers: [(&str, Box<dyn FnOnce(&mut Value)>); 3] = [
+        (
+            "proof.json",
+            Box::new(|v: &mut Value| {
+                let p = v["proof"].as_str().expect("proof").to_string();
+                let i = p.len() / 2;
+                let flipped = if &p[i..i + 1] == "0" { "1" } else { "0" };
+                v["proof"] = Value::from(format!("{}{flipped}{}", &p[..i], &p[i + 1..]));
+            }),
+        ),
+        ("instance.json", Box::new(|v: &mut Value| v["instances"][13] = Value::from(bump(v["instances"][13].as_str().expect("hex"))))),
+        ("accumulator.json", Box::new(|v: &mut Value| v["instances"][0] = Value::from(bump(v["instances"][0].as_str().expect("hex"))))),
+    ];
+    for (name, edit) in tampers {
+        let file = tampered(dir, name, &artifact, edit);
+        let (valid, report) = verify_evm(&file, cap, &[]);
+        assert!(!valid, "{name} verified: {report}");
+        assert_eq!(report["native"], false, "{name}: {report}");
+        assert_eq!(report["evm"]["valid"], false, "{name}: {report}");
+        assert!(report["evm"]["gas"].as_u64().expect("gas") <= cap, "{name}: {report}");
+    }
+
+    // The wrong verifier (the single-proof verifier of the MLP) rejects the aggregated proof.
+    let single = dir.join("Single.sol");
+    ok(&["-q", "gen-verifier", "--model", path(&model), "--out", path(&single), "--unsafe-dev-srs"]);
+    let (valid, report) = verify_evm(&agg, cap, &["--verifier", path(&single)]);
+    assert!(!valid && report["native"] == true && report["evm"]["valid"] == false, "{report}");
+
+    // gen-verifier writes the aggregated verifier with a relaxed pragma.
+    let sol = dir.join("Agg.sol");
+    let generated = json(&ok(&[
+        "--json", "gen-verifier", "--aggregated", path(&agg), "--out", path(&sol), "--unsafe-dev-srs",
+    ]));
+    assert_eq!(generated["runtimeBytes"].as_u64(), Some(runtime));
+    assert!(std::fs::read_to_string(&sol).expect("read").contains("pragma solidity ^0.8."));
+    eprintln!("aggregated N=2: {runtime} bytes runtime, {gas} gas");
+}
