@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand};
 use crate::{
     cmd::{
         aggregate::AggregateArgs, bench::BenchArgs, compile::CompileArgs, fidelity::FidelityArgs,
-        gen_verifier::GenVerifierArgs, prove::ProveArgs, registry::RegistryCommand,
-        setup::SetupArgs, verify::VerifyArgs,
+        gen_verifier::GenVerifierArgs, prove::ProveArgs, registry::RegistryCommand, setup::SetupArgs,
+        verify::VerifyArgs,
     },
     output::Output,
 };

@@ -22,7 +22,9 @@ fn cache() -> String {
 }
 
 fn run(args: &[&str]) -> std::process::Output {
-    common::zkml_eth(args, &[("ZKML_CACHE_DIR", &cache())])
+    // The repository's solc (a solcjs shim), as `make test` gives forge.
+    let solc = repo().join("tools/solc/solc");
+    common::zkml_eth(args, &[("ZKML_CACHE_DIR", &cache()), ("ZKML_SOLC", path(&solc))])
 }
 
 /// Runs `args`, expecting success.
@@ -70,8 +72,18 @@ fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     ok(&["-q", "setup", path(&model), "--unsafe-dev-srs"]);
     let prove = |sample: &str, transcript: &str, out: &Path| {
         ok(&[
-            "-q", "prove", path(&model), "--input", path(&data), "--sample", sample, "--transcript", transcript,
-            "--out", path(out), "--unsafe-dev-srs",
+            "-q",
+            "prove",
+            path(&model),
+            "--input",
+            path(&data),
+            "--sample",
+            sample,
+            "--transcript",
+            transcript,
+            "--out",
+            path(out),
+            "--unsafe-dev-srs",
         ]);
     };
     let (p0, p1, keccak) = (dir.join("p0.json"), dir.join("p1.json"), dir.join("k0.json"));
@@ -120,8 +132,14 @@ fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
                 v["proof"] = Value::from(format!("{}{flipped}{}", &p[..i], &p[i + 1..]));
             }),
         ),
-        ("instance.json", Box::new(|v: &mut Value| v["instances"][13] = Value::from(bump(v["instances"][13].as_str().expect("hex"))))),
-        ("accumulator.json", Box::new(|v: &mut Value| v["instances"][0] = Value::from(bump(v["instances"][0].as_str().expect("hex"))))),
+        (
+            "instance.json",
+            Box::new(|v: &mut Value| v["instances"][13] = Value::from(bump(v["instances"][13].as_str().expect("hex")))),
+        ),
+        (
+            "accumulator.json",
+            Box::new(|v: &mut Value| v["instances"][0] = Value::from(bump(v["instances"][0].as_str().expect("hex")))),
+        ),
     ];
     for (name, edit) in tampers {
         let file = tampered(dir, name, &artifact, edit);
@@ -140,9 +158,8 @@ fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
 
     // gen-verifier writes the aggregated verifier with a relaxed pragma.
     let sol = dir.join("Agg.sol");
-    let generated = json(&ok(&[
-        "--json", "gen-verifier", "--aggregated", path(&agg), "--out", path(&sol), "--unsafe-dev-srs",
-    ]));
+    let generated =
+        json(&ok(&["--json", "gen-verifier", "--aggregated", path(&agg), "--out", path(&sol), "--unsafe-dev-srs"]));
     assert_eq!(generated["runtimeBytes"].as_u64(), Some(runtime));
     assert!(std::fs::read_to_string(&sol).expect("read").contains("pragma solidity ^0.8."));
     eprintln!("aggregated N=2: {runtime} bytes runtime, {gas} gas");

@@ -1,6 +1,7 @@
 //! Running verifiers in revm under mainnet rules (EIP-170's 24,576-byte runtime limit included; it is never
 //! lifted) to measure runtime size and gas.
 
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use revm::{
     Context, ExecuteCommitEvm, MainBuilder, MainContext,
     context::{
@@ -11,7 +12,6 @@ use revm::{
     primitives::{Address, TxKind},
 };
 use snark_verifier::loader::evm::encode_calldata;
-use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
 use crate::error::{Error, Result};
 
@@ -42,7 +42,10 @@ pub struct LocalVerifier {
 
 impl std::fmt::Debug for LocalVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalVerifier").field("address", &self.address).field("runtime_bytes", &self.runtime_bytes).finish()
+        f.debug_struct("LocalVerifier")
+            .field("address", &self.address)
+            .field("runtime_bytes", &self.runtime_bytes)
+            .finish()
     }
 }
 

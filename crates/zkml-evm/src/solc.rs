@@ -36,19 +36,21 @@ pub fn find_solc(explicit: Option<&Path>) -> PathBuf {
 
 /// Compiles `source` and returns the contract named `contract`.
 pub fn compile(solc: &Path, file_name: &str, source: &str, contract: &str) -> Result<CompiledContract> {
-    let compiler =
-        Solc::new(solc).map_err(|e| Error::Solc { path: solc.to_path_buf(), reason: e.to_string() })?;
+    let compiler = Solc::new(solc).map_err(|e| Error::Solc { path: solc.to_path_buf(), reason: e.to_string() })?;
     let mut settings = Settings { evm_version: Some(EVM_VERSION), ..Default::default() };
     settings.optimizer = Optimizer { enabled: Some(false), ..Default::default() };
     let sources = Sources::from([(PathBuf::from(file_name), Source::new(source))]);
     let input = SolcInput::new(SolcLanguage::Solidity, sources, settings);
-    let output = compiler
-        .compile_exact(&input)
-        .map_err(|e| Error::Solc { path: solc.to_path_buf(), reason: e.to_string() })?;
+    let output =
+        compiler.compile_exact(&input).map_err(|e| Error::Solc { path: solc.to_path_buf(), reason: e.to_string() })?;
     let compile_error = |reason: String| Error::Compile { contract: contract.to_string(), reason };
     if output.has_error() {
-        let errors: Vec<String> =
-            output.errors.iter().filter(|e| e.severity.is_error()).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = output
+            .errors
+            .iter()
+            .filter(|e| e.severity.is_error())
+            .map(|e| e.formatted_message.clone().unwrap_or_else(|| e.message.clone()))
+            .collect();
         return Err(compile_error(errors.join("\n")));
     }
     let found = output.find(contract).ok_or_else(|| compile_error("not in the compiler output".into()))?;

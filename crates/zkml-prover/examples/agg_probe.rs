@@ -30,8 +30,13 @@ fn main() {
     std::fs::create_dir_all(&out).expect("out dir");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = root.join("examples/digits");
-    let compiled = CompiledModel::compile(&dir.join("mlp.onnx"), None, &dir.join("calibration.json"), CalibrationOptions::default())
-        .expect("compile");
+    let compiled = CompiledModel::compile(
+        &dir.join("mlp.onnx"),
+        None,
+        &dir.join("calibration.json"),
+        CalibrationOptions::default(),
+    )
+    .expect("compile");
     let model = &compiled.quantized;
     let layout = PublicLayout::new(model, Visibility::default());
     let size = auto_size(model, &layout).expect("size");
@@ -45,7 +50,8 @@ fn main() {
     let t = Instant::now();
     let proofs: Vec<InnerProof> = (0..n)
         .map(|i| {
-            let input: Vec<i64> = data.inputs[i].iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
+            let input: Vec<i64> =
+                data.inputs[i].iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
             let p = prove(&inner_params, &keys, model, &input, Transcript::Poseidon).expect("prove");
             InnerProof::new(&inner_params, keys.vk(), &p).expect("inner")
         })
@@ -54,7 +60,13 @@ fn main() {
     let protocols: Vec<_> = proofs.iter().map(|p| p.protocol().clone()).collect();
     let t = Instant::now();
     let agg_keys = keygen(&outer_params, &protocols).expect("agg keygen");
-    eprintln!("agg keygen {:.1}s config {:?} instances {} {}", t.elapsed().as_secs_f64(), agg_keys.shape.config, agg_keys.shape.num_instance, rss());
+    eprintln!(
+        "agg keygen {:.1}s config {:?} instances {} {}",
+        t.elapsed().as_secs_f64(),
+        agg_keys.shape.config,
+        agg_keys.shape.num_instance,
+        rss()
+    );
     {
         use halo2_base::gates::circuit::CircuitBuilderStage;
         use snark_verifier_sdk::halo2::aggregation::VerifierUniversality;
@@ -82,9 +94,14 @@ fn main() {
     let t = Instant::now();
     assert!(verify(&outer_params, agg_keys.vk(), &agg));
     eprintln!("native verify {:.3}s", t.elapsed().as_secs_f64());
-    let sol = gen_evm_verifier_sol_code::<AggregationCircuit, SHPLONK>(&outer_params, agg_keys.vk(), vec![agg_keys.shape.num_instance]);
+    let sol = gen_evm_verifier_sol_code::<AggregationCircuit, SHPLONK>(
+        &outer_params,
+        agg_keys.vk(),
+        vec![agg_keys.shape.num_instance],
+    );
     std::fs::write(out.join("Verifier.sol"), sol).expect("write");
-    std::fs::write(out.join("calldata.hex"), hex(&encode_calldata(&[agg.instances.clone()], &agg.proof))).expect("write");
+    std::fs::write(out.join("calldata.hex"), hex(&encode_calldata(&[agg.instances.clone()], &agg.proof)))
+        .expect("write");
     eprintln!("outer k {}", outer_params.k());
 }
 

@@ -63,11 +63,11 @@ use std::{
 use halo2_base::halo2_proofs::SerdeFormat;
 
 use crate::{
-    error::{Error, Result},
     artifact::fr_from_hex,
+    error::{Error, Result},
     keys::{
-        CacheStatus, Hash32, HashingWriter, KEYS_FORMAT, META_FILE, PK_FILE, blake2b_256, damaged, file_digest,
-        finish, from_hex, hash_from_hex, io_error, srs_fingerprint, to_hex, update_framed, write_atomic,
+        CacheStatus, Hash32, HashingWriter, KEYS_FORMAT, META_FILE, PK_FILE, blake2b_256, damaged, file_digest, finish,
+        from_hex, hash_from_hex, io_error, srs_fingerprint, to_hex, update_framed, write_atomic,
     },
     prove::{InferenceProof, Transcript, create_shplonk_keccak, verify_shplonk_keccak},
 };
@@ -109,7 +109,11 @@ impl InnerProof {
 }
 
 /// The protocol (verifying key, domain, queries) snark-verifier checks an inner proof against.
-pub fn inner_protocol(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instance: usize) -> PlonkProtocol<G1Affine> {
+pub fn inner_protocol(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instance: usize,
+) -> PlonkProtocol<G1Affine> {
     compile(params, vk, Config::kzg().with_num_instance(vec![num_instance]))
 }
 
@@ -316,8 +320,8 @@ pub fn aggregate(params: &ParamsKZG<Bn256>, keys: &AggregationKeys, proofs: &[In
         return Err(Error::SrsSize { have: params.k(), need: shape.config.degree });
     }
     let snarks: Vec<Snark> = proofs.iter().map(|p| p.snark.clone()).collect();
-    let circuit = build(CircuitBuilderStage::Prover, params, shape.config, snarks)
-        .use_break_points(shape.break_points.clone());
+    let circuit =
+        build(CircuitBuilderStage::Prover, params, shape.config, snarks).use_break_points(shape.break_points.clone());
     let instances = circuit.instances().remove(0);
     if instances.len() != shape.num_instance {
         return Err(Error::Aggregation(format!(
@@ -427,21 +431,27 @@ impl AggregatedArtifact {
             .instances
             .iter()
             .enumerate()
-            .map(|(i, s)| fr_from_hex(s).ok_or_else(|| Error::Artifact(format!("instance {i} ({s}) is not a field element"))))
+            .map(|(i, s)| {
+                fr_from_hex(s).ok_or_else(|| Error::Artifact(format!("instance {i} ({s}) is not a field element")))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(AggregatedProof { proof, instances })
     }
 
     /// The aggregation hash, parsed.
     pub fn hash(&self) -> Result<Hash32> {
-        hash_from_hex(&self.aggregation_hash)
-            .ok_or_else(|| Error::Artifact(format!("\"aggregation_hash\" {} is not 32 bytes of hex", self.aggregation_hash)))
+        hash_from_hex(&self.aggregation_hash).ok_or_else(|| {
+            Error::Artifact(format!("\"aggregation_hash\" {} is not 32 bytes of hex", self.aggregation_hash))
+        })
     }
 
     /// Writes the artifact as pretty JSON; an existing file is an error unless `overwrite`.
     pub fn save(&self, path: &Path, overwrite: bool) -> Result<()> {
         if !overwrite && path.exists() {
-            return Err(Error::File { path: path.to_path_buf(), reason: "already exists; refusing to overwrite it".into() });
+            return Err(Error::File {
+                path: path.to_path_buf(),
+                reason: "already exists; refusing to overwrite it".into(),
+            });
         }
         let mut json = serde_json::to_vec_pretty(self).expect("aggregated artifacts serialize");
         json.push(b'\n');

@@ -135,7 +135,8 @@ impl AggregateArgs {
         }
 
         let cache_dir = self.srs.cache_dir()?;
-        let bar = spinner(&out, format!("Aggregation keys (k = {k}; generating them takes minutes the first time) ..."));
+        let bar =
+            spinner(&out, format!("Aggregation keys (k = {k}; generating them takes minutes the first time) ..."));
         let started = Instant::now();
         let (keys, status) = load_or_keygen(&cache_dir, &outer.params, &protocols).context("aggregation keys")?;
         let keys_seconds = started.elapsed().as_secs_f64();

@@ -82,9 +82,8 @@ impl VerifierTarget {
 
 /// Reads an aggregated proof artifact, or says what the file is not.
 pub fn load_aggregated(path: &Path) -> Result<AggregatedArtifact> {
-    AggregatedArtifact::load(path)?.with_context(|| {
-        format!("{}: not an aggregated proof (zkml-eth aggregate writes them)", path.display())
-    })
+    AggregatedArtifact::load(path)?
+        .with_context(|| format!("{}: not an aggregated proof (zkml-eth aggregate writes them)", path.display()))
 }
 
 /// Generate a Solidity verifier.

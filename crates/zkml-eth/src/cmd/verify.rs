@@ -6,15 +6,15 @@ use std::{
 };
 
 use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use serde::Serialize;
+use zkml_circuit::public::SectionKind;
 use zkml_evm::{
     codegen::VERIFIER_CONTRACT,
     exec::{DEFAULT_CALL_GAS, LocalVerifier},
     solc::{compile, find_solc},
 };
-use clap::Args;
-use serde::Serialize;
-use zkml_circuit::public::SectionKind;
 use zkml_model::commit::commitment_hex;
 use zkml_prover::{
     aggregate::{AggregatedArtifact, load_vk, verify as verify_aggregated},
