@@ -61,6 +61,9 @@ fn bump(hex: &str) -> String {
     format!("0x{}{:02x}", &digits[..62], last ^ 1)
 }
 
+/// A change to an aggregated artifact.
+type Edit = Box<dyn FnOnce(&mut Value)>;
+
 #[test]
 fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
@@ -122,7 +125,7 @@ fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     // Tampered proof, inner instance and accumulator limb: rejected natively and on the EVM, where the
     // capped call costs at most its cap.
     let cap = 1_000_000;
-    let tampers: [(&str, Box<dyn FnOnce(&mut Value)>); 3] = [
+    let tampers: [(&str, Edit); 3] = [
         (
             "proof.json",
             Box::new(|v: &mut Value| {

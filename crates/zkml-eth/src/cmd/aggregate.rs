@@ -179,7 +179,7 @@ impl AggregateArgs {
             keys_seconds,
             prove_seconds,
             proof_bytes: proof.proof.len(),
-            aggregation_hash: artifact.aggregation_hash.clone(),
+            aggregation_hash: artifact.aggregation_hash,
             unsafe_srs: outer.unsafe_dev,
         };
         out.result(&report, || {
@@ -223,8 +223,8 @@ impl AggregateArgs {
             );
         }
         let vk = read_vk(&dir.join(VK_FILE))?;
-        if !srs_by_k.contains_key(&circuit.k) {
-            srs_by_k.insert(circuit.k, self.srs.load(circuit.k, out)?);
+        if let std::collections::btree_map::Entry::Vacant(slot) = srs_by_k.entry(circuit.k) {
+            slot.insert(self.srs.load(circuit.k, out)?);
         }
         let srs = &srs_by_k[&circuit.k];
         if to_hex(&srs.fingerprint) != circuit.srs_fingerprint {

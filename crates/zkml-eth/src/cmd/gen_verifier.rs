@@ -138,7 +138,7 @@ impl GenVerifierArgs {
         std::fs::write(&self.out, &built.source).with_context(|| format!("writing {}", self.out.display()))?;
         let runtime_bytes = built.compiled.runtime.len();
         let report = GenVerifierReport {
-            out: self.out.clone(),
+            out: self.out,
             kind: format!("{:?}", built.kind).to_lowercase(),
             instances: built.num_instance,
             runtime_bytes,
