@@ -63,11 +63,11 @@ use std::{
 use halo2_base::halo2_proofs::SerdeFormat;
 
 use crate::{
-    artifact::fr_from_hex,
+    artifact::{parse_instances, save_json},
     error::{Error, Result},
     keys::{
-        CacheStatus, Hash32, HashingWriter, KEYS_FORMAT, META_FILE, PK_FILE, blake2b_256, damaged, file_digest, finish,
-        from_hex, hash_from_hex, io_error, srs_fingerprint, to_hex, update_framed, write_atomic,
+        CacheStatus, Hash32, KEYS_FORMAT, META_FILE, blake2b_256, damaged, finish, from_hex, hash_from_hex, io_error,
+        read_pk, srs_fingerprint, to_hex, update_framed, write_atomic, write_pk,
     },
     prove::{InferenceProof, Transcript, create_shplonk_keccak, verify_shplonk_keccak},
 };
@@ -268,18 +268,7 @@ pub fn load_or_keygen(
             if meta.format != KEYS_FORMAT || hash_from_hex(&meta.aggregation_hash) != Some(hash) {
                 return Err(damaged(&meta_path, &dir, "written for another aggregation or format"));
             }
-            let pk_path = dir.join(PK_FILE);
-            let (len, digest) = file_digest(&pk_path).map_err(|e| damaged(&pk_path, &dir, e))?;
-            if len != meta.pk_bytes || to_hex(&digest) != meta.pk_blake2b {
-                return Err(damaged(&pk_path, &dir, "its length or checksum differs from meta.json"));
-            }
-            let file = File::open(&pk_path).map_err(io_error(&pk_path))?;
-            let pk = ProvingKey::<G1Affine>::read::<_, AggregationCircuit>(
-                &mut BufReader::with_capacity(1 << 20, file),
-                SerdeFormat::RawBytesUnchecked,
-                meta.shape.config,
-            )
-            .map_err(|e| damaged(&pk_path, &dir, e))?;
+            let pk = read_pk::<AggregationCircuit>(&dir, meta.pk_bytes, &meta.pk_blake2b, meta.shape.config)?;
             let keys = AggregationKeys { pk, shape: meta.shape };
             if !dir.join(AGG_VK_FILE).exists() {
                 store_vk(cache_dir, &hash, &keys)?;
@@ -290,22 +279,14 @@ pub fn load_or_keygen(
         Err(e) => return Err(io_error(&meta_path)(e)),
     }
     let keys = keygen(params, protocols)?;
-    std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-    let mut digest = None;
-    write_atomic(&dir.join(PK_FILE), |w| {
-        let mut hashing = HashingWriter { inner: w, state: blake2b_256(), len: 0 };
-        keys.pk.write(&mut hashing, SerdeFormat::RawBytesUnchecked)?;
-        digest = Some((hashing.len, finish(&hashing.state)));
-        Ok(())
-    })?;
-    let (pk_bytes, pk_digest) = digest.expect("the key was written");
+    let (pk_bytes, pk_blake2b) = write_pk(&dir, &keys.pk)?;
     store_vk(cache_dir, &hash, &keys)?;
     let meta = AggregationMeta {
         format: KEYS_FORMAT,
         aggregation_hash: to_hex(&hash),
         shape: keys.shape.clone(),
         pk_bytes,
-        pk_blake2b: to_hex(&pk_digest),
+        pk_blake2b,
     };
     let json = serde_json::to_vec_pretty(&meta).expect("aggregation metadata serializes");
     write_atomic(&meta_path, |w| w.write_all(&json))?;
@@ -427,14 +408,7 @@ impl AggregatedArtifact {
     /// The proof and instances, parsed.
     pub fn to_proof(&self) -> Result<AggregatedProof> {
         let proof = from_hex(&self.proof).ok_or_else(|| Error::Artifact("\"proof\" is not 0x-prefixed hex".into()))?;
-        let instances = self
-            .instances
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                fr_from_hex(s).ok_or_else(|| Error::Artifact(format!("instance {i} ({s}) is not a field element")))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let instances = parse_instances(&self.instances).map_err(Error::Artifact)?;
         Ok(AggregatedProof { proof, instances })
     }
 
@@ -447,15 +421,7 @@ impl AggregatedArtifact {
 
     /// Writes the artifact as pretty JSON; an existing file is an error unless `overwrite`.
     pub fn save(&self, path: &Path, overwrite: bool) -> Result<()> {
-        if !overwrite && path.exists() {
-            return Err(Error::File {
-                path: path.to_path_buf(),
-                reason: "already exists; refusing to overwrite it".into(),
-            });
-        }
-        let mut json = serde_json::to_vec_pretty(self).expect("aggregated artifacts serialize");
-        json.push(b'\n');
-        std::fs::write(path, json).map_err(|error| Error::Io { path: path.to_path_buf(), error })
+        save_json(path, &serde_json::to_vec_pretty(self).expect("aggregated artifacts serialize"), overwrite)
     }
 
     /// Reads an aggregated artifact; `None` when the file is JSON of another format.

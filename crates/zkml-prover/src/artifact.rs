@@ -106,6 +106,37 @@ pub fn decode_outputs(layout: &PublicLayout, instances: &[Fr]) -> Option<Decoded
 /// A field element as `0x` + 32 bytes big-endian (a `uint256`): the encoding of the commitment.
 pub use zkml_model::commit::commitment_hex as fr_to_hex;
 
+/// Parses instances written by [`fr_to_hex`], naming the first that is not a field element.
+pub(crate) fn parse_instances(instances: &[String]) -> std::result::Result<Vec<Fr>, String> {
+    instances
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            fr_from_hex(s).ok_or_else(|| {
+                format!("instance {i} ({s}) is not a 0x-prefixed 32-byte big-endian BN254 scalar field element")
+            })
+        })
+        .collect()
+}
+
+/// Writes `json` and a newline to `path`. An existing file is an error unless `overwrite` (checked by the
+/// create itself, so a file appearing meanwhile is not clobbered).
+pub(crate) fn save_json(path: &Path, json: &[u8], overwrite: bool) -> Result<()> {
+    let io = |error| Error::Io { path: path.to_path_buf(), error };
+    let mut file = if overwrite {
+        std::fs::File::create(path).map_err(io)?
+    } else {
+        std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::File { path: path.to_path_buf(), reason: "already exists; refusing to overwrite it".into() }
+            } else {
+                io(e)
+            }
+        })?
+    };
+    file.write_all(json).and_then(|()| file.write_all(b"\n")).map_err(io)
+}
+
 /// Parses [`fr_to_hex`]; `None` unless it is 32 bytes holding a canonical field element.
 pub fn fr_from_hex(s: &str) -> Option<Fr> {
     let mut bytes: [u8; 32] = from_hex(s)?.try_into().ok()?;
@@ -145,35 +176,13 @@ impl ProofArtifact {
 
     fn parse(&self) -> std::result::Result<InferenceProof, String> {
         let proof = from_hex(&self.proof).ok_or("\"proof\" is not 0x-prefixed hex")?;
-        let instances = self
-            .instances
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                fr_from_hex(s).ok_or_else(|| {
-                    format!("instance {i} ({s}) is not a 0x-prefixed 32-byte big-endian BN254 scalar field element")
-                })
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let instances = parse_instances(&self.instances)?;
         Ok(InferenceProof { proof, instances, transcript: self.transcript })
     }
 
     /// Writes the artifact as pretty JSON. An existing file is an error unless `overwrite`.
     pub fn save(&self, path: &Path, overwrite: bool) -> Result<()> {
-        let mut json = serde_json::to_vec_pretty(self).expect("proof artifacts serialize");
-        json.push(b'\n');
-        let io = |error| Error::Io { path: path.to_path_buf(), error };
-        if overwrite {
-            return std::fs::write(path, &json).map_err(io);
-        }
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::File { path: path.to_path_buf(), reason: "already exists; refusing to overwrite it".into() }
-            } else {
-                io(e)
-            }
-        })?;
-        file.write_all(&json).map_err(io)
+        save_json(path, &serde_json::to_vec_pretty(self).expect("proof artifacts serialize"), overwrite)
     }
 
     /// Reads and checks an artifact: the format, and that the proof and instances parse.

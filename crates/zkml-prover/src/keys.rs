@@ -36,10 +36,10 @@ use halo2_base::{
     halo2_proofs::{
         SerdeFormat,
         halo2curves::{
-            bn256::{Bn256, G1Affine},
+            bn256::{Bn256, Fr, G1Affine},
             group::GroupEncoding,
         },
-        plonk::{ProvingKey, VerifyingKey},
+        plonk::{Circuit, ProvingKey, VerifyingKey},
         poly::{commitment::ParamsProver, kzg::commitment::ParamsKZG},
     },
 };
@@ -220,24 +220,48 @@ fn load_cached(dir: &Path, hash: &Hash32, layout: &PublicLayout) -> Result<Optio
         return Err(damaged(&meta_path, dir, "its public layout differs from the circuit's"));
     }
 
-    // halo2 panics on a truncated or garbled key, so the checksum is verified before it parses anything.
-    let pk_path = dir.join(PK_FILE);
-    let (len, digest) = file_digest(&pk_path).map_err(|e| damaged(&pk_path, dir, e))?;
-    if len != meta.pk_bytes || to_hex(&digest) != meta.pk_blake2b {
-        return Err(damaged(&pk_path, dir, "its length or checksum differs from meta.json"));
-    }
-    let file = File::open(&pk_path).map_err(io_error(&pk_path))?;
-    let pk = ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
-        &mut BufReader::new(file),
-        SerdeFormat::RawBytesUnchecked,
-        meta.params.clone(),
-    )
-    .map_err(|e| damaged(&pk_path, dir, e))?;
+    let pk = read_pk::<ModelCircuit>(dir, meta.pk_bytes, &meta.pk_blake2b, meta.params.clone())?;
     Ok(Some(ModelKeys { pk, params: meta.params, break_points: meta.break_points, layout: meta.layout }))
 }
 
+/// Reads `DIR/pk.bin` once its length and blake2b-256 are the ones meta.json recorded: halo2 panics on a
+/// truncated or garbled key, so the checksum is verified before it parses anything.
+pub(crate) fn read_pk<C: Circuit<Fr>>(
+    dir: &Path,
+    expected_len: u64,
+    expected_blake2b: &str,
+    params: C::Params,
+) -> Result<ProvingKey<G1Affine>> {
+    let pk_path = dir.join(PK_FILE);
+    let (len, digest) = file_digest(&pk_path).map_err(|e| damaged(&pk_path, dir, e))?;
+    if len != expected_len || to_hex(&digest) != expected_blake2b {
+        return Err(damaged(&pk_path, dir, "its length or checksum differs from meta.json"));
+    }
+    let file = File::open(&pk_path).map_err(io_error(&pk_path))?;
+    ProvingKey::<G1Affine>::read::<_, C>(
+        &mut BufReader::with_capacity(1 << 20, file),
+        SerdeFormat::RawBytesUnchecked,
+        params,
+    )
+    .map_err(|e| damaged(&pk_path, dir, e))
+}
+
+/// Writes `DIR/pk.bin` (creating DIR) beside and renamed into place; returns its length and blake2b-256
+/// hex for meta.json.
+pub(crate) fn write_pk(dir: &Path, pk: &ProvingKey<G1Affine>) -> Result<(u64, String)> {
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let mut digest = None;
+    write_atomic(&dir.join(PK_FILE), |w| {
+        let mut hashing = HashingWriter { inner: w, state: blake2b_256(), len: 0 };
+        pk.write(&mut hashing, SerdeFormat::RawBytesUnchecked)?;
+        digest = Some((hashing.len, to_hex(&finish(&hashing.state))));
+        Ok(())
+    })?;
+    Ok(digest.expect("the key was written"))
+}
+
 /// Length and blake2b-256 of a file, streamed.
-pub(crate) fn file_digest(path: &Path) -> std::io::Result<(u64, Hash32)> {
+fn file_digest(path: &Path) -> std::io::Result<(u64, Hash32)> {
     let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
     let mut state = blake2b_256();
     let mut buf = vec![0u8; 1 << 20];
@@ -254,10 +278,10 @@ pub(crate) fn file_digest(path: &Path) -> std::io::Result<(u64, Hash32)> {
 }
 
 /// A writer that hashes and counts what passes through it.
-pub(crate) struct HashingWriter<W> {
-    pub(crate) inner: W,
-    pub(crate) state: blake2b_simd::State,
-    pub(crate) len: u64,
+struct HashingWriter<W> {
+    inner: W,
+    state: blake2b_simd::State,
+    len: u64,
 }
 
 impl<W: Write> Write for HashingWriter<W> {
@@ -296,16 +320,7 @@ pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> st
 }
 
 fn store(dir: &Path, hash: &Hash32, keys: &ModelKeys) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    let pk_path = dir.join(PK_FILE);
-    let mut digest = None;
-    write_atomic(&pk_path, |w| {
-        let mut hashing = HashingWriter { inner: w, state: blake2b_256(), len: 0 };
-        keys.pk.write(&mut hashing, SerdeFormat::RawBytesUnchecked)?;
-        digest = Some((hashing.len, finish(&hashing.state)));
-        Ok(())
-    })?;
-    let (pk_bytes, pk_digest) = digest.expect("the key was written");
+    let (pk_bytes, pk_blake2b) = write_pk(dir, &keys.pk)?;
     let meta = KeyMeta {
         format: KEYS_FORMAT,
         circuit_hash: to_hex(hash),
@@ -313,7 +328,7 @@ fn store(dir: &Path, hash: &Hash32, keys: &ModelKeys) -> Result<()> {
         break_points: keys.break_points.clone(),
         layout: keys.layout.clone(),
         pk_bytes,
-        pk_blake2b: to_hex(&pk_digest),
+        pk_blake2b,
     };
     let json = serde_json::to_vec_pretty(&meta).expect("key metadata serializes");
     write_atomic(&dir.join(META_FILE), |w| w.write_all(&json))

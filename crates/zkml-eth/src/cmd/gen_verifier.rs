@@ -73,10 +73,17 @@ impl VerifierTarget {
             let n = artifact.instances.len();
             (verifier_source(&loaded.params, &vk, n, VerifierKind::Aggregated), n, VerifierKind::Aggregated)
         };
-        let solc_path = find_solc(solc.solc.as_deref());
-        let compiled = compile(&solc_path, "Halo2Verifier.sol", &source, VERIFIER_CONTRACT)
-            .with_context(|| format!("compiling the generated verifier with {}", solc_path.display()))?;
+        let compiled = solc.compile(&source).context("compiling the generated verifier")?;
         Ok(BuiltVerifier { source, compiled, num_instance, kind })
+    }
+}
+
+impl SolcOpts {
+    /// Compiles a verifier source (contract `Halo2Verifier`) with the chosen compiler.
+    pub fn compile(&self, source: &str) -> Result<CompiledContract> {
+        let solc_path = find_solc(self.solc.as_deref());
+        compile(&solc_path, "Halo2Verifier.sol", source, VERIFIER_CONTRACT)
+            .with_context(|| format!("with {}", solc_path.display()))
     }
 }
 

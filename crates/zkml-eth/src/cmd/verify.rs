@@ -10,11 +10,7 @@ use clap::Args;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::Serialize;
 use zkml_circuit::public::SectionKind;
-use zkml_evm::{
-    codegen::VERIFIER_CONTRACT,
-    exec::{DEFAULT_CALL_GAS, LocalVerifier},
-    solc::{compile, find_solc},
-};
+use zkml_evm::exec::{DEFAULT_CALL_GAS, LocalVerifier};
 use zkml_model::commit::commitment_hex;
 use zkml_prover::{
     aggregate::{AggregatedArtifact, load_vk, verify as verify_aggregated},
@@ -98,10 +94,7 @@ fn run_evm(
     let creation = match verifier {
         Some(path) => {
             let source = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let solc_path = find_solc(solc.solc.as_deref());
-            compile(&solc_path, "Halo2Verifier.sol", &source, VERIFIER_CONTRACT)
-                .with_context(|| format!("compiling {}", path.display()))?
-                .creation
+            solc.compile(&source).with_context(|| format!("compiling {}", path.display()))?.creation
         }
         None => target.build(srs, solc, out)?.compiled.creation,
     };
