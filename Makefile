@@ -21,7 +21,7 @@ CARGO ?= cargo
 # One profile for the binary and the tests, so the halo2 stack is compiled once.
 CARGO_FLAGS := --release --locked --workspace
 
-.PHONY: help deps build demo test test-solc test-forge test-rust lint fmt clean bench
+.PHONY: help deps build demo test test-solc test-forge test-rust lint fmt clean bench fixtures
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ $(EZKL_VENV)/.installed: tools/bench/requirements.txt
 
 bench: build $(EZKL_VENV)/.installed ## benchmark proving on the examples, beside EZKL 23.0.5
 	ZKML_CACHE_DIR=$(ROOT)/.zkml-cache ZKML_EZKL_PYTHON=$(ROOT)/$(EZKL_VENV)/bin/python target/release/zkml-eth bench
+
+fixtures: deps ## regenerate test/fixtures/aggregated (a real aggregated proof and its verifier) with the prover
+	tools/fixtures/aggregated.sh
 
 fmt: deps ## format Rust and Solidity sources
 	$(CARGO) fmt --all

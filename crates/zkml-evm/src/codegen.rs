@@ -9,7 +9,8 @@ use halo2_base::halo2_proofs::{
     plonk::VerifyingKey,
     poly::kzg::commitment::ParamsKZG,
 };
-use snark_verifier_sdk::{SHPLONK, evm::gen_evm_verifier_sol_code, halo2::aggregation::AggregationCircuit};
+use snark_verifier_sdk::{SHPLONK, evm::gen_evm_verifier_sol_code};
+use zkml_prover::aggregate::AggregationCircuit;
 
 /// Name of the generated contract.
 pub const VERIFIER_CONTRACT: &str = "Halo2Verifier";

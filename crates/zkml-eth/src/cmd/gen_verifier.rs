@@ -109,7 +109,11 @@ pub struct GenVerifierArgs {
     /// Where to write the Solidity source.
     #[arg(long, value_name = "FILE.sol")]
     out: PathBuf,
-    /// Overwrite --out if it exists.
+    /// Also write the compiled creation bytecode (0x-hex text) here, for deploying without recompiling
+    /// (forge scripts and tests read it with `vm.readFile`).
+    #[arg(long, value_name = "FILE.hex")]
+    bytecode: Option<PathBuf>,
+    /// Overwrite --out (and --bytecode) if they exist.
     #[arg(long)]
     force: bool,
     #[command(flatten)]
@@ -124,6 +128,9 @@ pub struct GenVerifierArgs {
 pub struct GenVerifierReport {
     /// The Solidity file.
     pub out: PathBuf,
+    /// The creation bytecode file, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytecode: Option<PathBuf>,
     /// `single` or `aggregated`.
     pub kind: String,
     /// Public instances the verifier takes.
@@ -138,14 +145,21 @@ impl GenVerifierArgs {
     /// Runs the command.
     pub fn run(self, out: Output) -> Result<()> {
         self.srs.label()?;
-        if self.out.exists() && !self.force {
-            bail!("{} already exists: pass --force to overwrite it", self.out.display());
+        for file in std::iter::once(&self.out).chain(&self.bytecode) {
+            if file.exists() && !self.force {
+                bail!("{} already exists: pass --force to overwrite it", file.display());
+            }
         }
         let built = self.target.build(&self.srs, &self.solc, &out)?;
         std::fs::write(&self.out, &built.source).with_context(|| format!("writing {}", self.out.display()))?;
+        if let Some(file) = &self.bytecode {
+            let hex: String = built.compiled.creation.iter().map(|byte| format!("{byte:02x}")).collect();
+            std::fs::write(file, format!("0x{hex}\n")).with_context(|| format!("writing {}", file.display()))?;
+        }
         let runtime_bytes = built.compiled.runtime.len();
         let report = GenVerifierReport {
             out: self.out,
+            bytecode: self.bytecode,
             kind: format!("{:?}", built.kind).to_lowercase(),
             instances: built.num_instance,
             runtime_bytes,

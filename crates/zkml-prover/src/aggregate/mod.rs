@@ -1,5 +1,6 @@
 //! Aggregation of inference proofs: N Poseidon-transcript SHPLONK proofs (of one model or several) verified
-//! inside one snark-verifier-sdk aggregation circuit, which is itself proven with SHPLONK and a keccak
+//! inside one aggregation circuit ([`AggregationCircuit`]: snark-verifier's in-circuit verifier, with the
+//! elliptic-curve work of all proofs batched into one MSM), which is itself proven with SHPLONK and a keccak
 //! transcript for the EVM.
 //!
 //! # Public instances of an aggregated proof
@@ -7,8 +8,10 @@
 //! One instance column: the KZG accumulator as 12 limbs of 88 bits (`lhs.x`, `lhs.y`, `rhs.x`, `rhs.y`,
 //! three limbs each, least significant first), then every inner proof's public instances in the order the
 //! proofs were given, each in its own [`PublicLayout`](zkml_circuit::PublicLayout). The verifier accepts
-//! the proof only if `e(lhs, s·G2) = e(rhs, G2)` also holds for the accumulator, which stands for all the
-//! inner pairing checks.
+//! the proof only if the accumulator's pairing check also holds; it stands for all the inner pairing checks
+//! (a random linear combination of them). The Solidity side reads this layout with
+//! `contracts/libraries/ZkmlInstances.sol`; `test/fixtures/aggregated` holds a real aggregated proof both
+//! sides test against.
 //!
 //! # Keys
 //!
@@ -39,10 +42,7 @@ use halo2_base::{
 use serde::{Deserialize, Serialize};
 use snark_verifier_sdk::{
     BITS, CircuitExt, LIMBS, NativeLoader, SHPLONK, Snark,
-    halo2::{
-        aggregation::{AggregationCircuit, AggregationConfigParams, VerifierUniversality},
-        gen_dummy_snark_from_protocol,
-    },
+    halo2::{aggregation::AggregationConfigParams, gen_dummy_snark_from_protocol},
     snark_verifier::{
         pcs::{
             AccumulationDecider,
@@ -61,6 +61,10 @@ use std::{
 };
 
 use halo2_base::halo2_proofs::SerdeFormat;
+
+mod circuit;
+
+pub use circuit::AggregationCircuit;
 
 use crate::{
     artifact::{parse_instances, save_json},
@@ -160,27 +164,14 @@ fn check_count(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Builds the aggregation circuit over `snarks` at `stage` with `config` (when `None`, the circuit is
-/// sized for `k` with `lookup_bits = k - 1`).
-fn build(
-    stage: CircuitBuilderStage,
-    params: &ParamsKZG<Bn256>,
-    config: AggregationConfigParams,
-    snarks: Vec<Snark>,
-) -> AggregationCircuit {
-    let mut circuit = AggregationCircuit::new::<SHPLONK>(stage, config, params, snarks, VerifierUniversality::None);
-    circuit.expose_previous_instances(false);
-    circuit
-}
-
 /// Lays the aggregation of proofs of `protocols` out at `k` and generates its keys.
 pub fn keygen(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) -> Result<AggregationKeys> {
     check_count(protocols.len())?;
     let k = params.k();
     let snarks: Vec<Snark> = protocols.iter().cloned().map(gen_dummy_snark_from_protocol::<SHPLONK>).collect();
     let config = AggregationConfigParams { degree: k, lookup_bits: k as usize - 1, ..Default::default() };
-    let mut circuit = build(CircuitBuilderStage::Keygen, params, config, snarks);
-    let config = circuit.calculate_params(Some(MINIMUM_UNUSABLE_ROWS));
+    let mut circuit = AggregationCircuit::new(CircuitBuilderStage::Keygen, config, params, &snarks)?;
+    let config = circuit.calculate_params(MINIMUM_UNUSABLE_ROWS)?;
     let num_instance = circuit.num_instance()[0];
     let vk = keygen_vk(params, &circuit).map_err(|e| Error::Halo2(format!("aggregation verifying key: {e:?}")))?;
     let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Halo2(format!("aggregation proving key: {e:?}")))?;
@@ -204,8 +195,8 @@ pub fn columns_at(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine
     check_count(protocols.len())?;
     let snarks: Vec<Snark> = protocols.iter().cloned().map(gen_dummy_snark_from_protocol::<SHPLONK>).collect();
     let config = AggregationConfigParams { degree: k, lookup_bits: k as usize - 1, ..Default::default() };
-    let mut circuit = build(CircuitBuilderStage::Keygen, params, config, snarks);
-    Ok(circuit.calculate_params(Some(MINIMUM_UNUSABLE_ROWS)).num_advice)
+    let mut circuit = AggregationCircuit::new(CircuitBuilderStage::Keygen, config, params, &snarks)?;
+    Ok(circuit.calculate_params(MINIMUM_UNUSABLE_ROWS)?.num_advice)
 }
 
 /// The smallest `k` at which the aggregation of `protocols` needs at most [`MAX_ADVICE_COLUMNS`] advice
@@ -222,6 +213,10 @@ pub fn auto_k(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) 
     )))
 }
 
+/// Revision of the aggregation circuit's layout code, part of [`aggregation_hash`]: cached keys of
+/// another revision are never reused. 2: one batched MSM for all inner accumulators.
+const CIRCUIT_REVISION: u32 = 2;
+
 /// Domain tag of [`aggregation_hash`].
 const AGGREGATION_DOMAIN: &[u8] = b"zkml-eth/aggregation-hash";
 
@@ -230,6 +225,7 @@ pub fn aggregation_hash(protocols: &[PlonkProtocol<G1Affine>], k: u32, srs_finge
     let mut state = blake2b_256();
     update_framed(&mut state, AGGREGATION_DOMAIN);
     state.update(&KEYS_FORMAT.to_le_bytes());
+    state.update(&CIRCUIT_REVISION.to_le_bytes());
     state.update(&k.to_le_bytes());
     update_framed(&mut state, srs_fingerprint);
     for protocol in protocols {
@@ -301,8 +297,8 @@ pub fn aggregate(params: &ParamsKZG<Bn256>, keys: &AggregationKeys, proofs: &[In
         return Err(Error::SrsSize { have: params.k(), need: shape.config.degree });
     }
     let snarks: Vec<Snark> = proofs.iter().map(|p| p.snark.clone()).collect();
-    let circuit =
-        build(CircuitBuilderStage::Prover, params, shape.config, snarks).use_break_points(shape.break_points.clone());
+    let circuit = AggregationCircuit::new(CircuitBuilderStage::Prover, shape.config, params, &snarks)?
+        .use_break_points(shape.break_points.clone());
     let instances = circuit.instances().remove(0);
     if instances.len() != shape.num_instance {
         return Err(Error::Aggregation(format!(
