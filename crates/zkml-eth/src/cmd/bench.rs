@@ -20,8 +20,14 @@ use zkml_circuit::{
     PublicLayout, Visibility,
     sizing::{CircuitSize, auto_size},
 };
+use zkml_evm::{
+    codegen::{VERIFIER_CONTRACT, VerifierKind, verifier_source},
+    exec::{DEFAULT_CALL_GAS, LocalVerifier},
+    solc::{compile, find_solc},
+};
 use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet, exec::execute};
 use zkml_prover::{
+    aggregate,
     keys::{CacheStatus, load_or_keygen},
     prove::{Transcript, prove, verify},
 };
@@ -50,6 +56,14 @@ pub struct BenchArgs {
     /// Cache of the development SRS and scratch space of the runs [default: as `setup`'s].
     #[arg(long, env = "ZKML_CACHE_DIR", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Also benchmark aggregating N digits-MLP proofs (repeatable: --aggregate 1 --aggregate 4), with the
+    /// aggregated verifier's runtime size and gas in revm. Needs the development SRS at the outer k
+    /// (generated once, minutes per k).
+    #[arg(long = "aggregate", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
+    aggregate: Vec<u32>,
+    /// The outer k of --aggregate [default: as `zkml-eth aggregate` chooses].
+    #[arg(long, value_name = "K", requires = "aggregate")]
+    aggregate_k: Option<u32>,
     /// Internal: run one phase in this process and print its figures as JSON.
     #[arg(long, hide = true, requires = "work")]
     phase: Option<Phase>,
@@ -89,6 +103,8 @@ impl Example {
 enum Phase {
     Keygen,
     Prove,
+    AggregateKeygen,
+    AggregateProve,
 }
 
 /// The figures of one phase.
@@ -102,6 +118,36 @@ struct PhaseReport {
     verified: Option<bool>,
     prove_poseidon_s: Option<f64>,
     proof_poseidon_bytes: Option<usize>,
+    aggregation: Option<AggregationFigures>,
+}
+
+/// What an aggregation phase measures beyond time and memory.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct AggregationFigures {
+    k: u32,
+    advice_columns: usize,
+    proof_bytes: usize,
+    verified: bool,
+    runtime_bytes: usize,
+    gas: u64,
+    evm_valid: bool,
+}
+
+/// One aggregation row of the benchmark.
+#[derive(Debug, Serialize)]
+pub struct AggregationRow {
+    proofs: u32,
+    k: u32,
+    advice_columns: usize,
+    keygen_s: f64,
+    prove_s: f64,
+    peak_rss_keygen_mb: f64,
+    peak_rss_prove_mb: f64,
+    proof_bytes: usize,
+    runtime_bytes: usize,
+    verify_gas: u64,
+    gas_per_inference: u64,
+    verified: bool,
 }
 
 /// One row of the benchmark.
@@ -134,6 +180,7 @@ pub struct BenchReport {
     machine: String,
     srs: &'static str,
     rows: Vec<BenchRow>,
+    aggregation: Vec<AggregationRow>,
     ezkl: String,
 }
 
@@ -156,7 +203,13 @@ impl BenchArgs {
         let cache = dev_srs(self.cache_dir.clone()).cache_dir()?;
         if let (Some(phase), Some(work)) = (self.phase, &self.work) {
             let model = *self.models.first().context("a phase needs --model")?;
-            let report = run_phase(phase, model, work, &cache)?;
+            let report = match phase {
+                Phase::Keygen | Phase::Prove => run_phase(phase, model, work, &cache)?,
+                Phase::AggregateKeygen | Phase::AggregateProve => {
+                    let n = *self.aggregate.first().context("an aggregation phase needs --aggregate")?;
+                    run_aggregation_phase(phase, n, self.aggregate_k, work, &cache)?
+                }
+            };
             println!("{}", serde_json::to_string(&report)?);
             return Ok(());
         }
@@ -206,10 +259,37 @@ impl BenchArgs {
                 }
             }
         }
+        let mut aggregation = vec![];
+        for &n in &self.aggregate {
+            let work = cache.join("bench").join("aggregate");
+            fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+            out.status(format!("aggregate {n}: keygen ..."));
+            let extra = aggregation_args(n, self.aggregate_k);
+            let keygen = child_phase_with(Phase::AggregateKeygen, Example::Mlp, &work, &cache, &extra)?;
+            out.status(format!("aggregate {n}: keygen {:.1} s; proving ...", keygen.seconds));
+            let proved = child_phase_with(Phase::AggregateProve, Example::Mlp, &work, &cache, &extra)?;
+            let figures = proved.aggregation.context("the aggregation phase reports its figures")?;
+            out.status(format!("aggregate {n}: proved in {:.1} s", proved.seconds));
+            aggregation.push(AggregationRow {
+                proofs: n,
+                k: figures.k,
+                advice_columns: figures.advice_columns,
+                keygen_s: keygen.seconds,
+                prove_s: proved.seconds,
+                peak_rss_keygen_mb: keygen.peak_rss_mb,
+                peak_rss_prove_mb: proved.peak_rss_mb,
+                proof_bytes: figures.proof_bytes,
+                runtime_bytes: figures.runtime_bytes,
+                verify_gas: figures.gas,
+                gas_per_inference: figures.gas / u64::from(n),
+                verified: figures.verified && figures.evm_valid,
+            });
+        }
         let report = BenchReport {
             machine: format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
             srs: "unsafe development SRS (benchmarking only)",
             rows,
+            aggregation,
             ezkl: ezkl_status,
         };
         out.result(&report, || render(&report))
@@ -251,19 +331,65 @@ fn render(report: &BenchReport) -> String {
             if r.verified { "" } else { "  NOT VERIFIED" },
         );
     }
+    if !report.aggregation.is_empty() {
+        text += &format!(
+            "\n{:<6} {:>3} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9}\n",
+            "proofs",
+            "k",
+            "advice",
+            "keygen s",
+            "prove s",
+            "RSS kg MB",
+            "RSS pr MB",
+            "proof B",
+            "code B",
+            "gas",
+            "gas/inf"
+        );
+        for r in &report.aggregation {
+            text += &format!(
+                "{:<6} {:>3} {:>7} {:>9.1} {:>9.1} {:>9.0} {:>9.0} {:>7} {:>8} {:>9} {:>9}{}\n",
+                r.proofs,
+                r.k,
+                r.advice_columns,
+                r.keygen_s,
+                r.prove_s,
+                r.peak_rss_keygen_mb,
+                r.peak_rss_prove_mb,
+                r.proof_bytes,
+                r.runtime_bytes,
+                r.verify_gas,
+                r.gas_per_inference,
+                if r.verified { "" } else { "  NOT VERIFIED" },
+            );
+        }
+    }
     text += &format!("\nSRS: {}. EZKL: {}. Machine: {}.", report.srs, report.ezkl, report.machine);
     text += "\nzkml-eth proves with the keccak (EVM) transcript; `prove_poseidon_s` and `proof_poseidon_bytes` in --json are for the Poseidon transcript aggregation takes (points compressed).";
     text
 }
 
 fn child_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<PhaseReport> {
+    child_phase_with(phase, model, work, cache, &[])
+}
+
+fn aggregation_args(n: u32, k: Option<u32>) -> Vec<String> {
+    let mut args = vec!["--aggregate".to_string(), n.to_string()];
+    if let Some(k) = k {
+        args.extend(["--aggregate-k".to_string(), k.to_string()]);
+    }
+    args
+}
+
+fn child_phase_with(phase: Phase, model: Example, work: &Path, cache: &Path, extra: &[String]) -> Result<PhaseReport> {
     let exe = std::env::current_exe().context("locating the zkml-eth binary")?;
-    let phase_name = format!("{phase:?}").to_lowercase();
+    let phase_name = phase.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string());
     let output = Command::new(exe)
         .args(["bench", "--phase", &phase_name, "--model", &format!("{model:?}").to_lowercase(), "--work"])
         .arg(work)
         .arg("--cache-dir")
         .arg(cache)
+        .args(extra)
         .output()
         .with_context(|| format!("running the {phase_name} phase"))?;
     if !output.status.success() {
@@ -284,7 +410,8 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<PhaseReport> {
+/// An example compiled with its default public layout and circuit size.
+fn example_circuit(model: Example) -> Result<(CompiledModel, PublicLayout, CircuitSize)> {
     let dir = examples_dir();
     let compiled = CompiledModel::compile(
         &dir.join(model.file()),
@@ -292,9 +419,15 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
         &dir.join("calibration.json"),
         CalibrationOptions::default(),
     )?;
+    let layout = PublicLayout::new(&compiled.quantized, Visibility::default());
+    let size = auto_size(&compiled.quantized, &layout)?;
+    Ok((compiled, layout, size))
+}
+
+fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<PhaseReport> {
+    let dir = examples_dir();
+    let (compiled, layout, size) = example_circuit(model)?;
     let quantized = &compiled.quantized;
-    let layout = PublicLayout::new(quantized, Visibility::default());
-    let size = auto_size(quantized, &layout)?;
     let params = dev_srs(Some(cache.to_path_buf())).load(size.k, &Output { json: true, quiet: true })?.params;
     let key_cache = work.join("keys");
     match phase {
@@ -336,8 +469,78 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
                 verified: Some(verified && verify(&params, keys.vk(), &poseidon)),
                 prove_poseidon_s: Some(prove_poseidon_s),
                 proof_poseidon_bytes: Some(poseidon.proof.len()),
+                aggregation: None,
             })
         }
+        Phase::AggregateKeygen | Phase::AggregateProve => bail!("not a single-model phase"),
+    }
+}
+
+/// Aggregation of `n` digits-MLP proofs: keygen from scratch, or proving with cached keys plus native and
+/// revm verification of the result.
+fn run_aggregation_phase(phase: Phase, n: u32, k: Option<u32>, work: &Path, cache: &Path) -> Result<PhaseReport> {
+    let dir = examples_dir();
+    let (compiled, layout, size) = example_circuit(Example::Mlp)?;
+    let quantized = &compiled.quantized;
+    let quiet = Output { json: true, quiet: true };
+    let srs = dev_srs(Some(cache.to_path_buf()));
+    let inner_params = srs.load(size.k, &quiet)?.params;
+    let (inner_keys, _) = load_or_keygen(&work.join("keys"), &inner_params, quantized, &layout, &size)?;
+    let data = DataSet::load(&dir.join("test.json"), quantized.input_len())?;
+    let mut proofs = Vec::with_capacity(n as usize);
+    for i in 0..n as usize {
+        let values = execute(quantized, &data.inputs[i % data.inputs.len()])?;
+        let input: Vec<i64> = quantized.inputs.iter().flat_map(|&index| values[index].data.clone()).collect();
+        let proof = prove(&inner_params, &inner_keys, quantized, &input, Transcript::Poseidon)?;
+        proofs.push(aggregate::InnerProof::new(&inner_params, inner_keys.vk(), &proof)?);
+    }
+    let protocols: Vec<_> = proofs.iter().map(|p| p.protocol().clone()).collect();
+    let k = match k {
+        Some(k) => k,
+        None => aggregate::auto_k(&inner_params, &protocols)?,
+    };
+    let params = srs.load(k, &quiet)?.params;
+    let key_cache = work.join(format!("agg-{n}"));
+    match phase {
+        Phase::AggregateKeygen => {
+            if key_cache.exists() {
+                fs::remove_dir_all(&key_cache).with_context(|| format!("clearing {}", key_cache.display()))?;
+            }
+            let start = Instant::now();
+            let (_, status) = aggregate::load_or_keygen(&key_cache, &params, &protocols)?;
+            let seconds = start.elapsed().as_secs_f64();
+            if status != CacheStatus::Miss {
+                bail!("the bench aggregation key cache {} was not empty", key_cache.display());
+            }
+            Ok(PhaseReport { seconds, peak_rss_mb: peak_rss_mb(), ..Default::default() })
+        }
+        Phase::AggregateProve => {
+            let (keys, _) = aggregate::load_or_keygen(&key_cache, &params, &protocols)?;
+            let start = Instant::now();
+            let proof = aggregate::aggregate(&params, &keys, &proofs)?;
+            let seconds = start.elapsed().as_secs_f64();
+            let peak_rss_mb = peak_rss_mb();
+            let verified = aggregate::verify(&params, keys.vk(), &proof);
+            let source = verifier_source(&params, keys.vk(), proof.instances.len(), VerifierKind::Aggregated);
+            let compiled = compile(&find_solc(None), "Halo2Verifier.sol", &source, VERIFIER_CONTRACT)?;
+            let mut chain = LocalVerifier::deploy(&compiled.creation)?;
+            let outcome = chain.verify(&proof.instances, &proof.proof, DEFAULT_CALL_GAS)?;
+            Ok(PhaseReport {
+                seconds,
+                peak_rss_mb,
+                aggregation: Some(AggregationFigures {
+                    k,
+                    advice_columns: keys.shape.config.num_advice,
+                    proof_bytes: proof.proof.len(),
+                    verified,
+                    runtime_bytes: chain.runtime_bytes,
+                    gas: outcome.gas_used,
+                    evm_valid: outcome.success,
+                }),
+                ..Default::default()
+            })
+        }
+        Phase::Keygen | Phase::Prove => bail!("not an aggregation phase"),
     }
 }
 
