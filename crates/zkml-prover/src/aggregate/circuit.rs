@@ -343,12 +343,6 @@ impl AggregationCircuit {
             .map_err(|e| Error::Aggregation(format!("aggregation circuit configuration: {e}")))
     }
 
-    /// Advice cells and lookup cells laid out.
-    pub fn cells(&self) -> (usize, usize) {
-        let stats = self.builder.statistics();
-        (stats.gate.total_advice_per_phase.iter().sum(), stats.total_lookup_advice_per_phase.iter().sum())
-    }
-
     /// Where the cells break across columns (fixed at keygen, reused to prove).
     pub fn break_points(&self) -> MultiPhaseThreadBreakPoints {
         self.builder.break_points()

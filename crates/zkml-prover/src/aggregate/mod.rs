@@ -18,7 +18,7 @@
 //! The aggregation circuit depends only on the inner verifying keys and instance counts (never on the
 //! proofs), so keys are made from placeholder proofs of the right shape and cached like the inner ones:
 //! `CACHE/keys/agg-<hash>/{pk.bin, meta.json}`, where the hash ([`aggregation_hash`]) covers the inner
-//! protocols in order, the outer `k` and the SRS.
+//! protocols in order, the outer `k`, the SRS and the revision of the circuit's layout code.
 //!
 //! # Size
 //!
@@ -164,14 +164,24 @@ fn check_count(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Lays the aggregation of proofs of `protocols` out at `k` and generates its keys.
-pub fn keygen(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) -> Result<AggregationKeys> {
+/// Lays the aggregation of proofs of `protocols` out at `k` on placeholder proofs of their shape, with
+/// `lookup_bits = k - 1`, and sizes its columns.
+fn lay_out(
+    params: &ParamsKZG<Bn256>,
+    protocols: &[PlonkProtocol<G1Affine>],
+    k: u32,
+) -> Result<(AggregationCircuit, AggregationConfigParams)> {
     check_count(protocols.len())?;
-    let k = params.k();
     let snarks: Vec<Snark> = protocols.iter().cloned().map(gen_dummy_snark_from_protocol::<SHPLONK>).collect();
     let config = AggregationConfigParams { degree: k, lookup_bits: k as usize - 1, ..Default::default() };
     let mut circuit = AggregationCircuit::new(CircuitBuilderStage::Keygen, config, params, &snarks)?;
     let config = circuit.calculate_params(MINIMUM_UNUSABLE_ROWS)?;
+    Ok((circuit, config))
+}
+
+/// Lays the aggregation of proofs of `protocols` out at `k` and generates its keys.
+pub fn keygen(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) -> Result<AggregationKeys> {
+    let (circuit, config) = lay_out(params, protocols, params.k())?;
     let num_instance = circuit.num_instance()[0];
     let vk = keygen_vk(params, &circuit).map_err(|e| Error::Halo2(format!("aggregation verifying key: {e:?}")))?;
     let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Halo2(format!("aggregation proving key: {e:?}")))?;
@@ -192,11 +202,7 @@ pub const MAX_ADVICE_COLUMNS: usize = 3;
 /// The advice columns the aggregation of `protocols` needs at `k` (laid out, not proven). `params` only
 /// provides the SRS generator, so any size of the SRS does.
 pub fn columns_at(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>], k: u32) -> Result<usize> {
-    check_count(protocols.len())?;
-    let snarks: Vec<Snark> = protocols.iter().cloned().map(gen_dummy_snark_from_protocol::<SHPLONK>).collect();
-    let config = AggregationConfigParams { degree: k, lookup_bits: k as usize - 1, ..Default::default() };
-    let mut circuit = AggregationCircuit::new(CircuitBuilderStage::Keygen, config, params, &snarks)?;
-    Ok(circuit.calculate_params(MINIMUM_UNUSABLE_ROWS)?.num_advice)
+    Ok(lay_out(params, protocols, k)?.1.num_advice)
 }
 
 /// The smallest `k` at which the aggregation of `protocols` needs at most [`MAX_ADVICE_COLUMNS`] advice
