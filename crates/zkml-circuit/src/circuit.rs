@@ -23,6 +23,7 @@ use zkml_model::{commit::model_commitment, quantize::QuantizedModel};
 use crate::{
     model::{Error, assign_model},
     public::{PublicLayout, SectionKind, hash_cells, pack_cells},
+    range::BitRangeChip,
     tables::TableChip,
 };
 
@@ -82,22 +83,29 @@ impl ModelCircuit {
         let witness_gen_only = builder.witness_gen_only();
         let copy_manager = builder.core().copy_manager.clone();
         let tables = TableChip::new(model, LookupAnyManager::new(witness_gen_only, copy_manager));
-        let range = builder.range_chip();
+        // No lookup bits: range checks by bits, and no range lookup in the constraint system.
+        let range = params.base.lookup_bits.map(|_| builder.range_chip());
+        let bits = BitRangeChip::new();
         let ctx = builder.main(0);
-        let cells = assign_model(ctx, &range, &tables, model, layout.visibility.weights, input)?;
+        let weights = layout.visibility.weights;
+        let cells = match &range {
+            Some(range) => assign_model(ctx, range, &tables, model, weights, input)?,
+            None => assign_model(ctx, &bits, &tables, model, weights, input)?,
+        };
+        let gate = bits.gate();
         let mut public = vec![];
         for section in &layout.sections {
             match section.kind {
                 SectionKind::ModelCommitment => public.extend(cells.commitment),
-                SectionKind::Inputs => public.extend(pack_cells(ctx, range.gate(), &cells.inputs, section.width)),
+                SectionKind::Inputs => public.extend(pack_cells(ctx, gate, &cells.inputs, section.width)),
                 SectionKind::InputsHash => {
-                    let packed = pack_cells(ctx, range.gate(), &cells.inputs, section.width);
-                    public.push(hash_cells(ctx, range.gate(), &packed));
+                    let packed = pack_cells(ctx, gate, &cells.inputs, section.width);
+                    public.push(hash_cells(ctx, gate, &packed));
                 }
-                SectionKind::Outputs => public.extend(pack_cells(ctx, range.gate(), &cells.outputs, section.width)),
+                SectionKind::Outputs => public.extend(pack_cells(ctx, gate, &cells.outputs, section.width)),
                 SectionKind::OutputsHash => {
-                    let packed = pack_cells(ctx, range.gate(), &cells.outputs, section.width);
-                    public.push(hash_cells(ctx, range.gate(), &packed));
+                    let packed = pack_cells(ctx, gate, &cells.outputs, section.width);
+                    public.push(hash_cells(ctx, gate, &packed));
                 }
             }
         }
@@ -113,8 +121,16 @@ impl ModelCircuit {
 
     /// Sizes the columns for the laid-out cells at the configured `k`.
     fn calculate_params(&mut self) {
-        self.params.base = self.builder.calculate_params(Some(MINIMUM_UNUSABLE_ROWS));
-        let usable_rows = (1usize << self.params.base.k) - MINIMUM_UNUSABLE_ROWS;
+        let mut base = self.builder.calculate_params(Some(MINIMUM_UNUSABLE_ROWS));
+        let usable_rows = (1usize << base.k) - MINIMUM_UNUSABLE_ROWS;
+        let needed = advice_columns_filled(&self.builder.core().phase_manager[0].threads, usable_rows);
+        if let Some(estimate) = base.num_advice_per_phase.first_mut()
+            && *estimate < needed
+        {
+            *estimate = needed;
+            self.builder.set_params(base.clone());
+        }
+        self.params.base = base;
         self.params.table_columns = self.tables.manager.total_rows().div_ceil(usable_rows);
     }
 
@@ -167,6 +183,30 @@ impl ModelCircuit {
             + stats.total_lookup_advice_per_phase.iter().sum::<usize>()
             + 2 * self.tables.manager.total_rows()
     }
+}
+
+/// Rows a halo2-base gate spans (`a + b·c = d` over four consecutive cells).
+const GATE_ROWS: usize = 4;
+
+/// The advice columns halo2-base's assignment fills with `threads` at `usable_rows` per column. Its own
+/// estimate (cells / rows, rounded up) misses that a column break copies the cell it breaks at into the
+/// next column and never splits a gate, so a layout with many columns can need one more than estimated and
+/// keygen would then panic. This replays the assignment's break rule.
+pub fn advice_columns_filled(threads: &[halo2_base::Context<Fr>], usable_rows: usize) -> usize {
+    let mut full_columns = 0;
+    let mut row = 0;
+    let mut any = false;
+    for ctx in threads.iter().filter(|ctx| !ctx.advice.is_empty()) {
+        any = true;
+        for &gate in &ctx.selector {
+            if (gate && row + GATE_ROWS > usable_rows) || row + 1 >= usable_rows {
+                full_columns += 1;
+                row = 0;
+            }
+            row += 1;
+        }
+    }
+    if any { full_columns + 1 } else { 0 }
 }
 
 impl Circuit<Fr> for ModelCircuit {

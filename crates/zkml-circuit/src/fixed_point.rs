@@ -4,8 +4,8 @@
 use halo2_base::{
     AssignedValue, Context, QuantumCell,
     QuantumCell::Constant,
-    gates::{GateInstructions, RangeChip, RangeInstructions},
-    utils::{BigPrimeField, fe_to_biguint},
+    gates::{GateInstructions, RangeInstructions},
+    utils::{BigPrimeField, biguint_to_fe, fe_to_biguint},
 };
 
 pub use zkml_model::commit::fe_from_i64;
@@ -78,7 +78,7 @@ pub trait FixedPointInstructions<F: BigPrimeField> {
     fn argmax(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], bits: u32) -> (AssignedValue<F>, AssignedValue<F>);
 }
 
-impl<F: BigPrimeField> FixedPointInstructions<F> for RangeChip<F> {
+impl<F: BigPrimeField, R: RangeInstructions<F>> FixedPointInstructions<F> for R {
     fn check_bound(&self, ctx: &mut Context<F>, a: AssignedValue<F>, bound: u64) {
         // a + bound lies in [0, 2·bound] exactly when -bound <= a <= bound.
         let shifted = self.gate().add(ctx, a, Constant(F::from(bound)));
@@ -90,7 +90,15 @@ impl<F: BigPrimeField> FixedPointInstructions<F> for RangeChip<F> {
         // Shift into [0, 2^(a_bits+1) + 2^(k-1)) by a multiple of 2^k, so the quotient shifts by a constant.
         let offset = 1u128 << a_bits;
         let shifted = self.gate().add(ctx, a, Constant(F::from_u128(offset + (1u128 << (k - 1)))));
-        let (quotient, _remainder) = self.div_mod(ctx, shifted, 1u128 << k, a_bits as usize + 2);
+        // shifted = q·2^k + r with r < 2^k and q < 2^(a_bits+2-k): below 2^(a_bits+2), so no wrap.
+        let value = fe_to_biguint(shifted.value());
+        let q = &value >> k;
+        let r = &value - (&q << k);
+        let [quotient, remainder] = [q, r].map(|v| ctx.load_witness(biguint_to_fe(&v)));
+        let recomposed = self.gate().mul_add(ctx, quotient, Constant(F::from_u128(1u128 << k)), remainder);
+        ctx.constrain_equal(&recomposed, &shifted);
+        self.range_check(ctx, remainder, k as usize);
+        self.range_check(ctx, quotient, (a_bits + 2 - k) as usize);
         self.gate().sub(ctx, quotient, Constant(F::from_u128(offset >> k)))
     }
 

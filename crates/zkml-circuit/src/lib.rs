@@ -5,8 +5,14 @@ pub mod circuit;
 pub mod fixed_point;
 pub mod model;
 pub mod public;
+pub mod range;
 pub mod sizing;
 pub mod tables;
+
+/// Revision of the constraints this crate lays out for a given model, layout and size. It goes into the
+/// circuit hash that names cached keys, so keys made by an earlier revision are never reused. Revision 2:
+/// rescaling checks quotient and remainder ranges directly; bit range checks.
+pub const CIRCUIT_REVISION: u32 = 2;
 
 pub use circuit::{ModelCircuit, ModelCircuitParams};
 pub use fixed_point::{FixedPointInstructions, fe_from_i64, fe_to_i64};

@@ -9,7 +9,7 @@
 use halo2_base::{
     AssignedValue, Context, QuantumCell,
     QuantumCell::{Constant, Existing},
-    gates::{GateInstructions, RangeChip, RangeInstructions},
+    gates::{GateChip, GateInstructions, RangeInstructions},
     utils::BigPrimeField,
 };
 use zkml_model::{
@@ -70,7 +70,7 @@ pub struct ModelCells<F: BigPrimeField> {
 /// Lays out `model` on the quantized `input` (integers at the activation scale, flattened in input order).
 pub fn assign_model<F: BigPrimeField>(
     ctx: &mut Context<F>,
-    range: &RangeChip<F>,
+    range: &impl RangeInstructions<F, Gate = GateChip<F>>,
     tables: &TableChip<F>,
     model: &QuantizedModel,
     weights: WeightVisibility,
@@ -363,7 +363,7 @@ fn as_cell<F: BigPrimeField>(ctx: &mut Context<F>, c: QuantumCell<F>) -> Assigne
 /// commitment (committed weights), in commitment order.
 fn load_constants<F: BigPrimeField>(
     ctx: &mut Context<F>,
-    range: &RangeChip<F>,
+    range: &impl RangeInstructions<F, Gate = GateChip<F>>,
     model: &QuantizedModel,
     weights: WeightVisibility,
 ) -> (Vec<QuantumCell<F>>, Option<AssignedValue<F>>) {

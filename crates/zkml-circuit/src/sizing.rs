@@ -1,12 +1,20 @@
-//! Automatic circuit sizing: the `k`, lookup bits and columns that fit a model at the least proving cost.
+//! Automatic circuit sizing: how ranges are checked, and the `k`, lookup bits and columns that fit a model.
 //!
-//! Proving cost is dominated by committing to and evaluating every witness column over `2^k` rows, and
-//! every column also adds a commitment and its evaluations to the proof and an elliptic-curve
-//! multiplication to every verifier, on chain included. A layout therefore costs
-//! `(2^k + COLUMN_OVERHEAD_ROWS) · witness columns`, witness columns being advice, range-lookup advice
-//! and the table-lookup pairs: a single column at `2^14` beats fourteen at `2^10`. Every `k` from the smallest that holds the tables is laid out for real (on zeros,
-//! as keygen does) with `lookup_bits = k - 1`, the widest range table that fits, which makes range checks
-//! cheapest; the cheapest layout wins, ties to the smaller `k`.
+//! Range checks by lookup ([`RangeChecks::Lookup`]) take the fewest rows. Proving cost is then dominated by
+//! committing to and evaluating every witness column over `2^k` rows, and every column also adds a
+//! commitment and its evaluations to the proof and an elliptic-curve multiplication to every verifier, on
+//! chain included. A lookup layout therefore costs `(2^k + COLUMN_OVERHEAD_ROWS) · witness columns`,
+//! witness columns being advice, range-lookup advice and the table-lookup pairs: a single column at `2^14`
+//! beats fourteen at `2^10`. Every `k` from the smallest that holds the tables is laid out for real (on
+//! zeros, as keygen does) with `lookup_bits = k - 1`, the widest range table that fits, which makes range
+//! checks cheapest; the cheapest layout wins, ties to the smaller `k`.
+//!
+//! Range checks by bits ([`RangeChecks::Bits`]) take about four times the cells but leave no lookup
+//! argument: three commitments and a quotient piece fewer, so a smaller proof that is cheaper to verify on
+//! chain and to aggregate (an aggregation circuit spends about 100k cells on each inner commitment). They
+//! are laid out in a single advice column at the smallest `k` that holds it, and chosen automatically when
+//! that `k` is at most [`BITS_EXTRA_K`] above the lookup layout's: the digits MLP (one column at `2^16`
+//! instead of `2^14`) but not the digits CNN (`2^20` instead of ten columns at `2^14`).
 
 use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
 use serde::{Deserialize, Serialize};
@@ -27,13 +35,35 @@ pub const MAX_COLUMNS: usize = 64;
 /// Largest `k` tried (the largest perpetual-powers-of-tau conversion commonly used is 2^26).
 pub const MAX_K: u32 = 26;
 
+/// How a circuit checks that values lie in a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RangeChecks {
+    /// A lookup into a table of `2^lookup_bits` rows: fewest rows, fastest to prove.
+    Lookup,
+    /// Bit decomposition ([`crate::range::BitRangeChip`]): more rows, but no lookup argument, so a smaller
+    /// proof that costs less to verify on chain and to aggregate.
+    Bits,
+}
+
+impl RangeChecks {
+    /// The lookup bits this mode uses at `k`: the widest table that fits, or none.
+    pub fn lookup_bits(self, k: u32) -> Option<usize> {
+        match self {
+            Self::Lookup => Some(k as usize - 1),
+            Self::Bits => None,
+        }
+    }
+}
+
 /// A sized circuit: what keygen needs, and the figures behind the choice.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CircuitSize {
     /// log2 of the number of rows.
     pub k: u32,
-    /// Bits of the range-check table.
-    pub lookup_bits: usize,
+    /// Bits of the range-check table; `None` checks ranges by bits, without a lookup
+    /// ([`crate::range::BitRangeChip`]).
+    pub lookup_bits: Option<usize>,
     /// Columns.
     pub params: ModelCircuitParams,
     /// Advice cells laid out.
@@ -43,6 +73,11 @@ pub struct CircuitSize {
 }
 
 impl CircuitSize {
+    /// How ranges are checked.
+    pub fn range_checks(&self) -> RangeChecks {
+        if self.lookup_bits.is_some() { RangeChecks::Lookup } else { RangeChecks::Bits }
+    }
+
     /// Witness columns committed by the prover.
     pub fn witness_columns(&self) -> usize {
         let base = &self.params.base;
@@ -58,20 +93,15 @@ impl CircuitSize {
     }
 }
 
-/// Lays out `model` at `k` with `lookup_bits`, returning its size.
+/// Lays out `model` at `k` with `lookup_bits` (`None`: range checks by bits), returning its size.
 pub fn size_at(
     model: &QuantizedModel,
     layout: &PublicLayout,
     k: u32,
-    lookup_bits: usize,
+    lookup_bits: Option<usize>,
 ) -> Result<CircuitSize, Error> {
     let params = ModelCircuitParams {
-        base: BaseCircuitParams {
-            k: k as usize,
-            lookup_bits: Some(lookup_bits),
-            num_instance_columns: 1,
-            ..Default::default()
-        },
+        base: BaseCircuitParams { k: k as usize, lookup_bits, num_instance_columns: 1, ..Default::default() },
         table_columns: 0,
     };
     let zeros = vec![0; model.input_len()];
@@ -85,10 +115,36 @@ pub fn size_at(
     })
 }
 
-/// The cheapest size for `model` (see the module docs).
-pub fn auto_size(model: &QuantizedModel, layout: &PublicLayout) -> Result<CircuitSize, Error> {
+/// How many more `k` (each doubling the rows) bit range checks may take over lookups and still be chosen
+/// automatically: up to four times the rows for a proof without a lookup argument.
+pub const BITS_EXTRA_K: u32 = 2;
+
+/// The size for `model`: with `range` checks when given, else bit range checks when they fit one column
+/// within [`BITS_EXTRA_K`] of the lookup layout's `k`, else lookups (see the module docs).
+pub fn auto_size(
+    model: &QuantizedModel,
+    layout: &PublicLayout,
+    range: Option<RangeChecks>,
+) -> Result<CircuitSize, Error> {
+    match range {
+        Some(RangeChecks::Lookup) => cheapest_lookup(model, layout),
+        Some(RangeChecks::Bits) => narrowest_bits(model, layout, MAX_K),
+        None => {
+            let lookup = cheapest_lookup(model, layout)?;
+            match narrowest_bits(model, layout, (lookup.k + BITS_EXTRA_K).min(MAX_K)) {
+                Ok(bits) => Ok(bits),
+                Err(Error::TooLarge { .. }) => Ok(lookup),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// The cheapest lookup layout by the cost model.
+fn cheapest_lookup(model: &QuantizedModel, layout: &PublicLayout) -> Result<CircuitSize, Error> {
+    let range = RangeChecks::Lookup;
     // A first layout tells the cell count; layouts wider than MAX_COLUMNS are never the cheapest.
-    let probe = size_at(model, layout, 16, 15)?;
+    let probe = size_at(model, layout, 16, range.lookup_bits(16))?;
     let mut best: Option<CircuitSize> = None;
     for k in MIN_K..=MAX_K {
         let usable = (1usize << k) - MINIMUM_UNUSABLE_ROWS;
@@ -101,10 +157,27 @@ pub fn auto_size(model: &QuantizedModel, layout: &PublicLayout) -> Result<Circui
                 break;
             }
         }
-        let size = if k == probe.k { probe.clone() } else { size_at(model, layout, k, k as usize - 1)? };
+        let size = if k == probe.k { probe.clone() } else { size_at(model, layout, k, range.lookup_bits(k))? };
         if best.as_ref().is_none_or(|b| size.cost() < b.cost()) {
             best = Some(size);
         }
     }
     best.ok_or(Error::TooLarge { max_k: MAX_K })
+}
+
+/// The smallest `k` up to `max_k` at which bit range checks fit one advice column: every further column
+/// would add a commitment, and a permutation argument's, to every proof.
+fn narrowest_bits(model: &QuantizedModel, layout: &PublicLayout, max_k: u32) -> Result<CircuitSize, Error> {
+    let probe = size_at(model, layout, 16, None)?;
+    for k in MIN_K..=max_k {
+        let usable = (1usize << k) - MINIMUM_UNUSABLE_ROWS;
+        if probe.advice_cells > usable || probe.table_rows > usable {
+            continue;
+        }
+        let size = if k == probe.k { probe.clone() } else { size_at(model, layout, k, None)? };
+        if size.params.base.num_advice_per_phase.iter().sum::<usize>() == 1 {
+            return Ok(size);
+        }
+    }
+    Err(Error::TooLarge { max_k })
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use halo2_base::{
     AssignedValue, Context,
     QuantumCell::Constant,
-    gates::{GateInstructions, RangeChip, RangeInstructions},
+    gates::{GateInstructions, RangeInstructions},
     utils::BigPrimeField,
     virtual_region::lookups::LookupAnyManager,
 };
@@ -98,7 +98,7 @@ impl<F: BigPrimeField> TableChip<F> {
     pub fn lookup(
         &self,
         ctx: &mut Context<F>,
-        range: &RangeChip<F>,
+        range: &impl RangeInstructions<F>,
         f: TableFn,
         x: AssignedValue<F>,
         x_bound: i64,

@@ -107,14 +107,26 @@ fn rescale_rejects_a_remainder_outside_its_range() {
         },
         |ctx, _| {
             let b = Fr::from(1u64 << k);
-            let at = (0..ctx.advice.len() - 3)
-                .find(|&i| ctx.advice[i + 1].evaluate() == b && ctx.advice[i + 3].evaluate() != Fr::zero())
-                .expect("the div_mod region [rem, b, div, a]");
-            let (rem, div) = (ctx.advice[at].evaluate(), ctx.advice[at + 2].evaluate());
-            assert_eq!(rem + b * div, ctx.advice[at + 3].evaluate(), "found the division a = b·q + r");
+            // The witnesses q, r, then the recomposition region [r, q, 2^k, q·2^k + r].
+            let at = (2..ctx.advice.len() - 3)
+                .find(|&i| {
+                    let cell = |j: usize| ctx.advice[j].evaluate();
+                    cell(i + 2) == b && cell(i + 3) == cell(i + 1) * b + cell(i) && cell(i + 3) != Fr::zero()
+                })
+                .expect("the recomposition region [r, q, 2^k, a]");
+            let (rem, div) = (ctx.advice[at].evaluate(), ctx.advice[at + 1].evaluate());
+            assert_eq!(
+                (ctx.advice[at - 2].evaluate(), ctx.advice[at - 1].evaluate()),
+                (div, rem),
+                "the witnesses q, r"
+            );
             assert_eq!(rem, Fr::from(((v + (1 << 20) + 32) % 64) as u64), "r = shifted a mod 2^k");
-            set(ctx, at, rem - b);
-            set(ctx, at + 2, div + Fr::one());
+            for offset in [at - 1, at] {
+                set(ctx, offset, rem - b);
+            }
+            for offset in [at - 2, at + 1] {
+                set(ctx, offset, div + Fr::one());
+            }
         },
     );
     assert!(!ok, "a remainder outside [0, 2^k) was accepted");

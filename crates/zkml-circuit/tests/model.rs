@@ -10,7 +10,9 @@ use halo2_base::{
 };
 use zkml_circuit::{
     InputVisibility, ModelCircuit, ModelCircuitParams, OutputVisibility, PublicLayout, Visibility, WeightVisibility,
-    circuit::native_instances, public::SectionKind, sizing::auto_size,
+    circuit::native_instances,
+    public::SectionKind,
+    sizing::{RangeChecks, auto_size},
 };
 use zkml_model::{
     CalibrationOptions, CompiledModel,
@@ -177,8 +179,11 @@ fn committed_weights_bind_the_model() {
 fn auto_sizing_picks_a_single_column_layout_for_the_mlp() {
     let model = compile("mlp.onnx", None).quantized;
     let layout = PublicLayout::new(&model, Visibility::default());
-    let size = auto_size(&model, &layout).expect("the MLP fits");
-    eprintln!("digits MLP sized: {size:?}");
-    assert_eq!(size.witness_columns(), 1, "{size:?}");
-    assert!(size.advice_cells <= 1 << size.k);
+    for range in [RangeChecks::Lookup, RangeChecks::Bits] {
+        let size = auto_size(&model, &layout, Some(range)).expect("the MLP fits");
+        eprintln!("digits MLP sized: {size:?}");
+        assert_eq!(size.witness_columns(), 1, "{size:?}");
+        assert_eq!(size.range_checks(), range);
+        assert!(size.advice_cells <= 1 << size.k);
+    }
 }

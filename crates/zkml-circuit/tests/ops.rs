@@ -15,7 +15,9 @@ use halo2_base::{
 use support::{Dim::Fixed, OnnxBuilder, attr_f, attr_i, attr_ints, values};
 use tract_onnx::pb::ModelProto;
 use zkml_circuit::{
-    ModelCircuit, ModelCircuitParams, PublicLayout, Visibility, public::SectionKind, sizing::auto_size,
+    ModelCircuit, ModelCircuitParams, PublicLayout, Visibility,
+    public::SectionKind,
+    sizing::{RangeChecks, auto_size},
 };
 use zkml_model::{
     CalibrationOptions, exec::execute, import_proto, quantize::QuantizedModel, quantize::calibrate_and_quantize,
@@ -33,11 +35,11 @@ fn quantized(name: &str, proto: ModelProto, shape: &[usize], input_scale: f32) -
     calibrate_and_quantize(&imported, &calibration, options).expect("the graph quantizes")
 }
 
-fn mock(model: &QuantizedModel, layout: &PublicLayout, input: &[i64], k: u32) -> ModelCircuit {
+fn mock(model: &QuantizedModel, layout: &PublicLayout, input: &[i64], k: u32, range: RangeChecks) -> ModelCircuit {
     let params = ModelCircuitParams {
         base: BaseCircuitParams {
             k: k as usize,
-            lookup_bits: Some(k as usize - 1),
+            lookup_bits: range.lookup_bits(k),
             num_instance_columns: 1,
             ..Default::default()
         },
@@ -51,21 +53,29 @@ fn accepts(circuit: &ModelCircuit, instances: &[Fr]) -> bool {
     MockProver::run(k, circuit, vec![instances.to_vec()]).expect("the circuit synthesizes").verify().is_ok()
 }
 
-/// Proves `samples` inferences; tampers with the output of every node whose op is in `chips`.
+/// Checks every chip of `model` with both kinds of range checks.
 fn check(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32) {
     let ops: Vec<&str> = model.nodes.iter().map(|n| n.op_name.as_str()).collect();
     for chip in chips {
         assert!(ops.contains(chip), "{name}: no {chip} in {ops:?}");
     }
+    for range in [RangeChecks::Lookup, RangeChecks::Bits] {
+        check_with(&format!("{name} ({range:?} range checks)"), model, chips, input_scale, range);
+    }
+}
+
+/// Proves three inferences; tampers with the output of every node whose op is in `chips`, and with the
+/// witness cell before it.
+fn check_with(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32, range: RangeChecks) {
     let layout = PublicLayout::new(model, Visibility::default());
-    let k = auto_size(model, &layout).expect("the model fits").k;
+    let k = auto_size(model, &layout, Some(range)).expect("the model fits").k;
     let len = model.input_len();
     for i in 0..3 {
         let sample = values(7_000 + i, len, input_scale * 0.95);
         let reference = execute(model, &sample).unwrap_or_else(|e| panic!("{name}: {e}"));
         let outputs: Vec<i64> = model.outputs.iter().flat_map(|&o| reference[o].data.clone()).collect();
         let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
-        let circuit = mock(model, &layout, &input, k);
+        let circuit = mock(model, &layout, &input, k, range);
         let instances = circuit.instances().to_vec();
         for (n, node) in model.nodes.iter().enumerate() {
             let cells: Vec<i64> = circuit.node_cells(n).iter().map(|c| zkml_circuit::fe_to_i64(c.value())).collect();
@@ -77,14 +87,14 @@ fn check(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32) {
 
     let sample = values(7_100, len, input_scale * 0.95);
     let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
-    let instances = mock(model, &layout, &input, k).instances().to_vec();
+    let instances = mock(model, &layout, &input, k, range).instances().to_vec();
     for (n, node) in model.nodes.iter().enumerate().filter(|(_, n)| chips.contains(&n.op_name.as_str())) {
-        let mut circuit = mock(model, &layout, &input, k);
+        let mut circuit = mock(model, &layout, &input, k, range);
         let cell = circuit.node_cells(n)[0];
         circuit.tamper(&cell, *cell.value() + Fr::one());
         assert!(!accepts(&circuit, &instances), "{name}: tampered output of {} accepted", node.op_name);
 
-        let mut circuit = mock(model, &layout, &input, k);
+        let mut circuit = mock(model, &layout, &input, k, range);
         let offset = cell.cell.expect("laid out").offset - 1;
         circuit.tamper_at(offset, Fr::from(7));
         assert!(!accepts(&circuit, &instances), "{name}: tampered witness inside {} accepted", node.op_name);

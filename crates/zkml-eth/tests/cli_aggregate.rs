@@ -1,5 +1,5 @@
-//! `zkml-eth aggregate`, `gen-verifier` and `verify --evm` on real digits-MLP proofs: the heavy end-to-end
-//! path, run once. The development SRS and the keys are cached in the repository's git-ignored
+//! `zkml-eth aggregate`, `gen-verifier` and `verify --evm` on real proofs of two different models (the
+//! digits MLP and CNN): the heavy end-to-end path, run once. The development SRS and the keys are cached in the repository's git-ignored
 //! `.zkml-cache` (as `make demo` does), so only the first run pays for them.
 
 mod common;
@@ -65,19 +65,25 @@ fn bump(hex: &str) -> String {
 type Edit = Box<dyn FnOnce(&mut Value)>;
 
 #[test]
-fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
+fn mlp_and_cnn_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let dir = tmp.path();
     let ex = repo().join("examples/digits");
+    let (calibration, data) = (ex.join("calibration.json"), ex.join("test.json"));
     let model = dir.join("mlp");
-    let (onnx, calibration, data) = (ex.join("mlp.onnx"), ex.join("calibration.json"), ex.join("test.json"));
-    ok(&["-q", "compile", path(&onnx), "--calibration", path(&calibration), "--out", path(&model)]);
+    let cnn = dir.join("cnn");
+    ok(&["-q", "compile", path(&ex.join("mlp.onnx")), "--calibration", path(&calibration), "--out", path(&model)]);
     ok(&["-q", "setup", path(&model), "--unsafe-dev-srs"]);
-    let prove = |sample: &str, transcript: &str, out: &Path| {
+    let cnn_onnx = ex.join("cnn.onnx");
+    let cnn_args = ["--calibration", path(&calibration), "--input-shape", "1,1,8,8", "--out", path(&cnn)];
+    ok(&[&["-q", "compile", path(&cnn_onnx)][..], &cnn_args].concat());
+    // Bit range checks: one column and no lookup, the cheapest CNN proof to aggregate.
+    ok(&["-q", "setup", path(&cnn), "--range-checks", "bits", "--unsafe-dev-srs"]);
+    let prove = |model: &Path, sample: &str, transcript: &str, out: &Path| {
         ok(&[
             "-q",
             "prove",
-            path(&model),
+            path(model),
             "--input",
             path(&data),
             "--sample",
@@ -90,9 +96,9 @@ fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
         ]);
     };
     let (p0, p1, keccak) = (dir.join("p0.json"), dir.join("p1.json"), dir.join("k0.json"));
-    prove("0", "poseidon", &p0);
-    prove("1", "poseidon", &p1);
-    prove("0", "keccak", &keccak);
+    prove(&model, "0", "poseidon", &p0);
+    prove(&cnn, "1", "poseidon", &p1);
+    prove(&model, "0", "keccak", &keccak);
 
     // A keccak proof cannot be aggregated, and says how to fix it.
     let agg = dir.join("agg.json");
@@ -122,10 +128,11 @@ fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     assert!(runtime > 0 && runtime <= 24_576, "runtime {runtime} bytes");
     let gas = evm["evm"]["gas"].as_u64().expect("gas");
 
-    // Tampered proof, inner instance and accumulator limb: rejected natively and on the EVM, where the
+    // Tampered proof, an MLP and a CNN instance, and an accumulator limb: rejected natively and on the EVM, where the
     // capped call costs at most its cap.
     let cap = 1_000_000;
-    let tampers: [(&str, Edit); 3] = [
+    let last = instances.len() - 1;
+    let tampers: [(&str, Edit); 4] = [
         (
             "proof.json",
             Box::new(|v: &mut Value| {
@@ -138,6 +145,12 @@ fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
         (
             "instance.json",
             Box::new(|v: &mut Value| v["instances"][13] = Value::from(bump(v["instances"][13].as_str().expect("hex")))),
+        ),
+        (
+            "cnn-instance.json",
+            Box::new(move |v: &mut Value| {
+                v["instances"][last] = Value::from(bump(v["instances"][last].as_str().expect("hex")))
+            }),
         ),
         (
             "accumulator.json",
@@ -165,5 +178,5 @@ fn two_digit_proofs_aggregate_and_verify_natively_and_on_the_evm() {
         json(&ok(&["--json", "gen-verifier", "--aggregated", path(&agg), "--out", path(&sol), "--unsafe-dev-srs"]));
     assert_eq!(generated["runtimeBytes"].as_u64(), Some(runtime));
     assert!(std::fs::read_to_string(&sol).expect("read").contains("pragma solidity ^0.8."));
-    eprintln!("aggregated N=2: {runtime} bytes runtime, {gas} gas");
+    eprintln!("aggregated MLP + CNN: {runtime} bytes runtime, {gas} gas");
 }

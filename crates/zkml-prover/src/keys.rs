@@ -3,7 +3,8 @@
 //!
 //! # The circuit hash
 //!
-//! [`circuit_hash`] is blake2b-256 over a domain tag and [`KEYS_FORMAT`], then (each length-prefixed) the
+//! [`circuit_hash`] is blake2b-256 over a domain tag, [`KEYS_FORMAT`] and `zkml_circuit::CIRCUIT_REVISION`
+//! (the constraints laid out), then (each length-prefixed) the
 //! serde JSON of the quantized model, of the public layout (which holds the visibility), of the circuit
 //! size (`k`, lookup bits, columns) and the SRS fingerprint ([`srs_fingerprint`]: the generators and
 //! `s·G2`, so keys made with the development SRS are never reused with a real one). Everything keygen
@@ -120,6 +121,7 @@ pub fn circuit_hash(
     let mut state = blake2b_256();
     update_framed(&mut state, CIRCUIT_DOMAIN);
     state.update(&KEYS_FORMAT.to_le_bytes());
+    state.update(&zkml_circuit::CIRCUIT_REVISION.to_le_bytes());
     update_framed(&mut state, &json_bytes(model));
     update_framed(&mut state, &json_bytes(layout));
     update_framed(&mut state, &json_bytes(&(size.k, size.lookup_bits, &size.params)));

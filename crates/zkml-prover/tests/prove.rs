@@ -30,7 +30,7 @@ fn setup(file: &str, input_shape: Option<Vec<Vec<usize>>>) -> (CompiledModel, Pa
     )
     .expect("the digits model compiles");
     let layout = PublicLayout::new(&compiled.quantized, Visibility::default());
-    let size = auto_size(&compiled.quantized, &layout).expect("the model fits");
+    let size = auto_size(&compiled.quantized, &layout, None).expect("the model fits");
     let params = generate_unsafe_dev_srs(size.k);
     let keys = keygen(&params, &compiled.quantized, &layout, &size).expect("keygen succeeds");
     let data = DataSet::load(&dir.join("test.json"), 64).expect("the test data loads");

@@ -420,7 +420,7 @@ fn example_circuit(model: Example) -> Result<(CompiledModel, PublicLayout, Circu
         CalibrationOptions::default(),
     )?;
     let layout = PublicLayout::new(&compiled.quantized, Visibility::default());
-    let size = auto_size(&compiled.quantized, &layout)?;
+    let size = auto_size(&compiled.quantized, &layout, None)?;
     Ok((compiled, layout, size))
 }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use zkml_circuit::{
     InputVisibility, ModelCircuitParams, OutputVisibility, PublicLayout, Visibility, WeightVisibility,
     public::SectionKind,
-    sizing::{CircuitSize, MAX_K, MIN_K, auto_size, size_at},
+    sizing::{CircuitSize, MAX_K, MIN_K, RangeChecks, auto_size, size_at},
 };
 use zkml_model::CompiledModel;
 use zkml_prover::{
@@ -142,6 +142,24 @@ pub enum OutputArg {
     Hashed,
 }
 
+/// Range checks on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RangeArg {
+    /// A lookup table: fewest rows, fastest to prove.
+    Lookup,
+    /// Bit decomposition: no lookup argument, so a smaller proof, cheaper to verify and to aggregate.
+    Bits,
+}
+
+impl From<RangeArg> for RangeChecks {
+    fn from(v: RangeArg) -> Self {
+        match v {
+            RangeArg::Lookup => Self::Lookup,
+            RangeArg::Bits => Self::Bits,
+        }
+    }
+}
+
 impl From<InputArg> for InputVisibility {
     fn from(v: InputArg) -> Self {
         match v {
@@ -170,8 +188,8 @@ impl From<OutputArg> for OutputVisibility {
     }
 }
 
-/// `DIR/circuit.json`: the settings a user may edit (`visibility`, `k`, `lookup_bits`; delete `k` for
-/// automatic sizing) and what `setup` derived from them. `prove` and `verify` read it.
+/// `DIR/circuit.json`: the settings a user may edit (`visibility`, `range_checks`, `k`, `lookup_bits`;
+/// delete `k` for automatic sizing) and what `setup` derived from them. `prove` and `verify` read it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CircuitFile {
     /// [`CIRCUIT_FORMAT`].
@@ -180,10 +198,12 @@ pub struct CircuitFile {
     pub note: String,
     /// Who sees inputs, weights and outputs.
     pub visibility: Visibility,
+    /// How ranges are checked.
+    pub range_checks: RangeChecks,
     /// log2 of the number of rows.
     pub k: u32,
-    /// Bits of the range-check table.
-    pub lookup_bits: usize,
+    /// Bits of the range-check table (`null` with bit range checks).
+    pub lookup_bits: Option<usize>,
     /// The chosen columns.
     pub params: ModelCircuitParams,
     /// Witness columns committed by the prover.
@@ -208,6 +228,8 @@ pub struct CircuitFile {
 #[derive(Debug, Deserialize)]
 struct CircuitSettings {
     visibility: Visibility,
+    #[serde(default)]
+    range_checks: Option<RangeChecks>,
     #[serde(default)]
     k: Option<u32>,
     #[serde(default)]
@@ -295,10 +317,14 @@ pub struct SetupArgs {
     /// Who sees the outputs [default: public].
     #[arg(long, value_enum)]
     output: Option<OutputArg>,
+    /// How ranges are checked [default: bits when the model fits one column at most two k above the
+    /// lookup layout, else lookup; lookup when --k is given].
+    #[arg(long, value_enum, value_name = "HOW")]
+    range_checks: Option<RangeArg>,
     /// log2 of the circuit's rows; chosen automatically (cheapest layout) when omitted.
     #[arg(long, value_name = "K")]
     k: Option<u32>,
-    /// Bits of the range-check table [default: K - 1].
+    /// Bits of the range-check table with `--range-checks lookup` [default: K - 1].
     #[arg(long, value_name = "BITS", requires = "k")]
     lookup_bits: Option<usize>,
     #[command(flatten)]
@@ -315,8 +341,10 @@ pub struct SetupReport {
     pub visibility: Visibility,
     /// log2 of the rows.
     pub k: u32,
-    /// Range table bits.
-    pub lookup_bits: usize,
+    /// How ranges are checked.
+    pub range_checks: RangeChecks,
+    /// Range table bits (none with bit range checks).
+    pub lookup_bits: Option<usize>,
     /// Gate advice columns.
     pub advice_columns: usize,
     /// Range-lookup advice columns.
@@ -359,7 +387,7 @@ impl SetupArgs {
         let dir = &self.dir;
         let label = self.srs.label()?;
         let model = load_model(dir)?;
-        let (visibility, k, lookup_bits) = self.settings()?;
+        let (visibility, range, k, lookup_bits) = self.settings()?;
         let layout = PublicLayout::new(&model.quantized, visibility);
 
         let started = Instant::now();
@@ -368,17 +396,24 @@ impl SetupArgs {
                 if !(MIN_K..=MAX_K).contains(&k) {
                     bail!("k = {k} is out of range: use {MIN_K}..={MAX_K}");
                 }
-                let lookup_bits = lookup_bits.unwrap_or(k as usize - 1);
-                if lookup_bits == 0 || lookup_bits >= k as usize {
-                    bail!("lookup_bits = {lookup_bits} must be between 1 and k - 1 = {}", k - 1);
-                }
+                let range = range.unwrap_or(RangeChecks::Lookup);
+                let lookup_bits = match range {
+                    RangeChecks::Bits => None,
+                    RangeChecks::Lookup => {
+                        let bits = lookup_bits.unwrap_or(k as usize - 1);
+                        if bits == 0 || bits >= k as usize {
+                            bail!("lookup_bits = {bits} must be between 1 and k - 1 = {}", k - 1);
+                        }
+                        Some(bits)
+                    }
+                };
                 out.status(format!("Laying out {} at k = {k} ...", dir.display()));
                 size_at(&model.quantized, &layout, k, lookup_bits)
-                    .with_context(|| format!("laying out the circuit at k = {k}, lookup_bits = {lookup_bits}"))?
+                    .with_context(|| format!("laying out the circuit at k = {k}, {}", range_text(range, lookup_bits)))?
             }
             None => {
                 out.status(format!("Sizing the circuit of {} ...", dir.display()));
-                auto_size(&model.quantized, &layout).context("sizing the circuit")?
+                auto_size(&model.quantized, &layout, range).context("sizing the circuit")?
             }
         };
         let sizing_seconds = started.elapsed().as_secs_f64();
@@ -399,10 +434,11 @@ impl SetupArgs {
         write_vk(&vk_file, keys.vk(), &keys.params, &hash)?;
         let file = CircuitFile {
             format: CIRCUIT_FORMAT.to_string(),
-            note: "edit visibility, k and lookup_bits (or delete k for automatic sizing), then run `zkml-eth setup` \
-                   again; everything else is derived"
+            note: "edit visibility, range_checks (lookup or bits), k and lookup_bits (or delete k for automatic \
+                   sizing), then run `zkml-eth setup` again; everything else is derived"
                 .to_string(),
             visibility,
+            range_checks: size.range_checks(),
             k: size.k,
             lookup_bits: size.lookup_bits,
             params: size.params.clone(),
@@ -425,6 +461,7 @@ impl SetupArgs {
             dir: dir.clone(),
             visibility,
             k: size.k,
+            range_checks: size.range_checks(),
             lookup_bits: size.lookup_bits,
             advice_columns: base.num_advice_per_phase.iter().sum(),
             lookup_advice_columns: base.num_lookup_advice_per_phase.iter().sum(),
@@ -447,9 +484,12 @@ impl SetupArgs {
         out.result(&report, || human(&report, &layout))
     }
 
-    /// Visibility, k and lookup bits: from `DIR/circuit.json` when it exists (flags must agree with it),
-    /// else from the flags.
-    fn settings(&self) -> Result<(Visibility, Option<u32>, Option<usize>)> {
+    /// Visibility, range checks, k and lookup bits: from `DIR/circuit.json` when it exists (flags must agree
+    /// with it), else from the flags.
+    fn settings(&self) -> Result<(Visibility, Option<RangeChecks>, Option<u32>, Option<usize>)> {
+        if self.lookup_bits.is_some() && self.range_checks == Some(RangeArg::Bits) {
+            bail!("--lookup-bits sizes the lookup table of --range-checks lookup; bit range checks have none");
+        }
         let flags = Visibility {
             input: self.input.map(Into::into).unwrap_or_default(),
             weights: self.weights.map(Into::into).unwrap_or_default(),
@@ -457,10 +497,12 @@ impl SetupArgs {
         };
         let path = self.dir.join(CIRCUIT_FILE);
         if !path.exists() {
-            return Ok((flags, self.k, self.lookup_bits));
+            // A lookup table size asks for lookups.
+            let range = self.range_checks.map(Into::into).or(self.lookup_bits.map(|_| RangeChecks::Lookup));
+            return Ok((flags, range, self.k, self.lookup_bits));
         }
         let file: CircuitSettings = serde_json::from_str(&read_text(&path)?).with_context(|| {
-            format!("{}: expected \"visibility\": {{\"input\", \"weights\", \"output\"}}, \"k\", \"lookup_bits\" (fix it or delete the file)", path.display())
+            format!("{}: expected \"visibility\": {{\"input\", \"weights\", \"output\"}}, \"range_checks\", \"k\", \"lookup_bits\" (fix it or delete the file)", path.display())
         })?;
         let conflict = |what: &str, file_value: String, flag: String| {
             anyhow::anyhow!(
@@ -485,6 +527,13 @@ impl SetupArgs {
         {
             return Err(conflict("visibility.output", name(&v.output), format!("--output {}", arg_name(flag))));
         }
+        let range = file.range_checks;
+        if let Some(flag) = self.range_checks
+            && Some(RangeChecks::from(flag)) != range
+        {
+            let file_value = range.map_or("(automatic)".to_string(), |r| name(&r));
+            return Err(conflict("range_checks", file_value, format!("--range-checks {}", arg_name(flag))));
+        }
         if let Some(flag) = self.k
             && file.k != Some(flag)
         {
@@ -497,7 +546,16 @@ impl SetupArgs {
         }
         // Without k the file asks for automatic sizing, which picks its own lookup bits.
         let lookup_bits = file.k.and(file.lookup_bits);
-        Ok((v, file.k, lookup_bits))
+        Ok((v, range, file.k, lookup_bits))
+    }
+}
+
+/// `bit range checks` or `lookup range checks (N bits)`.
+fn range_text(range: RangeChecks, lookup_bits: Option<usize>) -> String {
+    match (range, lookup_bits) {
+        (RangeChecks::Lookup, Some(bits)) => format!("lookup range checks ({bits}-bit table)"),
+        (RangeChecks::Lookup, None) => "lookup range checks".to_string(),
+        (RangeChecks::Bits, _) => "bit range checks".to_string(),
     }
 }
 
@@ -549,7 +607,7 @@ fn human(r: &SetupReport, layout: &PublicLayout) -> String {
     let srs = if r.unsafe_srs { "UNSAFE development SRS (proofs can be forged)".to_string() } else { r.srs.clone() };
     let rows = [
         ("visibility", visibility_text(&r.visibility)),
-        ("k", format!("{} (2^{} rows), lookup bits {}", r.k, r.k, r.lookup_bits)),
+        ("k", format!("{} (2^{} rows), {}", r.k, r.k, range_text(r.range_checks, r.lookup_bits))),
         (
             "columns",
             format!(
