@@ -387,7 +387,7 @@ impl SetupArgs {
         let dir = &self.dir;
         let label = self.srs.label()?;
         let model = load_model(dir)?;
-        let (visibility, range, k, lookup_bits) = self.settings()?;
+        let Settings { visibility, range, k, lookup_bits } = self.settings()?;
         let layout = PublicLayout::new(&model.quantized, visibility);
 
         let started = Instant::now();
@@ -486,7 +486,7 @@ impl SetupArgs {
 
     /// Visibility, range checks, k and lookup bits: from `DIR/circuit.json` when it exists (flags must agree
     /// with it), else from the flags.
-    fn settings(&self) -> Result<(Visibility, Option<RangeChecks>, Option<u32>, Option<usize>)> {
+    fn settings(&self) -> Result<Settings> {
         if self.lookup_bits.is_some() && self.range_checks == Some(RangeArg::Bits) {
             bail!("--lookup-bits sizes the lookup table of --range-checks lookup; bit range checks have none");
         }
@@ -499,7 +499,7 @@ impl SetupArgs {
         if !path.exists() {
             // A lookup table size asks for lookups.
             let range = self.range_checks.map(Into::into).or(self.lookup_bits.map(|_| RangeChecks::Lookup));
-            return Ok((flags, range, self.k, self.lookup_bits));
+            return Ok(Settings { visibility: flags, range, k: self.k, lookup_bits: self.lookup_bits });
         }
         let file: CircuitSettings = serde_json::from_str(&read_text(&path)?).with_context(|| {
             format!("{}: expected \"visibility\": {{\"input\", \"weights\", \"output\"}}, \"range_checks\", \"k\", \"lookup_bits\" (fix it or delete the file)", path.display())
@@ -546,8 +546,16 @@ impl SetupArgs {
         }
         // Without k the file asks for automatic sizing, which picks its own lookup bits.
         let lookup_bits = file.k.and(file.lookup_bits);
-        Ok((v, range, file.k, lookup_bits))
+        Ok(Settings { visibility: v, range, k: file.k, lookup_bits })
     }
+}
+
+/// What `setup` is asked for: `None` leaves a choice to automatic sizing.
+struct Settings {
+    visibility: Visibility,
+    range: Option<RangeChecks>,
+    k: Option<u32>,
+    lookup_bits: Option<usize>,
 }
 
 /// `bit range checks` or `lookup range checks (N bits)`.
