@@ -23,7 +23,7 @@ use zkml_model::{commit::model_commitment, quantize::QuantizedModel};
 use crate::{
     model::{Error, assign_model},
     public::{PublicLayout, SectionKind, hash_cells, pack_cells},
-    range::BitRangeChip,
+    range::{BitGateConfig, BitRangeChip, BitRun},
     tables::TableChip,
 };
 
@@ -52,6 +52,7 @@ pub struct TableConfig {
 pub struct ModelConfig {
     base: BaseConfig<Fr>,
     table: Option<TableConfig>,
+    bits: Option<BitGateConfig>,
 }
 
 /// A model's circuit with its witness (or a layout on zeros, for keygen).
@@ -62,6 +63,7 @@ pub struct ModelCircuit {
     params: ModelCircuitParams,
     instances: Vec<Fr>,
     nodes: Vec<Vec<AssignedValue<Fr>>>,
+    bit_runs: Vec<BitRun>,
 }
 
 impl ModelCircuit {
@@ -112,7 +114,8 @@ impl ModelCircuit {
         debug_assert_eq!(public.len(), layout.num_instances, "the layout counts what the circuit exposes");
         let instances = public.iter().map(|c| *c.value()).collect();
         builder.assigned_instances = vec![public];
-        let mut circuit = Self { builder, tables, params, instances, nodes: cells.nodes };
+        let bit_runs = bits.take_runs();
+        let mut circuit = Self { builder, tables, params, instances, nodes: cells.nodes, bit_runs };
         if stage != CircuitBuilderStage::Prover {
             circuit.calculate_params();
         }
@@ -243,9 +246,11 @@ impl Circuit<Fr> for ModelCircuit {
                 .collect();
             TableConfig { advice, key, value }
         });
+        // Without a range lookup, ranges are checked by bits.
+        let bits = params.base.lookup_bits.is_none().then(|| BitGateConfig::configure(meta, &base));
         assert!(meta.minimum_rows() <= MINIMUM_UNUSABLE_ROWS, "blinding rows exceed the reserved rows");
         base.set_usable_rows((1usize << params.base.k) - MINIMUM_UNUSABLE_ROWS);
-        ModelConfig { base, table }
+        ModelConfig { base, table, bits }
     }
 
     fn configure(_: &mut ConstraintSystem<Fr>) -> Self::Config {
@@ -274,6 +279,9 @@ impl Circuit<Fr> for ModelCircuit {
                 let usable_rows = config.base.gate().max_rows;
                 builder.core().phase_manager[0]
                     .assign_raw(&(config.base.gate().basic_gates[0].clone(), usable_rows), &mut region);
+                if let Some(bits) = &config.bits {
+                    bits.assign(&mut region, &builder.core().phase_manager[0], &self.bit_runs)?;
+                }
                 if let MaybeRangeConfig::WithRange(range) = &config.base.base {
                     builder.assign_lookups_in_phase(range, &mut region, 0);
                 }

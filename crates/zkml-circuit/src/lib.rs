@@ -10,9 +10,9 @@ pub mod sizing;
 pub mod tables;
 
 /// Revision of the constraints this crate lays out for a given model, layout and size. It goes into the
-/// circuit hash that names cached keys, so keys made by an earlier revision are never reused. Revision 2:
-/// rescaling checks quotient and remainder ranges directly; bit range checks.
-pub const CIRCUIT_REVISION: u32 = 2;
+/// circuit hash that names cached keys, so keys made by an earlier revision are never reused. Revision 3:
+/// rescaling checks quotient and remainder ranges directly; bit range checks by a running-sum gate.
+pub const CIRCUIT_REVISION: u32 = 3;
 
 pub use circuit::{ModelCircuit, ModelCircuitParams};
 pub use fixed_point::{FixedPointInstructions, fe_from_i64, fe_to_i64};

@@ -9,12 +9,12 @@
 //! zeros, as keygen does) with `lookup_bits = k - 1`, the widest range table that fits, which makes range
 //! checks cheapest; the cheapest layout wins, ties to the smaller `k`.
 //!
-//! Range checks by bits ([`RangeChecks::Bits`]) take about four times the cells but leave no lookup
-//! argument: three commitments and a quotient piece fewer, so a smaller proof that is cheaper to verify on
-//! chain and to aggregate (an aggregation circuit spends about 100k cells on each inner commitment). They
-//! are laid out in a single advice column at the smallest `k` that holds it, and chosen automatically when
-//! that `k` is at most [`BITS_EXTRA_K`] above the lookup layout's: the digits MLP (one column at `2^16`
-//! instead of `2^14`) but not the digits CNN (`2^20` instead of ten columns at `2^14`).
+//! Range checks by bits ([`RangeChecks::Bits`]) take more cells (one per bit, against one per lookup limb)
+//! but leave no lookup argument: three commitments and a quotient piece fewer, so a smaller proof that is
+//! cheaper to verify on chain and to aggregate (an aggregation circuit spends about 100k cells on each inner
+//! commitment). They are laid out in a single advice column at the smallest `k` that holds it, and chosen
+//! automatically when that `k` is at most [`BITS_EXTRA_K`] above the lookup layout's: the digits MLP (one
+//! column at `2^14` either way) but not the digits CNN (`2^18` instead of ten columns at `2^14`).
 
 use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
 use serde::{Deserialize, Serialize};
