@@ -2,7 +2,7 @@
 //! columns.
 //!
 //! A lookup argument costs the prover little per check, but it adds three commitments (the permuted input
-//! and table, and the grand product), a table column and a quotient piece to every proof. Those are what a
+//! and table, and the grand product), their evaluations and a table column to every proof. Those are what a
 //! verifier pays for: each commitment is an elliptic-curve multiplication on chain and about a hundred
 //! thousand cells in an aggregation circuit, where the inner proof's points are multiplied in-circuit.
 //! [`BitRangeChip`] checks ranges by bits instead, which leaves no lookup at all when the model needs no
@@ -12,8 +12,8 @@
 //! acc_n = 0` with `acc_j = a >> j`, and [`BitGateConfig`]'s gate `q · b · (1 - b)` with `b = acc_j - 2 ·
 //! acc_{j+1}` holds on each consecutive pair: every `b` is a bit and `a = Σ 2^j · b_j < 2^n`. One cell per
 //! bit, against about seven for halo2-base's `num_to_bits` in its general gate. The gate is degree 3, below
-//! the degree halo2-base's own gate and permutation already give the circuit, and its selector is never on
-//! a row where halo2-base's is, so halo2 can share one fixed column between them.
+//! the degree the circuit already has, so it adds no quotient piece; its selector adds one fixed column
+//! (one evaluation, 32 bytes of proof).
 
 use std::{cell::RefCell, rc::Rc};
 

@@ -10,7 +10,7 @@
 //! checks cheapest; the cheapest layout wins, ties to the smaller `k`.
 //!
 //! Range checks by bits ([`RangeChecks::Bits`]) take more cells (one per bit, against one per lookup limb)
-//! but leave no lookup argument: three commitments and a quotient piece fewer, so a smaller proof that is
+//! but leave no lookup argument: three commitments and their evaluations fewer, so a smaller proof that is
 //! cheaper to verify on chain and to aggregate (an aggregation circuit spends about 100k cells on each inner
 //! commitment). They are laid out in a single advice column at the smallest `k` that holds it, and chosen
 //! automatically when that `k` is at most [`BITS_EXTRA_K`] above the lookup layout's: the digits MLP (one
