@@ -54,6 +54,8 @@ step "Quantized vs float on 450 held-out digits (zkml-eth fidelity)"
 export ZKML_CACHE_DIR="${ZKML_CACHE_DIR:-$ROOT/.zkml-cache}"
 
 step "Circuit, SRS and keys (zkml-eth setup; UNSAFE development SRS)"
+# The demo shows automatic sizing: settings an earlier demo wrote into circuit.json would pin its choices.
+rm -f "$MODEL_DIR/circuit.json"
 "$ZKML_ETH" setup "$MODEL_DIR" --unsafe-dev-srs 2>&1 | sed 's/^/    /'
 
 step "Prove the first held-out digit (zkml-eth prove, keccak transcript for the EVM)"
