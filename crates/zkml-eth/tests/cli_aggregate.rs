@@ -100,6 +100,27 @@ fn mlp_and_cnn_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     prove(&cnn, "1", "poseidon", &p1);
     prove(&model, "0", "keccak", &keccak);
 
+    // A keccak proof verifies directly on the EVM through the model's generated verifier; flipped, it is
+    // rejected there and natively, within the gas cap.
+    let (valid, single) = verify_evm(&keccak, 10_000_000, &[]);
+    eprintln!("single proof verify --evm: {single}");
+    assert!(valid && single["valid"] == true && single["evm"]["valid"] == true, "{single}");
+    let single_runtime = single["evm"]["runtimeBytes"].as_u64().expect("runtime bytes");
+    assert!(single_runtime > 0 && single_runtime <= 24_576, "{single}");
+    let proof: Value = serde_json::from_slice(&std::fs::read(&keccak).expect("read")).expect("JSON");
+    let proof_hex = proof["proof"].as_str().expect("proof hex").trim_start_matches("0x");
+    // Bit range checks keep the digits-MLP EVM proof within 1,200 bytes.
+    assert!(proof_hex.len() / 2 <= 1_200, "{} proof bytes", proof_hex.len() / 2);
+    let flipped = tampered(dir, "k0-flipped.json", &proof, |v| {
+        let p = v["proof"].as_str().expect("proof").to_string();
+        let i = p.len() / 2;
+        let bit = if &p[i..i + 1] == "0" { "1" } else { "0" };
+        v["proof"] = Value::from(format!("{}{bit}{}", &p[..i], &p[i + 1..]));
+    });
+    let (valid, report) = verify_evm(&flipped, 1_000_000, &[]);
+    assert!(!valid && report["evm"]["valid"] == false, "a flipped single proof verified: {report}");
+    assert!(report["evm"]["gas"].as_u64().expect("gas") <= 1_000_000, "{report}");
+
     // A keccak proof cannot be aggregated, and says how to fix it.
     let agg = dir.join("agg.json");
     let refused = run(&["aggregate", path(&keccak), "--out", path(&agg), "--unsafe-dev-srs"]);

@@ -265,13 +265,13 @@ impl VerifyArgs {
             outputs_quantized: decoded.filter(|_| valid).map(|d| d.quantized),
             seconds,
         };
-        if let Some(reason) = reason {
-            if out.json {
-                out.result(&report, String::new)?;
-            }
-            return Err(anyhow!("{}: INVALID proof: {reason}", self.proof.display()));
-        }
         if !self.evm {
+            if let Some(reason) = reason {
+                if out.json {
+                    out.result(&report, String::new)?;
+                }
+                return Err(anyhow!("{}: INVALID proof: {reason}", self.proof.display()));
+            }
             return out.result(&report, || human(&report));
         }
         if proof.transcript != Transcript::Keccak {
@@ -280,6 +280,7 @@ impl VerifyArgs {
                 self.proof.display()
             );
         }
+        // The EVM runs whatever the native verdict, so a rejected proof's gas is measured too.
         let target = VerifierTarget { model: Some(report.model_dir.clone()), aggregated: None };
         let evm = run_evm(
             target,
@@ -298,7 +299,19 @@ impl VerifyArgs {
             native: &'a VerifyReport,
             evm: &'a EvmReport,
         }
-        out.result(&Both { native: &report, evm: &evm }, || format!("{}\n{}", human(&report), evm_text(&evm)))?;
+        let both = Both { native: &report, evm: &evm };
+        if let Some(reason) = reason {
+            if out.json {
+                out.result(&both, String::new)?;
+            }
+            let on_evm = if evm.valid { "accepted" } else { "rejected" };
+            return Err(anyhow!(
+                "{}: INVALID proof: {reason} (the EVM verifier {on_evm} it, {} gas)",
+                self.proof.display(),
+                evm.gas
+            ));
+        }
+        out.result(&both, || format!("{}\n{}", human(&report), evm_text(&evm)))?;
         if !evm.valid {
             bail!("{}: the EVM verifier REJECTED the proof", self.proof.display());
         }
