@@ -124,16 +124,8 @@ impl ModelCircuit {
 
     /// Sizes the columns for the laid-out cells at the configured `k`.
     fn calculate_params(&mut self) {
-        let mut base = self.builder.calculate_params(Some(MINIMUM_UNUSABLE_ROWS));
-        let usable_rows = (1usize << base.k) - MINIMUM_UNUSABLE_ROWS;
-        let needed = advice_columns_filled(&self.builder.core().phase_manager[0].threads, usable_rows);
-        if let Some(estimate) = base.num_advice_per_phase.first_mut()
-            && *estimate < needed
-        {
-            *estimate = needed;
-            self.builder.set_params(base.clone());
-        }
-        self.params.base = base;
+        self.params.base = fitted_params(&mut self.builder, MINIMUM_UNUSABLE_ROWS);
+        let usable_rows = (1usize << self.params.base.k) - MINIMUM_UNUSABLE_ROWS;
         self.params.table_columns = self.tables.manager.total_rows().div_ceil(usable_rows);
     }
 
@@ -191,11 +183,26 @@ impl ModelCircuit {
 /// Rows a halo2-base gate spans (`a + b·c = d` over four consecutive cells).
 const GATE_ROWS: usize = 4;
 
-/// The advice columns halo2-base's assignment fills with `threads` at `usable_rows` per column. Its own
-/// estimate (cells / rows, rounded up) misses that a column break copies the cell it breaks at into the
-/// next column and never splits a gate, so a layout with many columns can need one more than estimated and
-/// keygen would then panic. This replays the assignment's break rule.
-pub fn advice_columns_filled(threads: &[halo2_base::Context<Fr>], usable_rows: usize) -> usize {
+/// halo2-base's `calculate_params` for `builder`'s laid-out cells, with as many advice columns as its
+/// assignment actually fills. Its own estimate (cells / rows, rounded up) misses that a column break copies
+/// the cell it breaks at into the next column and never splits a gate, so a layout with many columns can
+/// need one more than estimated, and keygen would then panic.
+pub fn fitted_params(builder: &mut BaseCircuitBuilder<Fr>, minimum_unusable_rows: usize) -> BaseCircuitParams {
+    let mut params = builder.calculate_params(Some(minimum_unusable_rows));
+    let usable_rows = (1usize << params.k) - minimum_unusable_rows;
+    let needed = advice_columns_filled(&builder.core().phase_manager[0].threads, usable_rows);
+    if let Some(estimate) = params.num_advice_per_phase.first_mut()
+        && *estimate < needed
+    {
+        *estimate = needed;
+        builder.set_params(params.clone());
+    }
+    params
+}
+
+/// The advice columns halo2-base's assignment fills with `threads` at `usable_rows` per column: its break
+/// rule, replayed.
+fn advice_columns_filled(threads: &[halo2_base::Context<Fr>], usable_rows: usize) -> usize {
     let mut full_columns = 0;
     let mut row = 0;
     let mut any = false;

@@ -57,7 +57,7 @@ use snark_verifier_sdk::{
         verifier::{SnarkVerifier, plonk::PlonkSuccinctVerifier},
     },
 };
-use zkml_circuit::circuit::advice_columns_filled;
+use zkml_circuit::circuit::fitted_params;
 
 use crate::error::{Error, Result};
 
@@ -340,16 +340,7 @@ impl AggregationCircuit {
 
     /// Sizes the columns to the cells laid out (keygen) and returns the configuration.
     pub fn calculate_params(&mut self, minimum_unusable_rows: usize) -> Result<AggregationConfigParams> {
-        let mut params = self.builder.calculate_params(Some(minimum_unusable_rows));
-        let usable_rows = (1usize << params.k) - minimum_unusable_rows;
-        let needed = advice_columns_filled(&self.builder.core().phase_manager[0].threads, usable_rows);
-        if let Some(estimate) = params.num_advice_per_phase.first_mut()
-            && *estimate < needed
-        {
-            *estimate = needed;
-            self.builder.set_params(params.clone());
-        }
-        AggregationConfigParams::try_from(params)
+        AggregationConfigParams::try_from(fitted_params(&mut self.builder, minimum_unusable_rows))
             .map_err(|e| Error::Aggregation(format!("aggregation circuit configuration: {e}")))
     }
 
