@@ -8,6 +8,14 @@ use std::path::{Path, PathBuf};
 
 use common::{json, stderr};
 use serde_json::Value;
+use zkml_evm::{
+    codegen::{VerifierKind, build_verifier},
+    exec::{LocalVerifier, MAX_RUNTIME_BYTES},
+};
+use zkml_prover::{
+    aggregate::{ACCUMULATOR_LIMBS, AggregatedArtifact, MAX_PROOFS, load_vk},
+    srs::SrsSource,
+};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -200,4 +208,21 @@ fn mlp_and_cnn_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     assert_eq!(generated["runtimeBytes"].as_u64(), Some(runtime));
     assert!(std::fs::read_to_string(&sol).expect("read").contains("pragma solidity ^0.8."));
     eprintln!("aggregated MLP + CNN: {runtime} bytes runtime, {gas} gas");
+
+    // EIP-170 up to MAX_PROOFS: only the instance handling of the verifier depends on how many proofs it
+    // covers, so this outer key with the public values of 16 proofs (the larger of the two models' counts
+    // each) shows the size a 16-proof verifier of this shape has. Straight-line code would be about 30 KB;
+    // the generated verifier rolls its repeated runs into loops and fits.
+    let artifact = AggregatedArtifact::load(&agg).expect("read").expect("an aggregated proof");
+    let k = artifact.config.degree;
+    let params = SrsSource::UnsafeDev { cache_dir: repo().join(".zkml-cache/srs"), max_k: k }.params(k).expect("SRS");
+    let vk = load_vk(&repo().join(".zkml-cache"), &artifact.hash().expect("hash"), artifact.config).expect("vk");
+    let per_proof = artifact.inner.iter().map(|inner| inner.layout.num_instances).max().expect("inner proofs");
+    let num_instance = ACCUMULATOR_LIMBS + MAX_PROOFS * per_proof;
+    let solc = repo().join("tools/solc/solc");
+    let verifier = build_verifier(&params, &vk, num_instance, VerifierKind::Aggregated, &solc).expect("builds");
+    let size = verifier.compiled.runtime.len();
+    assert!(size <= MAX_RUNTIME_BYTES && verifier.rolled_runs_from.is_some(), "{num_instance} instances: {size} B");
+    LocalVerifier::deploy(&verifier.compiled.creation).expect("deploys under EIP-170");
+    eprintln!("{MAX_PROOFS} proofs' worth of instances ({num_instance}): {size} bytes runtime with loops");
 }

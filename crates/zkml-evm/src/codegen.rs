@@ -3,6 +3,11 @@
 //! The generated contract (`Halo2Verifier`) takes raw calldata: the public instances as 32-byte words, then
 //! the proof. It returns nothing and reverts when the proof does not verify. snark-verifier pins the
 //! pragma to one release; it is relaxed to `^` so that any 0.8 compiler from that release on builds it.
+//!
+//! The generated code is straight-line: cheapest in gas, but about 160 bytes per public instance. When it
+//! does not fit EIP-170, [`build_verifier`] rolls its longest repeated runs into loops ([`crate::roll`]),
+//! longest first, until it does: the size stops depending on the number of instances, for a few percent
+//! more gas.
 
 use halo2_base::halo2_proofs::{
     halo2curves::bn256::{Bn256, Fr, G1Affine},
@@ -10,7 +15,30 @@ use halo2_base::halo2_proofs::{
     poly::kzg::commitment::ParamsKZG,
 };
 use snark_verifier_sdk::{SHPLONK, evm::gen_evm_verifier_sol_code};
+use std::path::Path;
 use zkml_prover::aggregate::AggregationCircuit;
+
+use crate::{
+    error::{Error, Result},
+    exec::MAX_RUNTIME_BYTES,
+    roll::roll_loops,
+    solc::{CompiledContract, compile},
+};
+
+/// The shortest runs rolled, tried in turn until the verifier fits: long runs are the ones that grow
+/// with the instance count, short ones are fixed parts where a loop only costs gas.
+const ROLL_THRESHOLDS: [usize; 4] = [64, 32, 16, 8];
+
+/// A generated verifier, compiled.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    /// Solidity source.
+    pub source: String,
+    /// Compiled code.
+    pub compiled: CompiledContract,
+    /// `None` for straight-line code; else the shortest run rolled into a loop.
+    pub rolled_runs_from: Option<usize>,
+}
 
 /// Name of the generated contract.
 pub const VERIFIER_CONTRACT: &str = "Halo2Verifier";
@@ -45,6 +73,32 @@ pub fn verifier_source(
         }
     };
     relax_pragma(&source)
+}
+
+/// Generates the verifier and compiles it with `solc`, rolling repeated runs into loops only when the
+/// straight-line code would not deploy under EIP-170.
+pub fn build_verifier(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instance: usize,
+    kind: VerifierKind,
+    solc: &Path,
+) -> Result<Verifier> {
+    let straight = verifier_source(params, vk, num_instance, kind);
+    let compiled = compile(solc, "Halo2Verifier.sol", &straight, VERIFIER_CONTRACT)?;
+    if compiled.runtime.len() <= MAX_RUNTIME_BYTES {
+        return Ok(Verifier { source: straight, compiled, rolled_runs_from: None });
+    }
+    let mut smallest = compiled.runtime.len();
+    for min_repeats in ROLL_THRESHOLDS {
+        let source = roll_loops(&straight, min_repeats);
+        let compiled = compile(solc, "Halo2Verifier.sol", &source, VERIFIER_CONTRACT)?;
+        if compiled.runtime.len() <= MAX_RUNTIME_BYTES {
+            return Ok(Verifier { source, compiled, rolled_runs_from: Some(min_repeats) });
+        }
+        smallest = smallest.min(compiled.runtime.len());
+    }
+    Err(Error::TooLarge { runtime_bytes: smallest, num_instance })
 }
 
 /// `pragma solidity 0.8.N;` becomes `pragma solidity ^0.8.N;`.

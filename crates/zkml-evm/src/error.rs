@@ -21,6 +21,17 @@ pub enum Error {
         /// The compiler's errors.
         reason: String,
     },
+    /// Even with its repeated code rolled into loops, the verifier's runtime code is over EIP-170's limit.
+    #[error(
+        "the verifier for {num_instance} public instances needs {runtime_bytes} bytes of runtime code even with \
+         loops, over EIP-170's 24,576: the outer circuit has too many columns (aggregate at a larger k)"
+    )]
+    TooLarge {
+        /// The smallest runtime reached.
+        runtime_bytes: usize,
+        /// Public instances of the verifier.
+        num_instance: usize,
+    },
     /// Deploying the verifier failed in revm (for example, runtime code over the EIP-170 limit).
     #[error("deploying the verifier: {0}")]
     Deploy(String),

@@ -4,6 +4,7 @@
 pub mod codegen;
 pub mod error;
 pub mod exec;
+pub mod roll;
 pub mod solc;
 
 pub use error::{Error, Result};

@@ -21,9 +21,9 @@ use zkml_circuit::{
     sizing::{CircuitSize, auto_size},
 };
 use zkml_evm::{
-    codegen::{VERIFIER_CONTRACT, VerifierKind, verifier_source},
+    codegen::{VerifierKind, build_verifier},
     exec::{DEFAULT_CALL_GAS, LocalVerifier},
-    solc::{compile, find_solc},
+    solc::find_solc,
 };
 use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet, exec::execute};
 use zkml_prover::{
@@ -521,8 +521,8 @@ fn run_aggregation_phase(phase: Phase, n: u32, k: Option<u32>, work: &Path, cach
             let seconds = start.elapsed().as_secs_f64();
             let peak_rss_mb = peak_rss_mb();
             let verified = aggregate::verify(&params, keys.vk(), &proof);
-            let source = verifier_source(&params, keys.vk(), proof.instances.len(), VerifierKind::Aggregated);
-            let compiled = compile(&find_solc(None), "Halo2Verifier.sol", &source, VERIFIER_CONTRACT)?;
+            let kind = VerifierKind::Aggregated;
+            let compiled = build_verifier(&params, keys.vk(), proof.instances.len(), kind, &find_solc(None))?.compiled;
             let mut chain = LocalVerifier::deploy(&compiled.creation)?;
             let outcome = chain.verify(&proof.instances, &proof.proof, DEFAULT_CALL_GAS)?;
             Ok(PhaseReport {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use zkml_evm::{
-    codegen::{VERIFIER_CONTRACT, VerifierKind, verifier_source},
+    codegen::{VERIFIER_CONTRACT, VerifierKind, build_verifier},
     exec::MAX_RUNTIME_BYTES,
     solc::{CompiledContract, compile, find_solc},
 };
@@ -51,12 +51,15 @@ pub struct BuiltVerifier {
     pub num_instance: usize,
     /// Single or aggregated.
     pub kind: VerifierKind,
+    /// `None` for straight-line code; else the shortest repeated run rolled into a loop to fit EIP-170.
+    pub rolled_runs_from: Option<usize>,
 }
 
 impl VerifierTarget {
-    /// Generates the verifier's source and compiles it.
+    /// Generates the verifier's source and compiles it (with loops if straight-line code is too large).
     pub fn build(&self, srs: &SrsOpts, solc: &SolcOpts, out: &Output) -> Result<BuiltVerifier> {
-        let (source, num_instance, kind) = if let Some(dir) = &self.model {
+        let solc_path = find_solc(solc.solc.as_deref());
+        let (verifier, num_instance, kind) = if let Some(dir) = &self.model {
             let circuit = CircuitFile::load(dir)?;
             let vk = read_vk(&dir.join(VK_FILE))?;
             if to_hex(&vk.circuit_hash) != circuit.circuit_hash {
@@ -64,17 +67,26 @@ impl VerifierTarget {
             }
             let loaded = srs.load(circuit.k, out)?;
             let n = circuit.layout.num_instances;
-            (verifier_source(&loaded.params, &vk.vk, n, VerifierKind::Single), n, VerifierKind::Single)
+            let kind = VerifierKind::Single;
+            (build_verifier(&loaded.params, &vk.vk, n, kind, &solc_path), n, kind)
         } else {
             let path = self.aggregated.as_ref().expect("clap requires one target");
             let artifact = load_aggregated(path)?;
             let vk = load_vk(&srs.cache_dir()?, &artifact.hash()?, artifact.config)?;
             let loaded = srs.load(artifact.config.degree, out)?;
             let n = artifact.instances.len();
-            (verifier_source(&loaded.params, &vk, n, VerifierKind::Aggregated), n, VerifierKind::Aggregated)
+            let kind = VerifierKind::Aggregated;
+            (build_verifier(&loaded.params, &vk, n, kind, &solc_path), n, kind)
         };
-        let compiled = solc.compile(&source).context("compiling the generated verifier")?;
-        Ok(BuiltVerifier { source, compiled, num_instance, kind })
+        let verifier =
+            verifier.with_context(|| format!("building the generated verifier with {}", solc_path.display()))?;
+        Ok(BuiltVerifier {
+            source: verifier.source,
+            compiled: verifier.compiled,
+            num_instance,
+            kind,
+            rolled_runs_from: verifier.rolled_runs_from,
+        })
     }
 }
 
@@ -97,7 +109,9 @@ pub fn load_aggregated(path: &Path) -> Result<AggregatedArtifact> {
 ///
 /// The contract takes raw calldata (the public instances as uint256 words, then the proof) and reverts
 /// unless the proof verifies. It is compiled with the repository's Solidity compiler to report its runtime
-/// size; a verifier over EIP-170's 24,576 bytes is written but reported as an error.
+/// size. snark-verifier's straight-line code grows with the number of public instances; when it would
+/// exceed EIP-170's 24,576 bytes, its repeated runs are rolled into loops (same computation, a little more
+/// gas) so that it deploys.
 ///
 /// Examples:
 ///   zkml-eth gen-verifier --model target/digits-mlp --out Verifier.sol --unsafe-dev-srs
@@ -139,6 +153,9 @@ pub struct GenVerifierReport {
     pub runtime_bytes: usize,
     /// True when the runtime code fits EIP-170.
     pub deployable: bool,
+    /// `null` for straight-line code; else the shortest repeated run rolled into a loop so that the
+    /// verifier fits EIP-170 (loops cost a little gas, so they are used only when needed).
+    pub rolled_runs_from: Option<usize>,
 }
 
 impl GenVerifierArgs {
@@ -164,15 +181,20 @@ impl GenVerifierArgs {
             instances: built.num_instance,
             runtime_bytes,
             deployable: runtime_bytes <= MAX_RUNTIME_BYTES,
+            rolled_runs_from: built.rolled_runs_from,
         };
         out.result(&report, || {
             format!(
-                "wrote {} ({} verifier, {} public instances): {} bytes of runtime code (EIP-170 limit {})",
+                "wrote {} ({} verifier, {} public instances): {} bytes of runtime code (EIP-170 limit {}){}",
                 report.out.display(),
                 report.kind,
                 report.instances,
                 report.runtime_bytes,
-                MAX_RUNTIME_BYTES
+                MAX_RUNTIME_BYTES,
+                match report.rolled_runs_from {
+                    Some(n) => format!("; runs of {n}+ repeated statements rolled into loops to fit"),
+                    None => String::new(),
+                }
             )
         })?;
         if !report.deployable {
