@@ -40,6 +40,11 @@ struct Statement {
     numbers: Vec<U256>,
 }
 
+/// The numbers of a unit's statements, in order.
+fn numbers(unit: &[&Statement]) -> Vec<U256> {
+    unit.iter().flat_map(|s| s.numbers.iter().copied()).collect()
+}
+
 /// How one number moves from unit to unit of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
@@ -189,7 +194,6 @@ fn run_at(statements: &[Option<Statement>], start: usize, period: usize) -> Opti
     };
     let first = unit(0)?;
     let second = unit(1)?;
-    let numbers = |unit: &[&Statement]| -> Vec<U256> { unit.iter().flat_map(|s| s.numbers.iter().copied()).collect() };
     let same_text = |a: &[&Statement], b: &[&Statement]| a.iter().zip(b).all(|(x, y)| x.pieces == y.pieces);
     if !same_text(&first, &second) {
         return None;
@@ -231,7 +235,7 @@ fn run_at(statements: &[Option<Statement>], start: usize, period: usize) -> Opti
 /// iteration: one variable per moving number, its later copies in the body as offsets from it.
 fn write_loop(out: &mut String, statements: &[Option<Statement>], run: &Run, next_var: &mut usize) {
     let unit: Vec<&Statement> = statements[run.start..run.start + run.period].iter().flatten().collect();
-    let first: Vec<U256> = unit.iter().flat_map(|s| s.numbers.iter().copied()).collect();
+    let first = numbers(&unit);
     let iterations = run.repeats / UNROLL;
     let mut fresh = || {
         *next_var += 1;
@@ -298,7 +302,7 @@ fn write_loop(out: &mut String, statements: &[Option<Statement>], run: &Run, nex
 
 /// `r^e mod f_q`.
 fn power(r: U256, e: usize) -> U256 {
-    (0..e).fold(U256::from(1u64), |acc, _| acc.mul_mod(r, SCALAR_MODULUS))
+    r.pow_mod(U256::from(e), SCALAR_MODULUS)
 }
 
 fn hex(value: &U256) -> String {
@@ -311,6 +315,13 @@ mod tests {
 
     fn assembly(body: &str) -> String {
         format!("contract C {{\n    fallback() external {{\n        assembly {{\n{body}        }}\n    }}\n}}\n")
+    }
+
+    #[test]
+    fn the_modulus_is_bn254s_scalar_field() {
+        use halo2_base::halo2_proofs::halo2curves::{bn256::Fr, ff::PrimeField};
+        let modulus = U256::from_str_radix(Fr::MODULUS.trim_start_matches("0x"), 16).expect("hex modulus");
+        assert_eq!(SCALAR_MODULUS, modulus);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use zkml_evm::{
-    codegen::{VERIFIER_CONTRACT, VerifierKind, build_verifier},
+    codegen::{VERIFIER_CONTRACT, Verifier, VerifierKind, build_verifier},
     exec::MAX_RUNTIME_BYTES,
     solc::{CompiledContract, compile, find_solc},
 };
@@ -41,18 +41,14 @@ pub struct SolcOpts {
     pub solc: Option<PathBuf>,
 }
 
-/// A generated and compiled verifier.
+/// A generated and compiled verifier with what it was made for.
 pub struct BuiltVerifier {
-    /// Solidity source.
-    pub source: String,
-    /// Compiled code.
-    pub compiled: CompiledContract,
+    /// Source, compiled code, and whether loops were needed.
+    pub verifier: Verifier,
     /// Public instances it takes.
     pub num_instance: usize,
     /// Single or aggregated.
     pub kind: VerifierKind,
-    /// `None` for straight-line code; else the shortest repeated run rolled into a loop to fit EIP-170.
-    pub rolled_runs_from: Option<usize>,
 }
 
 impl VerifierTarget {
@@ -80,13 +76,7 @@ impl VerifierTarget {
         };
         let verifier =
             verifier.with_context(|| format!("building the generated verifier with {}", solc_path.display()))?;
-        Ok(BuiltVerifier {
-            source: verifier.source,
-            compiled: verifier.compiled,
-            num_instance,
-            kind,
-            rolled_runs_from: verifier.rolled_runs_from,
-        })
+        Ok(BuiltVerifier { verifier, num_instance, kind })
     }
 }
 
@@ -168,12 +158,12 @@ impl GenVerifierArgs {
             }
         }
         let built = self.target.build(&self.srs, &self.solc, &out)?;
-        std::fs::write(&self.out, &built.source).with_context(|| format!("writing {}", self.out.display()))?;
+        std::fs::write(&self.out, &built.verifier.source).with_context(|| format!("writing {}", self.out.display()))?;
         if let Some(file) = &self.bytecode {
-            let hex: String = built.compiled.creation.iter().map(|byte| format!("{byte:02x}")).collect();
+            let hex: String = built.verifier.compiled.creation.iter().map(|byte| format!("{byte:02x}")).collect();
             std::fs::write(file, format!("0x{hex}\n")).with_context(|| format!("writing {}", file.display()))?;
         }
-        let runtime_bytes = built.compiled.runtime.len();
+        let runtime_bytes = built.verifier.compiled.runtime.len();
         let report = GenVerifierReport {
             out: self.out,
             bytecode: self.bytecode,
@@ -181,7 +171,7 @@ impl GenVerifierArgs {
             instances: built.num_instance,
             runtime_bytes,
             deployable: runtime_bytes <= MAX_RUNTIME_BYTES,
-            rolled_runs_from: built.rolled_runs_from,
+            rolled_runs_from: built.verifier.rolled_runs_from,
         };
         out.result(&report, || {
             format!(

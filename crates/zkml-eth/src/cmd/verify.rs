@@ -96,7 +96,7 @@ fn run_evm(
             let source = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             solc.compile(&source).with_context(|| format!("compiling {}", path.display()))?.creation
         }
-        None => target.build(srs, solc, out)?.compiled.creation,
+        None => target.build(srs, solc, out)?.verifier.compiled.creation,
     };
     let mut chain = LocalVerifier::deploy(&creation)?;
     let outcome = chain.verify(instances, proof, gas_limit)?;
