@@ -135,6 +135,15 @@ fn mlp_and_cnn_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     assert!(!refused.status.success());
     assert!(stderr(&refused).contains("--transcript poseidon"), "{}", stderr(&refused));
 
+    // The outer circuit is sized within a memory budget; one that no layout fits is refused up front,
+    // naming what the smallest layout would need, before any key is made.
+    let small = dir.join("small.json");
+    let refused =
+        run(&["aggregate", path(&p0), path(&p1), "--out", path(&small), "--max-memory", "0.5", "--unsafe-dev-srs"]);
+    let message = stderr(&refused);
+    assert!(!refused.status.success() && !small.exists(), "{message}");
+    assert!(message.contains("over the memory budget of 0.5 GB") && message.contains("--max-memory"), "{message}");
+
     let report = json(&ok(&["--json", "aggregate", path(&p0), path(&p1), "--out", path(&agg), "--unsafe-dev-srs"]));
     eprintln!("aggregate: {report}");
     assert_eq!(report["proofs"], 2);

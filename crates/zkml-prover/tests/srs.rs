@@ -128,3 +128,11 @@ fn dev_source_generates_once_marks_the_file_and_serves_smaller_circuits() {
     let err = source.params(5).unwrap_err().to_string();
     assert!(err.contains("damaged") && err.contains("checksum"), "{err}");
 }
+
+#[test]
+fn dev_srs_is_halo2_setup_with_the_seeded_secret() {
+    let seeded = |seed| ParamsKZG::<Bn256>::setup(6, ChaCha20Rng::seed_from_u64(seed));
+    let fast = bytes(&generate_unsafe_dev_srs(6));
+    assert_eq!(fast, bytes(&seeded(zkml_prover::srs::DEV_SRS_SEED)), "same bytes as halo2's own setup");
+    assert_ne!(fast, bytes(&seeded(zkml_prover::srs::DEV_SRS_SEED + 1)), "and the comparison can fail");
+}

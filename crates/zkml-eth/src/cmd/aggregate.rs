@@ -13,8 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use zkml_prover::{
     aggregate::{
-        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, InnerEntry, InnerProof, MAX_PROOFS, aggregate,
-        aggregation_hash, auto_k, load_or_keygen, verify as verify_aggregated,
+        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, InnerEntry, InnerProof, MAX_ADVICE_COLUMNS,
+        MAX_PROOFS, aggregate, aggregation_hash, auto_k, estimated_peak_bytes, gigabytes, load_or_keygen,
+        verify as verify_aggregated,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -44,14 +45,49 @@ pub struct AggregateArgs {
     /// Where to write the aggregated proof.
     #[arg(long, value_name = "AGG.json")]
     out: PathBuf,
-    /// log2 of the outer circuit's rows [default: the smallest that keeps the verifier small].
+    /// log2 of the outer circuit's rows [default: the smallest that keeps the verifier small within
+    /// --max-memory].
     #[arg(long)]
     k: Option<u32>,
+    #[command(flatten)]
+    memory: MemoryOpts,
     /// Overwrite --out if it exists.
     #[arg(long)]
     force: bool,
     #[command(flatten)]
     srs: SrsOpts,
+}
+
+/// The memory the outer circuit is sized for.
+#[derive(Debug, Clone, Args)]
+pub struct MemoryOpts {
+    /// Peak memory to size the outer circuit for, in GB [default: 80% of this machine's memory]. Fewer
+    /// advice columns make a cheaper verifier but need more rows, and memory grows with the rows.
+    #[arg(long, value_name = "GB")]
+    pub max_memory: Option<f64>,
+}
+
+/// Share of the machine's memory the default budget takes: the rest is for the OS and page cache.
+const DEFAULT_MEMORY_SHARE: f64 = 0.8;
+
+impl MemoryOpts {
+    /// The budget in bytes.
+    pub fn budget_bytes(&self) -> Result<u64> {
+        if let Some(gb) = self.max_memory {
+            if !(gb.is_finite() && gb > 0.0) {
+                bail!("--max-memory {gb}: give a positive number of GB");
+            }
+            return Ok((gb * 1e9) as u64);
+        }
+        let meminfo = std::fs::read_to_string("/proc/meminfo")
+            .context("reading /proc/meminfo for the default memory budget (pass --max-memory GB instead)")?;
+        let total_kb = meminfo
+            .lines()
+            .find_map(|line| line.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .context("no MemTotal in /proc/meminfo (pass --max-memory GB)")?;
+        Ok((total_kb as f64 * 1024.0 * DEFAULT_MEMORY_SHARE) as u64)
+    }
 }
 
 /// What `aggregate` reports.
@@ -72,6 +108,8 @@ pub struct AggregateReport {
     pub keys: CacheStatus,
     /// Seconds to load or generate the keys.
     pub keys_seconds: f64,
+    /// Estimated peak memory of keygen and proving at this size, bytes.
+    pub estimated_peak_bytes: u64,
     /// Seconds to prove.
     pub prove_seconds: f64,
     /// Proof bytes.
@@ -124,9 +162,18 @@ impl AggregateArgs {
             Some(k) => k,
             None => {
                 let bar = spinner(&out, format!("Sizing the aggregation of {} proof(s) ...", loaded.len()));
-                let k = auto_k(&any_srs.params, &protocols)?;
+                let size = auto_k(&any_srs.params, &protocols, self.memory.budget_bytes()?)?;
                 bar.finish_and_clear();
-                k
+                if size.advice_columns > MAX_ADVICE_COLUMNS {
+                    out.status(format!(
+                        "Sized at k = {} with {} advice columns (about {:.1} GB): fewer columns would make a cheaper \
+                         verifier but need more memory than --max-memory allows",
+                        size.k,
+                        size.advice_columns,
+                        gigabytes(size.estimated_peak_bytes)
+                    ));
+                }
+                size.k
             }
         };
         let outer = self.srs.load(k, &out)?;
@@ -177,6 +224,7 @@ impl AggregateArgs {
             instances: proof.instances.len(),
             keys: status,
             keys_seconds,
+            estimated_peak_bytes: estimated_peak_bytes(&keys.shape.config),
             prove_seconds,
             proof_bytes: proof.proof.len(),
             aggregation_hash: artifact.aggregation_hash,

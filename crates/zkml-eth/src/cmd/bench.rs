@@ -32,7 +32,10 @@ use zkml_prover::{
     prove::{Transcript, prove, verify},
 };
 
-use crate::{cmd::setup::SrsOpts, output::Output};
+use crate::{
+    cmd::{aggregate::MemoryOpts, setup::SrsOpts},
+    output::Output,
+};
 
 /// Benchmark proving on the example models, beside EZKL when it is installed.
 ///
@@ -58,12 +61,14 @@ pub struct BenchArgs {
     cache_dir: Option<PathBuf>,
     /// Also benchmark aggregating N digits-MLP proofs (repeatable: --aggregate 1 --aggregate 4), with the
     /// aggregated verifier's runtime size and gas in revm. Needs the development SRS at the outer k
-    /// (generated once, minutes per k).
+    /// (generated once, seconds to a minute per k).
     #[arg(long = "aggregate", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
     aggregate: Vec<u32>,
     /// The outer k of --aggregate [default: as `zkml-eth aggregate` chooses].
     #[arg(long, value_name = "K", requires = "aggregate")]
     aggregate_k: Option<u32>,
+    #[command(flatten)]
+    memory: MemoryOpts,
     /// Internal: run one phase in this process and print its figures as JSON.
     #[arg(long, hide = true, requires = "work")]
     phase: Option<Phase>,
@@ -126,6 +131,7 @@ struct PhaseReport {
 struct AggregationFigures {
     k: u32,
     advice_columns: usize,
+    estimated_peak_mb: f64,
     proof_bytes: usize,
     verified: bool,
     runtime_bytes: usize,
@@ -143,6 +149,8 @@ pub struct AggregationRow {
     prove_s: f64,
     peak_rss_keygen_mb: f64,
     peak_rss_prove_mb: f64,
+    /// The peak sizing plans for (`zkml_prover::aggregate::estimated_peak_bytes`), to check it against.
+    estimated_peak_mb: f64,
     proof_bytes: usize,
     runtime_bytes: usize,
     verify_gas: u64,
@@ -207,7 +215,7 @@ impl BenchArgs {
                 Phase::Keygen | Phase::Prove => run_phase(phase, model, work, &cache)?,
                 Phase::AggregateKeygen | Phase::AggregateProve => {
                     let n = *self.aggregate.first().context("an aggregation phase needs --aggregate")?;
-                    run_aggregation_phase(phase, n, self.aggregate_k, work, &cache)?
+                    run_aggregation_phase(phase, n, self.aggregate_k, self.memory.budget_bytes()?, work, &cache)?
                 }
             };
             println!("{}", serde_json::to_string(&report)?);
@@ -264,7 +272,7 @@ impl BenchArgs {
             let work = cache.join("bench").join("aggregate");
             fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
             out.status(format!("aggregate {n}: keygen ..."));
-            let extra = aggregation_args(n, self.aggregate_k);
+            let extra = aggregation_args(n, self.aggregate_k, self.memory.max_memory);
             let keygen = child_phase_with(Phase::AggregateKeygen, Example::Mlp, &work, &cache, &extra)?;
             out.status(format!("aggregate {n}: keygen {:.1} s; proving ...", keygen.seconds));
             let proved = child_phase_with(Phase::AggregateProve, Example::Mlp, &work, &cache, &extra)?;
@@ -278,6 +286,7 @@ impl BenchArgs {
                 prove_s: proved.seconds,
                 peak_rss_keygen_mb: keygen.peak_rss_mb,
                 peak_rss_prove_mb: proved.peak_rss_mb,
+                estimated_peak_mb: figures.estimated_peak_mb,
                 proof_bytes: figures.proof_bytes,
                 runtime_bytes: figures.runtime_bytes,
                 verify_gas: figures.gas,
@@ -333,7 +342,7 @@ fn render(report: &BenchReport) -> String {
     }
     if !report.aggregation.is_empty() {
         text += &format!(
-            "\n{:<6} {:>3} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9}\n",
+            "\n{:<6} {:>3} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9}\n",
             "proofs",
             "k",
             "advice",
@@ -341,6 +350,7 @@ fn render(report: &BenchReport) -> String {
             "prove s",
             "RSS kg MB",
             "RSS pr MB",
+            "est. MB",
             "proof B",
             "code B",
             "gas",
@@ -348,7 +358,7 @@ fn render(report: &BenchReport) -> String {
         );
         for r in &report.aggregation {
             text += &format!(
-                "{:<6} {:>3} {:>7} {:>9.1} {:>9.1} {:>9.0} {:>9.0} {:>7} {:>8} {:>9} {:>9}{}\n",
+                "{:<6} {:>3} {:>7} {:>9.1} {:>9.1} {:>9.0} {:>9.0} {:>9.0} {:>7} {:>8} {:>9} {:>9}{}\n",
                 r.proofs,
                 r.k,
                 r.advice_columns,
@@ -356,6 +366,7 @@ fn render(report: &BenchReport) -> String {
                 r.prove_s,
                 r.peak_rss_keygen_mb,
                 r.peak_rss_prove_mb,
+                r.estimated_peak_mb,
                 r.proof_bytes,
                 r.runtime_bytes,
                 r.verify_gas,
@@ -373,10 +384,13 @@ fn child_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Resul
     child_phase_with(phase, model, work, cache, &[])
 }
 
-fn aggregation_args(n: u32, k: Option<u32>) -> Vec<String> {
+fn aggregation_args(n: u32, k: Option<u32>, max_memory: Option<f64>) -> Vec<String> {
     let mut args = vec!["--aggregate".to_string(), n.to_string()];
     if let Some(k) = k {
         args.extend(["--aggregate-k".to_string(), k.to_string()]);
+    }
+    if let Some(gb) = max_memory {
+        args.extend(["--max-memory".to_string(), gb.to_string()]);
     }
     args
 }
@@ -401,13 +415,16 @@ fn child_phase_with(phase: Phase, model: Example, work: &Path, cache: &Path, ext
 }
 
 /// Peak resident memory of this process so far, in MiB.
+/// Bytes in the MB (MiB) the benchmark reports.
+const MIB: f64 = 1024.0 * 1024.0;
+
 fn peak_rss_mb() -> f64 {
     let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+        .map_or(f64::NAN, |kb| kb * 1024.0 / MIB)
 }
 
 /// An example compiled with its default public layout and circuit size.
@@ -478,7 +495,14 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
 
 /// Aggregation of `n` digits-MLP proofs: keygen from scratch, or proving with cached keys plus native and
 /// revm verification of the result.
-fn run_aggregation_phase(phase: Phase, n: u32, k: Option<u32>, work: &Path, cache: &Path) -> Result<PhaseReport> {
+fn run_aggregation_phase(
+    phase: Phase,
+    n: u32,
+    k: Option<u32>,
+    memory_budget: u64,
+    work: &Path,
+    cache: &Path,
+) -> Result<PhaseReport> {
     let dir = examples_dir();
     let (compiled, layout, size) = example_circuit(Example::Mlp)?;
     let quantized = &compiled.quantized;
@@ -497,7 +521,7 @@ fn run_aggregation_phase(phase: Phase, n: u32, k: Option<u32>, work: &Path, cach
     let protocols: Vec<_> = proofs.iter().map(|p| p.protocol().clone()).collect();
     let k = match k {
         Some(k) => k,
-        None => aggregate::auto_k(&inner_params, &protocols)?,
+        None => aggregate::auto_k(&inner_params, &protocols, memory_budget)?.k,
     };
     let params = srs.load(k, &quiet)?.params;
     let key_cache = work.join(format!("agg-{n}"));
@@ -531,6 +555,7 @@ fn run_aggregation_phase(phase: Phase, n: u32, k: Option<u32>, work: &Path, cach
                 aggregation: Some(AggregationFigures {
                     k,
                     advice_columns: keys.shape.config.num_advice,
+                    estimated_peak_mb: aggregate::estimated_peak_bytes(&keys.shape.config) as f64 / MIB,
                     proof_bytes: proof.proof.len(),
                     verified,
                     runtime_bytes: chain.runtime_bytes,

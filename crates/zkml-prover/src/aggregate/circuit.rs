@@ -19,7 +19,12 @@
 //! returns to snark-verifier are a placeholder point; [`DeferringEccChip`] records any use of it as an
 //! error, so the placeholder can never reach a constraint.
 
-use std::{cell::RefCell, mem, ops::Deref, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    mem,
+    ops::Deref,
+    rc::Rc,
+};
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Bn256;
 use halo2_base::{
@@ -319,7 +324,11 @@ impl Fold {
 /// limbs) followed by every inner proof's instances.
 #[derive(Clone, Debug)]
 pub struct AggregationCircuit {
-    builder: BaseCircuitBuilder<Fr>,
+    /// In a cell so that proving can free the witness once halo2 has copied it into its columns: halo2 asks
+    /// for it once, and it is tens of bytes per cell (hundreds of MB at N = 4) for the rest of the proof.
+    builder: RefCell<BaseCircuitBuilder<Fr>>,
+    /// Set once the witness was freed.
+    witness_freed: Cell<bool>,
 }
 
 impl AggregationCircuit {
@@ -335,23 +344,23 @@ impl AggregationCircuit {
         let range = builder.range_chip();
         let instances = build(&range, builder.pool(0), params, snarks)?;
         builder.assigned_instances[0] = instances;
-        Ok(Self { builder })
+        Ok(Self { builder: RefCell::new(builder), witness_freed: Cell::new(false) })
     }
 
     /// Sizes the columns to the cells laid out (keygen) and returns the configuration.
     pub fn calculate_params(&mut self, minimum_unusable_rows: usize) -> Result<AggregationConfigParams> {
-        AggregationConfigParams::try_from(fitted_params(&mut self.builder, minimum_unusable_rows))
+        AggregationConfigParams::try_from(fitted_params(self.builder.get_mut(), minimum_unusable_rows))
             .map_err(|e| Error::Aggregation(format!("aggregation circuit configuration: {e}")))
     }
 
     /// Where the cells break across columns (fixed at keygen, reused to prove).
     pub fn break_points(&self) -> MultiPhaseThreadBreakPoints {
-        self.builder.break_points()
+        self.builder.borrow().break_points()
     }
 
     /// The circuit with the break points keygen chose.
     pub fn use_break_points(mut self, break_points: MultiPhaseThreadBreakPoints) -> Self {
-        self.builder.set_break_points(break_points);
+        self.builder.get_mut().set_break_points(break_points);
         self
     }
 }
@@ -468,7 +477,8 @@ impl Circuit<Fr> for AggregationCircuit {
     type Params = AggregationConfigParams;
 
     fn params(&self) -> Self::Params {
-        AggregationConfigParams::try_from(&self.builder.config_params).expect("built from AggregationConfigParams")
+        AggregationConfigParams::try_from(&self.builder.borrow().config_params)
+            .expect("built from AggregationConfigParams")
     }
 
     fn without_witnesses(&self) -> Self {
@@ -485,17 +495,27 @@ impl Circuit<Fr> for AggregationCircuit {
     }
 
     fn synthesize(&self, config: Self::Config, layouter: impl Layouter<Fr>) -> std::result::Result<(), plonk::Error> {
-        self.builder.synthesize(config, layouter)
+        if self.witness_freed.get() {
+            // A second synthesis while proving would lay out an empty circuit: refuse it.
+            return Err(plonk::Error::Synthesis);
+        }
+        let mut builder = self.builder.borrow_mut();
+        builder.synthesize(config, layouter)?;
+        if builder.witness_gen_only() {
+            builder.clear();
+            self.witness_freed.set(true);
+        }
+        Ok(())
     }
 }
 
 impl CircuitExt<Fr> for AggregationCircuit {
     fn num_instance(&self) -> Vec<usize> {
-        self.builder.num_instance()
+        self.builder.borrow().num_instance()
     }
 
     fn instances(&self) -> Vec<Vec<Fr>> {
-        self.builder.instances()
+        self.builder.borrow().instances()
     }
 
     fn accumulator_indices() -> Option<Vec<(usize, usize)>> {

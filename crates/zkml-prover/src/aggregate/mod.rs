@@ -22,10 +22,13 @@
 //!
 //! # Size
 //!
-//! The outer circuit's `k` trades proving memory against verifier cost: every advice column adds a
-//! commitment, a permutation commitment and evaluations, about 15,000 gas on chain. [`auto_k`] lays the
-//! circuit out at each `k` from [`MIN_K`] up (the layout alone takes about a second) and takes the first
-//! with at most [`MAX_ADVICE_COLUMNS`] advice columns.
+//! The outer circuit's `k` trades proving time and memory against verifier cost. Every advice column adds a
+//! commitment, a selector, a permutation column and evaluations, about 25,000 to 30,000 gas on chain; but
+//! halo2's prover time and peak memory both grow with the number of polynomials times the rows
+//! ([`polynomials`], [`estimated_peak_bytes`]), so halving the columns by doubling the rows costs more, not
+//! less. [`auto_k`] lays the circuit out at each `k` from [`MIN_K`] up (a second or two for four proofs)
+//! and takes the first with at most [`MAX_ADVICE_COLUMNS`] advice columns that fits the memory budget,
+//! else the fitting one with the fewest columns.
 
 use halo2_base::{
     gates::{circuit::CircuitBuilderStage, flex_gate::MultiPhaseThreadBreakPoints},
@@ -196,27 +199,89 @@ const MINIMUM_UNUSABLE_ROWS: usize = 20;
 pub const MIN_K: u32 = 18;
 /// Largest outer `k`: the SRS alone is then 1 GB and proving needs tens of GB.
 pub const MAX_K: u32 = 23;
-/// Advice columns [`auto_k`] accepts: with them the aggregated verifier stays near 400,000 gas.
+/// Advice columns [`auto_k`] aims for: with them the aggregated verifier stays near 400,000 gas.
 pub const MAX_ADVICE_COLUMNS: usize = 3;
 
-/// The advice columns the aggregation of `protocols` needs at `k` (laid out, not proven). `params` only
-/// provides the SRS generator, so any size of the SRS does.
-pub fn columns_at(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>], k: u32) -> Result<usize> {
-    Ok(lay_out(params, protocols, k)?.1.num_advice)
+/// Peak memory of aggregation keygen and proving, in bytes per row for every polynomial halo2's prover
+/// carries (see [`polynomials`]); fitted to the digits aggregations on two cores: 6.05 GB for 25
+/// polynomials at k = 21, 5.1 GB for 22 at k = 21, 4.2 GB for 36 at k = 20.
+pub const PEAK_BYTES_PER_ROW_AND_POLYNOMIAL: u64 = 120;
+
+/// The polynomials halo2's prover holds for an outer circuit of `config`, each evaluated on the whole
+/// domain and transformed part by part to the extended one: advice (lookup advice included) and instance;
+/// fixed (a selector per advice column, the constants, the lookup table); one permutation column and half
+/// a grand product per column with copies (advice, constants, instance); three per lookup argument; the
+/// three Lagrange polynomials. Both time and peak memory are proportional to this count times `2^k`.
+pub fn polynomials(config: &AggregationConfigParams) -> usize {
+    let (advice, lookup, constants) = (config.num_advice, config.num_lookup_advice, config.num_fixed);
+    let with_copies = advice + lookup + constants + 1;
+    // The gates have degree 4, so each grand product covers 4 - 2 = 2 columns.
+    (advice + lookup + 1) + (advice + constants + 1) + with_copies + with_copies.div_ceil(2) + 3 * lookup + 3
 }
 
-/// The smallest `k` at which the aggregation of `protocols` needs at most [`MAX_ADVICE_COLUMNS`] advice
-/// columns.
-pub fn auto_k(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) -> Result<u32> {
+/// Estimated peak memory of keygen or proving for an outer circuit of `config`.
+pub fn estimated_peak_bytes(config: &AggregationConfigParams) -> u64 {
+    polynomials(config) as u64 * (1u64 << config.degree) * PEAK_BYTES_PER_ROW_AND_POLYNOMIAL
+}
+
+/// How [`auto_k`] sized an aggregation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoSize {
+    /// log2 of the outer circuit's rows.
+    pub k: u32,
+    /// Its advice columns.
+    pub advice_columns: usize,
+    /// Its estimated peak memory ([`estimated_peak_bytes`]).
+    pub estimated_peak_bytes: u64,
+}
+
+/// Sizes the aggregation of `protocols` within `memory_budget` bytes of peak memory, laying it out at each
+/// `k` (not proving it; `params` only provides the SRS generator, so any size does): the smallest `k` at
+/// which it needs at most [`MAX_ADVICE_COLUMNS`] advice columns (the cheapest verifier, as every column
+/// costs gas) if that fits, else the fitting `k` with the fewest columns (more gas, but it runs).
+pub fn auto_k(
+    params: &ParamsKZG<Bn256>,
+    protocols: &[PlonkProtocol<G1Affine>],
+    memory_budget: u64,
+) -> Result<AutoSize> {
+    let mut best: Option<AutoSize> = None;
+    let mut smallest: Option<AutoSize> = None;
     for k in MIN_K..=MAX_K {
-        if columns_at(params, protocols, k)? <= MAX_ADVICE_COLUMNS {
-            return Ok(k);
+        let config = lay_out(params, protocols, k)?.1;
+        let size =
+            AutoSize { k, advice_columns: config.num_advice, estimated_peak_bytes: estimated_peak_bytes(&config) };
+        if smallest.is_none_or(|s| size.estimated_peak_bytes < s.estimated_peak_bytes) {
+            smallest = Some(size);
+        }
+        if size.estimated_peak_bytes > memory_budget {
+            // Memory only grows with k from here: each step doubles the rows and saves at most half the columns.
+            break;
+        }
+        if best.is_none_or(|b| size.advice_columns < b.advice_columns) {
+            best = Some(size);
+        }
+        if size.advice_columns <= MAX_ADVICE_COLUMNS {
+            break;
         }
     }
-    Err(Error::Aggregation(format!(
-        "{} proofs do not fit in 2^{MAX_K} rows with {MAX_ADVICE_COLUMNS} advice columns: aggregate fewer at once",
-        protocols.len()
-    )))
+    best.ok_or_else(|| {
+        let smallest = smallest.expect("MIN_K..=MAX_K is not empty");
+        Error::Aggregation(format!(
+            "aggregating {} proofs needs about {:.1} GB at best (k = {}, {} advice columns), over the memory \
+             budget of {:.1} GB: aggregate fewer proofs at once, or raise the budget (--max-memory)",
+            protocols.len(),
+            gigabytes(smallest.estimated_peak_bytes),
+            smallest.k,
+            smallest.advice_columns,
+            gigabytes(memory_budget)
+        ))
+    })
+}
+
+/// Bytes in GB (10^9), for messages.
+pub fn gigabytes(bytes: u64) -> f64 {
+    bytes as f64 / 1e9
 }
 
 /// Revision of the aggregation circuit's layout code, part of [`aggregation_hash`]: cached keys of
