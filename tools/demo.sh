@@ -2,10 +2,12 @@
 # The end-to-end demo (`make demo`). It grows with the product; today it runs what exists:
 #   1. compile the digits MLP (ONNX -> calibrated fixed-point model and its Poseidon commitment),
 #   2. measure its fidelity against the float model on the 450 held-out digits,
-#   3. start anvil on a free loopback port (Prague, as foundry.toml and revm),
-#   4. deploy the model registry with the forge script,
-#   5. read it back with the zkml-eth CLI (alloy) and cast,
-#   6. stop anvil by its PID, also on failure or Ctrl-C.
+#   3. prove a digit and verify it natively and on the EVM (revm), then aggregate two more proofs into one
+#      and verify that natively and on the EVM,
+#   4. start anvil on a free loopback port (Prague, as foundry.toml and revm),
+#   5. deploy the model registry with the forge script,
+#   6. read it back with the zkml-eth CLI (alloy) and cast,
+#   7. stop anvil by its PID, also on failure or Ctrl-C.
 # Expects the toolchain and builds from `make build` (make demo does that first).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -65,6 +67,22 @@ step "Prove the first held-out digit (zkml-eth prove, keccak transcript for the 
 step "Verify the proof natively (zkml-eth verify)"
 "$ZKML_ETH" verify "$workdir/proof.json" --unsafe-dev-srs 2>&1 | sed 's/^/    /'
 
+step "Verify it on the EVM (zkml-eth verify --evm: generated verifier, revm under mainnet limits)"
+"$ZKML_ETH" verify "$workdir/proof.json" --evm --unsafe-dev-srs 2>&1 | sed 's/^/    /'
+
+step "Prove two more digits for aggregation (zkml-eth prove, Poseidon transcript)"
+for sample in 1 2; do
+  "$ZKML_ETH" prove "$MODEL_DIR" --input "$DIGITS/test.json" --sample "$sample" --transcript poseidon \
+    --out "$workdir/inner-$sample.json" --unsafe-dev-srs 2>&1 | sed 's/^/    /'
+done
+
+step "Aggregate them into one proof (zkml-eth aggregate; minutes the first time, keys are cached)"
+"$ZKML_ETH" aggregate "$workdir/inner-1.json" "$workdir/inner-2.json" --out "$workdir/aggregated.json" \
+  --unsafe-dev-srs 2>&1 | sed 's/^/    /'
+
+step "Verify the aggregated proof natively and on the EVM (zkml-eth verify --evm)"
+"$ZKML_ETH" verify "$workdir/aggregated.json" --evm --unsafe-dev-srs 2>&1 | sed 's/^/    /'
+
 step "Start anvil on a free loopback port (hardfork $HARDFORK)"
 anvil --host 127.0.0.1 --port 0 --hardfork "$HARDFORK" >"$workdir/anvil.log" 2>&1 &
 anvil_pid=$!
@@ -107,8 +125,9 @@ cat <<MSG
 
 Demo finished in $((SECONDS - demo_start))s.
 What ran: ONNX import, calibration and quantization of the digits MLP with its Poseidon commitment,
-its fidelity against the float model, its circuit and keys, a proof of one inference verified natively,
-and the model registry deployed and read back on a local chain.
-Not yet part of the demo (coming with the next issues): aggregation, the generated verifier and the
-model's registration, the AIGC-NFT and the vault.
+its fidelity against the float model, its circuit and keys, a proof of one inference verified natively
+and by its generated Solidity verifier in revm, two more proofs aggregated into one and verified natively
+and on the EVM, and the model registry deployed and read back on a local chain.
+Not yet part of the demo (coming with the next issues): verifiers deployed on anvil and the model's
+registration, submit-proof, the AIGC-NFT and the vault.
 MSG
