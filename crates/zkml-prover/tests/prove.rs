@@ -1,41 +1,16 @@
 //! Real SHPLONK proofs of digits model inferences with the development SRS: they verify natively, and a
 //! tampered proof or instance does not.
 
-use std::path::PathBuf;
+mod common;
 
-use halo2_base::halo2_proofs::{
-    halo2curves::bn256::{Bn256, Fr},
-    poly::kzg::commitment::ParamsKZG,
-};
-use zkml_circuit::{PublicLayout, Visibility, public::SectionKind, sizing::auto_size};
+use common::setup;
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use zkml_circuit::public::SectionKind;
 use zkml_model::{
-    CalibrationOptions, CompiledModel,
-    data::DataSet,
     exec::execute,
     quantize::{QuantizedModel, quantize_value},
 };
-use zkml_prover::{
-    prove::{InferenceProof, ModelKeys, Transcript, keygen, prove, verify},
-    srs::generate_unsafe_dev_srs,
-};
-
-/// A digits model compiled from `examples/digits`, the dev SRS, its keys and the test data.
-fn setup(file: &str, input_shape: Option<Vec<Vec<usize>>>) -> (CompiledModel, ParamsKZG<Bn256>, ModelKeys, DataSet) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits");
-    let compiled = CompiledModel::compile(
-        &dir.join(file),
-        input_shape.as_deref(),
-        &dir.join("calibration.json"),
-        CalibrationOptions::default(),
-    )
-    .expect("the digits model compiles");
-    let layout = PublicLayout::new(&compiled.quantized, Visibility::default());
-    let size = auto_size(&compiled.quantized, &layout, None).expect("the model fits");
-    let params = generate_unsafe_dev_srs(size.k);
-    let keys = keygen(&params, &compiled.quantized, &layout, &size).expect("keygen succeeds");
-    let data = DataSet::load(&dir.join("test.json"), 64).expect("the test data loads");
-    (compiled, params, keys, data)
-}
+use zkml_prover::prove::{InferenceProof, ModelKeys, Transcript, prove, verify};
 
 fn quantize(model: &QuantizedModel, sample: &[f32]) -> Vec<i64> {
     sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect()
