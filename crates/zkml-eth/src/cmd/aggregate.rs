@@ -23,7 +23,10 @@ use zkml_prover::{
 };
 
 use crate::{
-    cmd::setup::{CircuitFile, LoadedSrs, SrsOpts, VK_FILE},
+    cmd::{
+        proc_kb,
+        setup::{CircuitFile, LoadedSrs, SrsOpts, VK_FILE},
+    },
     output::Output,
 };
 
@@ -79,13 +82,8 @@ impl MemoryOpts {
             }
             return Ok((gb * 1e9) as u64);
         }
-        let meminfo = std::fs::read_to_string("/proc/meminfo")
-            .context("reading /proc/meminfo for the default memory budget (pass --max-memory GB instead)")?;
-        let total_kb = meminfo
-            .lines()
-            .find_map(|line| line.strip_prefix("MemTotal:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .context("no MemTotal in /proc/meminfo (pass --max-memory GB)")?;
+        let total_kb = proc_kb("/proc/meminfo", "MemTotal")
+            .context("no MemTotal in /proc/meminfo for the default memory budget (pass --max-memory GB)")?;
         Ok((total_kb as f64 * 1024.0 * DEFAULT_MEMORY_SHARE) as u64)
     }
 }

@@ -33,7 +33,7 @@ use zkml_prover::{
 };
 
 use crate::{
-    cmd::{aggregate::MemoryOpts, setup::SrsOpts},
+    cmd::{aggregate::MemoryOpts, proc_kb, setup::SrsOpts},
     output::Output,
 };
 
@@ -414,17 +414,12 @@ fn child_phase_with(phase: Phase, model: Example, work: &Path, cache: &Path, ext
     })
 }
 
-/// Peak resident memory of this process so far, in MiB.
 /// Bytes in the MB (MiB) the benchmark reports.
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// Peak resident memory of this process so far, in MiB.
 fn peak_rss_mb() -> f64 {
-    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb * 1024.0 / MIB)
+    proc_kb("/proc/self/status", "VmHWM").map_or(f64::NAN, |kb| kb as f64 / 1024.0)
 }
 
 /// An example compiled with its default public layout and circuit size.

@@ -9,3 +9,10 @@ pub mod prove;
 pub mod registry;
 pub mod setup;
 pub mod verify;
+
+/// The value of `key` (a `Key:  123 kB` line) in a `/proc` status file such as `/proc/meminfo`, in kB.
+pub(crate) fn proc_kb(path: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
+}

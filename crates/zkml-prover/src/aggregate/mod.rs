@@ -203,8 +203,8 @@ pub const MAX_K: u32 = 23;
 pub const MAX_ADVICE_COLUMNS: usize = 3;
 
 /// Peak memory of aggregation keygen and proving, in bytes per row for every polynomial halo2's prover
-/// carries (see [`polynomials`]); fitted to the digits aggregations on two cores: 6.05 GB for 25
-/// polynomials at k = 21, 5.1 GB for 22 at k = 21, 4.2 GB for 36 at k = 20.
+/// carries (see [`polynomials`]); fitted, a little above, to the digits aggregations on two cores: 5.8 GB
+/// for 25 polynomials at k = 21 (N = 4), 12.2 GB for 25 at k = 22 (N = 8), 15.9 GB for 32 at k = 22 (N = 16).
 pub const PEAK_BYTES_PER_ROW_AND_POLYNOMIAL: u64 = 120;
 
 /// The polynomials halo2's prover holds for an outer circuit of `config`, each evaluated on the whole
@@ -225,8 +225,7 @@ pub fn estimated_peak_bytes(config: &AggregationConfigParams) -> u64 {
 }
 
 /// How [`auto_k`] sized an aggregation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AutoSize {
     /// log2 of the outer circuit's rows.
     pub k: u32,
