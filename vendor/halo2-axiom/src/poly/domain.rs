@@ -140,7 +140,10 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
         for (i, (omega, omega_inv)) in omegas.into_iter().zip(omegas_inv).enumerate() {
             let intermediate_k = k as usize + i;
             let len = 1usize << intermediate_k;
-            fft_data.insert(len, FFTData::<F>::new(len, omega, omega_inv));
+            // zkml-eth patch (PATCHES.md): the blocked FFT needs no tables; `FFTData::new` would hold about
+            // 64 bytes per element of every size from k to extended_k (900 MB at k = 21) and never be read.
+            let _ = (omega, omega_inv);
+            fft_data.insert(len, FFTData::<F>::default());
         }
 
         EvaluationDomain {
@@ -548,7 +551,8 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
 
     fn ifft(&self, a: &mut Vec<F>, omega_inv: F, log_n: u32, divisor: F) {
         let fft_data = self.get_fft_data(a.len());
-        crate::fft::parallel::fft(a, omega_inv, log_n, fft_data, true);
+        // zkml-eth patch (PATCHES.md): the dispatcher's FFT, not `parallel` directly.
+        best_fft(a, omega_inv, log_n, fft_data, true);
         // self.fft_inner(a, omega_inv, log_n, true);
         parallelize(a, |a, _| {
             for a in a {
