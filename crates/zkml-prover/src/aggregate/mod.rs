@@ -203,9 +203,10 @@ pub const MAX_K: u32 = 23;
 pub const MAX_ADVICE_COLUMNS: usize = 3;
 
 /// Peak memory of aggregation keygen and proving, in bytes per row for every polynomial halo2's prover
-/// carries (see [`polynomials`]); fitted, a little above, to the digits aggregations on two cores: 5.8 GB
-/// for 25 polynomials at k = 21 (N = 4), 12.2 GB for 25 at k = 22 (N = 8), 15.9 GB for 32 at k = 22 (N = 16).
-pub const PEAK_BYTES_PER_ROW_AND_POLYNOMIAL: u64 = 120;
+/// carries (see [`polynomials`]); fitted, about 10% above, to the digits aggregations on two cores with the
+/// patched halo2-axiom (vendor/halo2-axiom/PATCHES.md): 4.6 GB for 25 polynomials at k = 21 (N = 4) and
+/// 11.6 GB for 32 at k = 22 (N = 16), 86 to 88 bytes.
+pub const PEAK_BYTES_PER_ROW_AND_POLYNOMIAL: u64 = 96;
 
 /// The polynomials halo2's prover holds for an outer circuit of `config`, each evaluated on the whole
 /// domain and transformed part by part to the extended one: advice (lookup advice included) and instance;
