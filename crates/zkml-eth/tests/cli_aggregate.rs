@@ -235,3 +235,61 @@ fn mlp_and_cnn_proofs_aggregate_and_verify_natively_and_on_the_evm() {
     LocalVerifier::deploy(&verifier.compiled.creation).expect("deploys under EIP-170");
     eprintln!("{MAX_PROOFS} proofs' worth of instances ({num_instance}): {size} bytes runtime with loops");
 }
+
+#[test]
+fn two_layers_verify_on_the_evm_with_the_one_layer_instance_layout() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path();
+    let ex = repo().join("examples/digits");
+    let model = dir.join("mlp");
+    let calibration = ex.join("calibration.json");
+    ok(&["-q", "compile", path(&ex.join("mlp.onnx")), "--calibration", path(&calibration), "--out", path(&model)]);
+    ok(&["-q", "setup", path(&model), "--unsafe-dev-srs"]);
+    let p0 = dir.join("p0.json");
+    let data = ex.join("test.json");
+    let args = ["-q", "prove", path(&model), "--input", path(&data), "--sample", "3", "--out", path(&p0)];
+    ok(&[&args[..], &["--transcript", "poseidon", "--unsafe-dev-srs"]].concat());
+
+    let agg = dir.join("agg2.json");
+    let refused = run(&["aggregate", path(&p0), "--out", path(&agg), "--first-k", "20", "--unsafe-dev-srs"]);
+    assert!(!refused.status.success() && stderr(&refused).contains("--layers 2"), "{}", stderr(&refused));
+
+    let report =
+        json(&ok(&["--json", "aggregate", path(&p0), "--out", path(&agg), "--layers", "2", "--unsafe-dev-srs"]));
+    eprintln!("aggregate --layers 2: {report}");
+    let first = &report["firstLayer"];
+    assert!(first["k"].as_u64().is_some() && first["proofBytes"].as_u64().is_some(), "{report}");
+    let artifact: Value = serde_json::from_slice(&std::fs::read(&agg).expect("read")).expect("JSON");
+    assert_eq!(artifact["first_layer"]["aggregation_hash"], first["aggregationHash"]);
+    // The instances are laid out as with one layer: the limbs, then the inference's own instances.
+    let inference: Value = serde_json::from_slice(&std::fs::read(&p0).expect("read")).expect("JSON");
+    let instances = artifact["instances"].as_array().expect("instances");
+    assert_eq!(instances[ACCUMULATOR_LIMBS..], inference["instances"].as_array().expect("instances")[..]);
+    assert_eq!(artifact["inner"][0]["offset"], ACCUMULATOR_LIMBS);
+
+    let (valid, evm) = verify_evm(&agg, 10_000_000, &[]);
+    eprintln!("two layers, verify --evm: {evm}");
+    assert!(valid && evm["native"] == true && evm["evm"]["valid"] == true, "{evm}");
+    assert!(evm["evm"]["runtimeBytes"].as_u64().expect("runtime bytes") <= 24_576, "{evm}");
+
+    let cap = 1_000_000;
+    let last = instances.len() - 1;
+    let tampers: [(&str, Edit); 2] = [
+        (
+            "instance.json",
+            Box::new(move |v: &mut Value| {
+                v["instances"][last] = Value::from(bump(v["instances"][last].as_str().expect("hex")))
+            }),
+        ),
+        (
+            "accumulator.json",
+            Box::new(|v: &mut Value| v["instances"][5] = Value::from(bump(v["instances"][5].as_str().expect("hex")))),
+        ),
+    ];
+    for (name, edit) in tampers {
+        let file = tampered(dir, name, &artifact, edit);
+        let (valid, report) = verify_evm(&file, cap, &[]);
+        assert!(!valid && report["native"] == false && report["evm"]["valid"] == false, "{name}: {report}");
+        assert!(report["evm"]["gas"].as_u64().expect("gas") <= cap, "{name}: {report}");
+    }
+}

@@ -113,11 +113,7 @@ pub fn prove(
     .map_err(|e| Error::Circuit(e.to_string()))?;
     let instances = circuit.instances().to_vec();
     let proof = match transcript {
-        Transcript::Poseidon => {
-            let mut t = PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(vec![], POSEIDON_SPEC.clone());
-            create_shplonk(params, &keys.pk, circuit, &instances, &mut t)?;
-            t.finalize()
-        }
+        Transcript::Poseidon => create_shplonk_poseidon(params, &keys.pk, circuit, &instances)?,
         Transcript::Keccak => create_shplonk_keccak(params, &keys.pk, circuit, &instances)?,
     };
     Ok(InferenceProof { proof, instances, transcript })
@@ -126,12 +122,32 @@ pub fn prove(
 /// Verifies a proof natively; `false` for a proof that does not verify.
 pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &InferenceProof) -> bool {
     match proof.transcript {
-        Transcript::Poseidon => {
-            let mut t = PoseidonTranscript::<NativeLoader, &[u8]>::from_spec(&proof.proof, POSEIDON_SPEC.clone());
-            verify_shplonk(params, vk, &proof.instances, &mut t)
-        }
+        Transcript::Poseidon => verify_shplonk_poseidon(params, vk, &proof.instances, &proof.proof),
         Transcript::Keccak => verify_shplonk_keccak(params, vk, &proof.instances, &proof.proof),
     }
+}
+
+/// A SHPLONK proof of `circuit` with a Poseidon transcript (the in-circuit verifier's).
+pub(crate) fn create_shplonk_poseidon<C: Circuit<Fr>>(
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: C,
+    instances: &[Fr],
+) -> Result<Vec<u8>> {
+    let mut t = PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(vec![], POSEIDON_SPEC.clone());
+    create_shplonk(params, pk, circuit, instances, &mut t)?;
+    Ok(t.finalize())
+}
+
+/// True when `proof` (Poseidon transcript) verifies for `instances`.
+pub(crate) fn verify_shplonk_poseidon(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    instances: &[Fr],
+    proof: &[u8],
+) -> bool {
+    let mut t = PoseidonTranscript::<NativeLoader, &[u8]>::from_spec(proof, POSEIDON_SPEC.clone());
+    verify_shplonk(params, vk, instances, &mut t)
 }
 
 /// A SHPLONK proof of `circuit` with a keccak transcript (the EVM verifier's).

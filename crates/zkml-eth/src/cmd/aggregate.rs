@@ -13,9 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use zkml_prover::{
     aggregate::{
-        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, InnerEntry, InnerProof, MAX_ADVICE_COLUMNS,
-        MAX_PROOFS, aggregate, aggregation_hash, auto_k, estimated_peak_bytes, gigabytes, load_or_keygen,
-        verify as verify_aggregated,
+        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys, FirstLayer,
+        InnerEntry, InnerProof, MAX_ADVICE_COLUMNS, MAX_PROOFS, aggregate_with, aggregation_hash, auto_k,
+        estimated_peak_bytes, gigabytes, load_or_keygen, verify as verify_aggregated, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -52,6 +52,14 @@ pub struct AggregateArgs {
     /// --max-memory].
     #[arg(long)]
     k: Option<u32>,
+    /// Aggregation layers. With 2, the proofs are first aggregated into one proof with a Poseidon
+    /// transcript, which a second, much smaller aggregation verifies for the EVM: more proving time, but
+    /// the on-chain verifier no longer grows with the first layer's columns.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    layers: u8,
+    /// log2 of the first layer's rows with --layers 2 [default: sized like --k].
+    #[arg(long)]
+    first_k: Option<u32>,
     #[command(flatten)]
     memory: MemoryOpts,
     /// Overwrite --out if it exists.
@@ -116,6 +124,57 @@ pub struct AggregateReport {
     pub aggregation_hash: String,
     /// True for the development SRS.
     pub unsafe_srs: bool,
+    /// With --layers 2: the first layer, whose proof the circuit above verifies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_layer: Option<LayerReport>,
+}
+
+/// One aggregation layer of `aggregate --layers 2`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerReport {
+    /// log2 of its rows.
+    pub k: u32,
+    /// Its advice columns.
+    pub advice_columns: usize,
+    /// Whether its keys came from the cache.
+    pub keys: CacheStatus,
+    /// Seconds to load or generate its keys.
+    pub keys_seconds: f64,
+    /// Its estimated peak memory, bytes.
+    pub estimated_peak_bytes: u64,
+    /// Seconds to prove it.
+    pub prove_seconds: f64,
+    /// Its proof bytes (Poseidon transcript).
+    pub proof_bytes: usize,
+    /// Its key cache entry.
+    pub aggregation_hash: String,
+}
+
+/// One aggregation proven: its keys, proof and timings.
+struct Layer {
+    k: u32,
+    keys: AggregationKeys,
+    status: CacheStatus,
+    keys_seconds: f64,
+    prove_seconds: f64,
+    proof: AggregatedProof,
+    hash: String,
+}
+
+impl Layer {
+    fn report(&self) -> LayerReport {
+        LayerReport {
+            k: self.k,
+            advice_columns: self.keys.shape.config.num_advice,
+            keys: self.status,
+            keys_seconds: self.keys_seconds,
+            estimated_peak_bytes: estimated_peak_bytes(&self.keys.shape.config),
+            prove_seconds: self.prove_seconds,
+            proof_bytes: self.proof.proof.len(),
+            aggregation_hash: self.hash.clone(),
+        }
+    }
 }
 
 /// A spinner with a message on stderr for people (hidden for --json and --quiet).
@@ -143,6 +202,9 @@ impl AggregateArgs {
         if self.proofs.len() > MAX_PROOFS {
             bail!("{} proofs given; one aggregation takes 1 to {MAX_PROOFS}", self.proofs.len());
         }
+        if self.first_k.is_some() && self.layers != 2 {
+            bail!("--first-k sizes the first of two layers: pass --layers 2 with it");
+        }
         if self.out.exists() && !self.force {
             bail!("{} already exists: pass --force to overwrite it", self.out.display());
         }
@@ -154,59 +216,37 @@ impl AggregateArgs {
             offset += item.entry.layout.num_instances;
             loaded.push(item);
         }
-        let protocols: Vec<_> = loaded.iter().map(|l| l.proof.protocol().clone()).collect();
-        let any_srs = srs_by_k.values().next().expect("at least one proof");
-        let k = match self.k {
-            Some(k) => k,
-            None => {
-                let bar = spinner(&out, format!("Sizing the aggregation of {} proof(s) ...", loaded.len()));
-                let size = auto_k(&any_srs.params, &protocols, self.memory.budget_bytes()?)?;
-                bar.finish_and_clear();
-                if size.advice_columns > MAX_ADVICE_COLUMNS {
-                    out.status(format!(
-                        "Sized at k = {} with {} advice columns (about {:.1} GB): fewer columns would make a cheaper \
-                         verifier but need more memory than --max-memory allows",
-                        size.k,
-                        size.advice_columns,
-                        gigabytes(size.estimated_peak_bytes)
-                    ));
-                }
-                size.k
-            }
-        };
-        let outer = self.srs.load(k, &out)?;
-        if outer.fingerprint != any_srs.fingerprint {
-            bail!("the SRS at k = {k} does not share the secret of the inner proofs' SRS: use one SRS file for both");
-        }
-
-        let cache_dir = self.srs.cache_dir()?;
-        let bar =
-            spinner(&out, format!("Aggregation keys (k = {k}; generating them takes minutes the first time) ..."));
-        let started = Instant::now();
-        let (keys, status) = load_or_keygen(&cache_dir, &outer.params, &protocols).context("aggregation keys")?;
-        let keys_seconds = started.elapsed().as_secs_f64();
-        bar.finish_and_clear();
-        out.status(format!(
-            "Keys {} in {keys_seconds:.1} s: k = {k}, {} advice columns",
-            if status == CacheStatus::Hit { "read from the cache" } else { "generated" },
-            keys.shape.config.num_advice
-        ));
-
-        let bar = spinner(&out, format!("Aggregating {} proof(s) ...", loaded.len()));
-        let started = Instant::now();
         let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
-        let proof = aggregate(&outer.params, &keys, &inner).context("aggregating")?;
-        let prove_seconds = started.elapsed().as_secs_f64();
-        bar.finish_and_clear();
-        if !verify_aggregated(&outer.params, keys.vk(), &proof) {
+        let fingerprint = srs_by_k.values().next().expect("at least one proof").fingerprint;
+        let (first_layer, last) = if self.layers == 2 {
+            let first =
+                self.prove_layer("first layer", &inner, self.first_k, Transcript::Poseidon, &mut srs_by_k, &out)?;
+            if !verify_with(&srs_by_k[&first.k].params, first.keys.vk(), &first.proof, Transcript::Poseidon) {
+                bail!("the first layer's proof does not verify natively: this is a bug in zkml-eth, please report it");
+            }
+            let next = InnerProof::from_aggregated(&srs_by_k[&first.k].params, first.keys.vk(), &first.proof);
+            let report = first.report();
+            // Its proving key is gigabytes: free it before the second layer.
+            drop(first);
+            let last = self.prove_layer("second layer", &[next], self.k, Transcript::Keccak, &mut srs_by_k, &out)?;
+            (Some(report), last)
+        } else {
+            (None, self.prove_layer("aggregation", &inner, self.k, Transcript::Keccak, &mut srs_by_k, &out)?)
+        };
+        let outer = &srs_by_k[&last.k];
+        if !verify_aggregated(&outer.params, last.keys.vk(), &last.proof) {
             bail!("the aggregated proof does not verify natively: this is a bug in zkml-eth, please report it");
         }
+        let (k, keys, proof, status) = (last.k, &last.keys, &last.proof, last.status);
+        debug_assert_eq!(fingerprint, outer.fingerprint);
 
-        let hash = aggregation_hash(&protocols, k, &outer.fingerprint);
         let artifact = AggregatedArtifact {
             format: AGGREGATED_FORMAT.to_string(),
-            aggregation_hash: to_hex(&hash),
+            aggregation_hash: last.hash.clone(),
             config: keys.shape.config,
+            first_layer: first_layer
+                .as_ref()
+                .map(|layer| FirstLayer { aggregation_hash: layer.aggregation_hash.clone(), k: layer.k }),
             srs: label,
             transcript: Transcript::Keccak,
             inner: loaded.into_iter().map(|l| l.entry).collect(),
@@ -221,24 +261,96 @@ impl AggregateArgs {
             advice_columns: keys.shape.config.num_advice,
             instances: proof.instances.len(),
             keys: status,
-            keys_seconds,
+            keys_seconds: last.keys_seconds,
             estimated_peak_bytes: estimated_peak_bytes(&keys.shape.config),
-            prove_seconds,
+            prove_seconds: last.prove_seconds,
             proof_bytes: proof.proof.len(),
             aggregation_hash: artifact.aggregation_hash,
             unsafe_srs: outer.unsafe_dev,
+            first_layer,
         };
         out.result(&report, || {
+            let layers = match &report.first_layer {
+                Some(first) => format!(
+                    " in two layers ({:.1} s at k = {}, then {:.1} s)",
+                    first.prove_seconds, first.k, report.prove_seconds
+                ),
+                None => format!(" in {:.1} s", report.prove_seconds),
+            };
             format!(
-                "aggregated {} proof(s) into {} in {:.1} s: k = {}, {} public instances, {} proof bytes",
+                "aggregated {} proof(s) into {}{layers}: k = {}, {} public instances, {} proof bytes",
                 report.proofs,
                 report.out.display(),
-                report.prove_seconds,
                 report.k,
                 report.instances,
                 report.proof_bytes
             )
         })
+    }
+
+    /// Sizes (unless `k` is given), keys and proves one aggregation of `inner` with `transcript`, loading the
+    /// SRS it needs into `srs_by_k`.
+    fn prove_layer(
+        &self,
+        what: &str,
+        inner: &[InnerProof],
+        k: Option<u32>,
+        transcript: Transcript,
+        srs_by_k: &mut BTreeMap<u32, LoadedSrs>,
+        out: &Output,
+    ) -> Result<Layer> {
+        let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
+        let any_srs = srs_by_k.values().next().expect("the inner proofs' SRS is loaded");
+        let fingerprint = any_srs.fingerprint;
+        let k = match k {
+            Some(k) => k,
+            None => {
+                let bar = spinner(out, format!("Sizing the {what} ({} proof(s)) ...", inner.len()));
+                let size = auto_k(&any_srs.params, &protocols, self.memory.budget_bytes()?)?;
+                bar.finish_and_clear();
+                if size.advice_columns > MAX_ADVICE_COLUMNS {
+                    out.status(format!(
+                        "The {what} is sized at k = {} with {} advice columns (about {:.1} GB): fewer columns would \
+                         make a cheaper verifier but need more memory than --max-memory allows",
+                        size.k,
+                        size.advice_columns,
+                        gigabytes(size.estimated_peak_bytes)
+                    ));
+                }
+                size.k
+            }
+        };
+        if let std::collections::btree_map::Entry::Vacant(slot) = srs_by_k.entry(k) {
+            slot.insert(self.srs.load(k, out)?);
+        }
+        let outer = &srs_by_k[&k];
+        if outer.fingerprint != fingerprint {
+            bail!("the SRS at k = {k} does not share the secret of the inner proofs' SRS: use one SRS file for both");
+        }
+
+        let cache_dir = self.srs.cache_dir()?;
+        let bar =
+            spinner(out, format!("Keys of the {what} (k = {k}; generating them takes minutes the first time) ..."));
+        let started = Instant::now();
+        let (keys, status) =
+            load_or_keygen(&cache_dir, &outer.params, &protocols).with_context(|| format!("keys of the {what}"))?;
+        let keys_seconds = started.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        out.status(format!(
+            "Keys of the {what} {} in {keys_seconds:.1} s: k = {k}, {} advice columns",
+            if status == CacheStatus::Hit { "read from the cache" } else { "generated" },
+            keys.shape.config.num_advice
+        ));
+
+        let bar = spinner(out, format!("Proving the {what} of {} proof(s) ...", inner.len()));
+        let started = Instant::now();
+        let proof =
+            aggregate_with(&outer.params, &keys, inner, transcript).with_context(|| format!("proving the {what}"))?;
+        let prove_seconds = started.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        out.status(format!("Proved the {what} in {prove_seconds:.1} s"));
+        let hash = to_hex(&aggregation_hash(&protocols, k, &fingerprint));
+        Ok(Layer { k, keys, status, keys_seconds, prove_seconds, proof, hash })
     }
 
     /// Loads `path`, checks it against its model directory and verifies it natively.

@@ -56,7 +56,7 @@ use snark_verifier_sdk::{
                 ecc::{BaseFieldEccChip, EcPoint},
             },
         },
-        pcs::kzg::KzgSuccinctVerifyingKey,
+        pcs::kzg::{KzgSuccinctVerifyingKey, LimbsEncoding, LimbsEncodingInstructions},
         system::halo2::transcript::halo2::NativeEncoding,
         util::transcript::Transcript as _,
         verifier::{SnarkVerifier, plonk::PlonkSuccinctVerifier},
@@ -215,6 +215,19 @@ impl EccInstructions<G1Affine> for DeferringEccChip<'_> {
     }
 }
 
+/// How snark-verifier reads the accumulator an inner aggregated proof carries in its instances: each point
+/// from its limbs, on-curve checked and copy-constrained to the instance cells (`BaseFieldEccChip`'s).
+impl LimbsEncodingInstructions<G1Affine, LIMBS, BITS> for DeferringEccChip<'_> {
+    fn assign_ec_point_from_limbs(&self, ctx: &mut Self::Context, limbs: &[impl Deref<Target = Scalar>]) -> Point {
+        LimbsEncodingInstructions::<G1Affine, LIMBS, BITS>::assign_ec_point_from_limbs(&self.inner, ctx, limbs)
+    }
+
+    fn assign_ec_point_to_limbs(&self, ctx: &mut Self::Context, ec_point: impl Deref<Target = Point>) -> Vec<Scalar> {
+        self.flag_if_placeholder(&ec_point);
+        LimbsEncodingInstructions::<G1Affine, LIMBS, BITS>::assign_ec_point_to_limbs(&self.inner, ctx, ec_point)
+    }
+}
+
 impl NativeEncoding<G1Affine> for DeferringEccChip<'_> {
     fn encode(
         &self,
@@ -332,8 +345,8 @@ pub struct AggregationCircuit {
 }
 
 impl AggregationCircuit {
-    /// Lays out the verification of `snarks` (Poseidon-transcript SHPLONK proofs without accumulators) at
-    /// `stage` with `config`.
+    /// Lays out the verification of `snarks` (Poseidon-transcript SHPLONK proofs: inference proofs, or
+    /// aggregated proofs whose accumulator is folded into this one's) at `stage` with `config`.
     pub fn new(
         stage: CircuitBuilderStage,
         config: AggregationConfigParams,
@@ -365,6 +378,9 @@ impl AggregationCircuit {
     }
 }
 
+/// snark-verifier's succinct SHPLONK verifier, reading an inner aggregation's accumulator from its limbs.
+type InnerVerifier = PlonkSuccinctVerifier<SHPLONK, LimbsEncoding<LIMBS, BITS>>;
+
 /// Bits of the fold coefficients. A forged inner accumulator survives the fold for one coefficient value
 /// in 2^128 (twice that, as a 254-bit challenge has up to two bit decompositions), the usual margin of
 /// batched pairing checks; 128-bit scalars make the right-hand MSM half as long.
@@ -383,7 +399,7 @@ fn short_coefficient(
 }
 
 /// Verifies `snarks` in the circuit and returns the public instances: the folded accumulator's limbs, then
-/// each proof's instances.
+/// each proof's instances (an aggregated proof's without its accumulator limbs, which are folded in).
 fn build(
     range: &RangeChip<Fr>,
     pool: &mut SinglePhaseCoreManager<Fr>,
@@ -408,9 +424,6 @@ fn build(
     let mut instances = Vec::with_capacity(snarks.len());
     let mut bindings = Vec::with_capacity(snarks.len());
     for (index, snark) in snarks.iter().enumerate() {
-        if !snark.protocol.accumulator_indices.is_empty() {
-            return Err(Error::Aggregation(format!("inner proof {index} is itself an aggregation; not supported")));
-        }
         let protocol = snark.protocol.loaded(&loader);
         let assigned: Vec<Vec<_>> = snark
             .instances
@@ -419,10 +432,9 @@ fn build(
             .collect();
         transcript.new_stream(snark.proof());
         let before = state.borrow().claims.len();
-        let proof = PlonkSuccinctVerifier::<SHPLONK>::read_proof(&svk, &protocol, &assigned, &mut transcript)
+        let proof = InnerVerifier::read_proof(&svk, &protocol, &assigned, &mut transcript)
             .map_err(|e| failed("reading the proof", e))?;
-        PlonkSuccinctVerifier::<SHPLONK>::verify(&svk, &protocol, &assigned, &proof)
-            .map_err(|e| failed("verifying", e))?;
+        InnerVerifier::verify(&svk, &protocol, &assigned, &proof).map_err(|e| failed("verifying", e))?;
         let mut new_claims = state.borrow_mut().claims.split_off(before).into_iter();
         let (Some(lhs), Some(rhs), None) = (new_claims.next(), new_claims.next(), new_claims.next()) else {
             return Err(Error::Aggregation(format!(
@@ -430,9 +442,20 @@ fn build(
             )));
         };
         accumulators.push(InnerAccumulator { lhs, rhs });
-        // Squeezed after the last read (W'), so it binds this proof's whole transcript.
+        // An inner aggregation's own accumulator, read from its instances, is folded in like any other, with
+        // a coefficient of its own: sharing this proof's would let a forged pair cancel against its new one.
+        for old in &proof.old_accumulators {
+            let unit = |point: &Point| MsmClaim { unit: vec![point.clone()], ..MsmClaim::default() };
+            accumulators.push(InnerAccumulator { lhs: unit(&old.lhs.assigned()), rhs: unit(&old.rhs.assigned()) });
+        }
+        // Squeezed after the last read (W'), so it binds this proof's whole transcript, instances included.
         bindings.push(transcript.squeeze_challenge());
-        instances.push(assigned);
+        // The limbs of an inner accumulator are folded into this circuit's, so they are not public again.
+        let folded: Vec<(usize, usize)> = snark.protocol.accumulator_indices.iter().flatten().copied().collect();
+        for (column, values) in assigned.into_iter().enumerate() {
+            let exposed = values.into_iter().enumerate().filter(|(row, _)| !folded.contains(&(column, *row)));
+            instances.extend(exposed.map(|(_, value)| value));
+        }
     }
 
     // The fold coefficients must be chosen after everything they combine: each inner transcript's
@@ -441,15 +464,16 @@ fn build(
     for binding in &bindings {
         transcript.common_scalar(binding).map_err(|e| failed("absorbing the binding challenges", e))?;
     }
-    // One coefficient per proof after the first (whose is one), each squeezed separately.
-    let challenges: Vec<Scalar> = (1..snarks.len()).map(|_| transcript.squeeze_challenge().into_assigned()).collect();
+    // One coefficient per accumulator after the first (whose is one), each squeezed separately.
+    let challenges: Vec<Scalar> =
+        (1..accumulators.len()).map(|_| transcript.squeeze_challenge().into_assigned()).collect();
     if state.borrow().misused {
         return Err(Error::Aggregation(
             "internal: a deferred MSM result was used before the batched evaluation; refusing an unsound circuit"
                 .into(),
         ));
     }
-    let instances: Vec<Scalar> = instances.into_iter().flatten().flatten().map(|value| value.into_assigned()).collect();
+    let instances: Vec<Scalar> = instances.into_iter().map(|value| value.into_assigned()).collect();
     drop(transcript);
     drop(bindings);
     *pool = loader.take_ctx();

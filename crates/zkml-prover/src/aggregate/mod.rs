@@ -76,7 +76,10 @@ use crate::{
         CacheStatus, Hash32, KEYS_FORMAT, META_FILE, blake2b_256, damaged, finish, from_hex, hash_from_hex, io_error,
         read_pk, srs_fingerprint, to_hex, update_framed, write_atomic, write_pk,
     },
-    prove::{InferenceProof, Transcript, create_shplonk_keccak, verify_shplonk_keccak},
+    prove::{
+        InferenceProof, Transcript, create_shplonk_keccak, create_shplonk_poseidon, verify_shplonk_keccak,
+        verify_shplonk_poseidon,
+    },
 };
 
 /// Field elements of the KZG accumulator at the start of an aggregated proof's instances.
@@ -102,6 +105,16 @@ impl InnerProof {
         }
         let protocol = inner_protocol(params, vk, proof.instances.len());
         Ok(Self { snark: Snark::new(protocol, vec![proof.instances.clone()], proof.proof.clone()) })
+    }
+
+    /// Prepares an aggregated proof made with the Poseidon transcript ([`aggregate_with`]) and the outer
+    /// verifying key `vk` for a second aggregation, which folds its accumulator into its own.
+    pub fn from_aggregated(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &AggregatedProof) -> Self {
+        let config = Config::kzg()
+            .with_num_instance(vec![proof.instances.len()])
+            .with_accumulator_indices(AggregationCircuit::accumulator_indices());
+        let protocol = compile(params, vk, config);
+        Self { snark: Snark::new(protocol, vec![proof.instances.clone()], proof.proof.clone()) }
     }
 
     /// The inner circuit as the aggregation circuit sees it.
@@ -360,8 +373,19 @@ pub fn load_or_keygen(
     Ok((keys, CacheStatus::Miss))
 }
 
-/// Aggregates `proofs` into one proof with a keccak transcript.
+/// Aggregates `proofs` into one proof with a keccak transcript, for the EVM.
 pub fn aggregate(params: &ParamsKZG<Bn256>, keys: &AggregationKeys, proofs: &[InnerProof]) -> Result<AggregatedProof> {
+    aggregate_with(params, keys, proofs, Transcript::Keccak)
+}
+
+/// Aggregates `proofs` into one proof with `transcript`: keccak for the EVM, Poseidon for a proof that is
+/// aggregated again ([`InnerProof::from_aggregated`]).
+pub fn aggregate_with(
+    params: &ParamsKZG<Bn256>,
+    keys: &AggregationKeys,
+    proofs: &[InnerProof],
+    transcript: Transcript,
+) -> Result<AggregatedProof> {
     check_count(proofs.len())?;
     let shape = &keys.shape;
     if params.k() != shape.config.degree {
@@ -378,17 +402,36 @@ pub fn aggregate(params: &ParamsKZG<Bn256>, keys: &AggregationKeys, proofs: &[In
             shape.num_instance - ACCUMULATOR_LIMBS
         )));
     }
-    let proof = create_shplonk_keccak(params, &keys.pk, circuit, &instances)?;
+    let proof = match transcript {
+        Transcript::Keccak => create_shplonk_keccak(params, &keys.pk, circuit, &instances)?,
+        Transcript::Poseidon => create_shplonk_poseidon(params, &keys.pk, circuit, &instances)?,
+    };
     Ok(AggregatedProof { proof, instances })
 }
 
-/// Verifies an aggregated proof natively: the outer proof and the accumulator's pairing check.
+/// Verifies an aggregated proof (keccak transcript) natively: the outer proof and the accumulator's pairing
+/// check.
 pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &AggregatedProof) -> bool {
-    accumulator_holds(params, &proof.instances) && verify_shplonk_keccak(params, vk, &proof.instances, &proof.proof)
+    verify_with(params, vk, proof, Transcript::Keccak)
 }
 
-/// True when the accumulator in `instances` passes its pairing check (snark-verifier's KZG decider).
-fn accumulator_holds(params: &ParamsKZG<Bn256>, instances: &[Fr]) -> bool {
+/// Verifies an aggregated proof made with `transcript` natively.
+pub fn verify_with(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    proof: &AggregatedProof,
+    transcript: Transcript,
+) -> bool {
+    let verified = match transcript {
+        Transcript::Keccak => verify_shplonk_keccak(params, vk, &proof.instances, &proof.proof),
+        Transcript::Poseidon => verify_shplonk_poseidon(params, vk, &proof.instances, &proof.proof),
+    };
+    accumulator_holds(params, &proof.instances) && verified
+}
+
+/// True when the accumulator at the start of an aggregated proof's `instances` passes its pairing check
+/// (snark-verifier's KZG decider); `params` only provides `G1`, `G2` and `s·G2`, so any size does.
+pub fn accumulator_holds(params: &ParamsKZG<Bn256>, instances: &[Fr]) -> bool {
     let Some(limbs) = instances.get(..ACCUMULATOR_LIMBS) else { return false };
     let coordinates: Vec<Fq> =
         limbs.chunks(LIMBS).map(|chunk| fe_from_limbs::<Fr, Fq, LIMBS, BITS>([chunk[0], chunk[1], chunk[2]])).collect();
@@ -459,6 +502,10 @@ pub struct AggregatedArtifact {
     pub aggregation_hash: String,
     /// The outer circuit's configuration.
     pub config: AggregationConfigParams,
+    /// Set when the inner proofs were aggregated in two layers: the first layer, which the outer circuit
+    /// verifies. The instances are laid out as with one layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_layer: Option<FirstLayer>,
     /// `unsafe-dev` or the parameters file.
     pub srs: String,
     /// Always keccak: aggregated proofs are for the EVM.
@@ -469,6 +516,15 @@ pub struct AggregatedArtifact {
     pub instances: Vec<String>,
     /// The proof, `0x` hex.
     pub proof: String,
+}
+
+/// The first layer of a two-layer aggregation: every inner proof aggregated with a Poseidon transcript.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstLayer {
+    /// Its key cache entry, hex.
+    pub aggregation_hash: String,
+    /// log2 of its rows.
+    pub k: u32,
 }
 
 impl AggregatedArtifact {
