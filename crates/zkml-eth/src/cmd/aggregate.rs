@@ -13,9 +13,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use zkml_prover::{
     aggregate::{
-        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys, FirstLayer,
-        InnerEntry, InnerProof, MAX_ADVICE_COLUMNS, MAX_PROOFS, aggregate_with, aggregation_hash, auto_k,
-        estimated_peak_bytes, gigabytes, load_or_keygen, verify as verify_aggregated, verify_with,
+        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
+        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, MAX_ADVICE_COLUMNS, MAX_PROOFS,
+        SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash, auto_k_for, estimated_peak_bytes, gigabytes,
+        load_or_keygen, verify as verify_aggregated, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -219,8 +220,14 @@ impl AggregateArgs {
         let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
         let fingerprint = srs_by_k.values().next().expect("at least one proof").fingerprint;
         let (first_layer, last) = if self.layers == 2 {
-            let first =
-                self.prove_layer("first layer", &inner, self.first_k, Transcript::Poseidon, &mut srs_by_k, &out)?;
+            let first = self.prove_layer(
+                "first layer",
+                &inner,
+                (self.first_k, FIRST_LAYER_MAX_ADVICE_COLUMNS),
+                Transcript::Poseidon,
+                &mut srs_by_k,
+                &out,
+            )?;
             if !verify_with(&srs_by_k[&first.k].params, first.keys.vk(), &first.proof, Transcript::Poseidon) {
                 bail!("the first layer's proof does not verify natively: this is a bug in zkml-eth, please report it");
             }
@@ -228,10 +235,12 @@ impl AggregateArgs {
             let report = first.report();
             // Its proving key is gigabytes: free it before the second layer.
             drop(first);
-            let last = self.prove_layer("second layer", &[next], self.k, Transcript::Keccak, &mut srs_by_k, &out)?;
+            let size = (self.k, SECOND_LAYER_MAX_ADVICE_COLUMNS);
+            let last = self.prove_layer("second layer", &[next], size, Transcript::Keccak, &mut srs_by_k, &out)?;
             (Some(report), last)
         } else {
-            (None, self.prove_layer("aggregation", &inner, self.k, Transcript::Keccak, &mut srs_by_k, &out)?)
+            let size = (self.k, MAX_ADVICE_COLUMNS);
+            (None, self.prove_layer("aggregation", &inner, size, Transcript::Keccak, &mut srs_by_k, &out)?)
         };
         let outer = &srs_by_k[&last.k];
         if !verify_aggregated(&outer.params, last.keys.vk(), &last.proof) {
@@ -288,13 +297,13 @@ impl AggregateArgs {
         })
     }
 
-    /// Sizes (unless `k` is given), keys and proves one aggregation of `inner` with `transcript`, loading the
-    /// SRS it needs into `srs_by_k`.
+    /// Keys and proves one aggregation of `inner` with `transcript` at `k`, or sized for at most
+    /// `max_columns` advice columns within the memory budget, loading the SRS it needs into `srs_by_k`.
     fn prove_layer(
         &self,
         what: &str,
         inner: &[InnerProof],
-        k: Option<u32>,
+        (k, max_columns): (Option<u32>, usize),
         transcript: Transcript,
         srs_by_k: &mut BTreeMap<u32, LoadedSrs>,
         out: &Output,
@@ -306,9 +315,9 @@ impl AggregateArgs {
             Some(k) => k,
             None => {
                 let bar = spinner(out, format!("Sizing the {what} ({} proof(s)) ...", inner.len()));
-                let size = auto_k(&any_srs.params, &protocols, self.memory.budget_bytes()?)?;
+                let size = auto_k_for(&any_srs.params, &protocols, self.memory.budget_bytes()?, max_columns)?;
                 bar.finish_and_clear();
-                if size.advice_columns > MAX_ADVICE_COLUMNS {
+                if size.advice_columns > max_columns {
                     out.status(format!(
                         "The {what} is sized at k = {} with {} advice columns (about {:.1} GB): fewer columns would \
                          make a cheaper verifier but need more memory than --max-memory allows",

@@ -15,6 +15,7 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use halo2_base::halo2_proofs::{halo2curves::bn256::Bn256, poly::kzg::commitment::ParamsKZG};
 use serde::{Deserialize, Serialize};
 use zkml_circuit::{
     PublicLayout, Visibility,
@@ -67,6 +68,10 @@ pub struct BenchArgs {
     /// The outer k of --aggregate [default: as `zkml-eth aggregate` chooses].
     #[arg(long, value_name = "K", requires = "aggregate")]
     aggregate_k: Option<u32>,
+    /// Aggregation layers of --aggregate, as `zkml-eth aggregate --layers` (with 2, --aggregate-k is the
+    /// second layer's).
+    #[arg(long, value_name = "LAYERS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    aggregate_layers: u8,
     #[command(flatten)]
     memory: MemoryOpts,
     /// Internal: run one phase in this process and print its figures as JSON.
@@ -137,14 +142,32 @@ struct AggregationFigures {
     runtime_bytes: usize,
     gas: u64,
     evm_valid: bool,
+    /// With two layers: the first one.
+    first_layer: Option<FirstLayerFigures>,
+}
+
+/// The first of two aggregation layers.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct FirstLayerFigures {
+    k: u32,
+    advice_columns: usize,
+    /// Keygen or proving seconds of this layer alone (the phase's total includes both layers).
+    seconds: f64,
 }
 
 /// One aggregation row of the benchmark.
 #[derive(Debug, Serialize)]
 pub struct AggregationRow {
     proofs: u32,
+    /// 1, or 2 with `--aggregate-layers 2` (then `k` and `advice_columns` are the second layer's, the
+    /// times and peaks are both layers').
+    layers: u8,
     k: u32,
     advice_columns: usize,
+    first_layer_k: Option<u32>,
+    first_layer_advice_columns: Option<usize>,
+    first_layer_keygen_s: Option<f64>,
+    first_layer_prove_s: Option<f64>,
     keygen_s: f64,
     prove_s: f64,
     peak_rss_keygen_mb: f64,
@@ -215,7 +238,9 @@ impl BenchArgs {
                 Phase::Keygen | Phase::Prove => run_phase(phase, model, work, &cache)?,
                 Phase::AggregateKeygen | Phase::AggregateProve => {
                     let n = *self.aggregate.first().context("an aggregation phase needs --aggregate")?;
-                    run_aggregation_phase(phase, n, self.aggregate_k, self.memory.budget_bytes()?, work, &cache)?
+                    let layers = self.aggregate_layers;
+                    let budget = self.memory.budget_bytes()?;
+                    run_aggregation_phase(phase, n, (self.aggregate_k, layers), budget, work, &cache)?
                 }
             };
             println!("{}", serde_json::to_string(&report)?);
@@ -272,16 +297,22 @@ impl BenchArgs {
             let work = cache.join("bench").join("aggregate");
             fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
             out.status(format!("aggregate {n}: keygen ..."));
-            let extra = aggregation_args(n, self.aggregate_k, self.memory.max_memory);
+            let extra = aggregation_args(n, self.aggregate_k, self.aggregate_layers, self.memory.max_memory);
             let keygen = child_phase_with(Phase::AggregateKeygen, Example::Mlp, &work, &cache, &extra)?;
             out.status(format!("aggregate {n}: keygen {:.1} s; proving ...", keygen.seconds));
             let proved = child_phase_with(Phase::AggregateProve, Example::Mlp, &work, &cache, &extra)?;
             let figures = proved.aggregation.context("the aggregation phase reports its figures")?;
             out.status(format!("aggregate {n}: proved in {:.1} s", proved.seconds));
+            let first = (keygen.aggregation.and_then(|f| f.first_layer), figures.first_layer.clone());
             aggregation.push(AggregationRow {
                 proofs: n,
+                layers: self.aggregate_layers,
                 k: figures.k,
                 advice_columns: figures.advice_columns,
+                first_layer_k: first.1.as_ref().map(|f| f.k),
+                first_layer_advice_columns: first.1.as_ref().map(|f| f.advice_columns),
+                first_layer_keygen_s: first.0.map(|f| f.seconds),
+                first_layer_prove_s: first.1.map(|f| f.seconds),
                 keygen_s: keygen.seconds,
                 prove_s: proved.seconds,
                 peak_rss_keygen_mb: keygen.peak_rss_mb,
@@ -384,8 +415,8 @@ fn child_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Resul
     child_phase_with(phase, model, work, cache, &[])
 }
 
-fn aggregation_args(n: u32, k: Option<u32>, max_memory: Option<f64>) -> Vec<String> {
-    let mut args = vec!["--aggregate".to_string(), n.to_string()];
+fn aggregation_args(n: u32, k: Option<u32>, layers: u8, max_memory: Option<f64>) -> Vec<String> {
+    let mut args = vec!["--aggregate".to_string(), n.to_string(), "--aggregate-layers".to_string(), layers.to_string()];
     if let Some(k) = k {
         args.extend(["--aggregate-k".to_string(), k.to_string()]);
     }
@@ -488,12 +519,12 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
     }
 }
 
-/// Aggregation of `n` digits-MLP proofs: keygen from scratch, or proving with cached keys plus native and
-/// revm verification of the result.
+/// Aggregation of `n` digits-MLP proofs in `layers` (1 or 2) at outer `k` (the EVM layer's): keygen from
+/// scratch, or proving with cached keys plus native and revm verification of the result.
 fn run_aggregation_phase(
     phase: Phase,
     n: u32,
-    k: Option<u32>,
+    (k, layers): (Option<u32>, u8),
     memory_budget: u64,
     work: &Path,
     cache: &Path,
@@ -514,51 +545,83 @@ fn run_aggregation_phase(
         proofs.push(aggregate::InnerProof::new(&inner_params, inner_keys.vk(), &proof)?);
     }
     let protocols: Vec<_> = proofs.iter().map(|p| p.protocol().clone()).collect();
+    let suffix = if layers == 2 { "-x2" } else { "" };
+    let key_cache = work.join(format!("agg-{n}{suffix}"));
+    if phase == Phase::AggregateKeygen && key_cache.exists() {
+        fs::remove_dir_all(&key_cache).with_context(|| format!("clearing {}", key_cache.display()))?;
+    }
+    let fresh_keys = |params: &ParamsKZG<Bn256>, protocols: &[_]| -> Result<_> {
+        let start = Instant::now();
+        let (keys, status) = aggregate::load_or_keygen(&key_cache, params, protocols)?;
+        if phase == Phase::AggregateKeygen && status != CacheStatus::Miss {
+            bail!("the bench aggregation key cache {} was not empty", key_cache.display());
+        }
+        Ok((keys, start.elapsed().as_secs_f64()))
+    };
+
+    // The first of two layers: sized for speed, proven with a Poseidon transcript, aggregated again.
+    let mut first_layer = None;
+    let (protocols, proofs) = if layers == 2 {
+        let max_columns = aggregate::FIRST_LAYER_MAX_ADVICE_COLUMNS;
+        let first_k = aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k;
+        let params = srs.load(first_k, &quiet)?.params;
+        let (keys, keygen_s) = fresh_keys(&params, &protocols)?;
+        let num_instance = keys.shape.num_instance;
+        let mut figures =
+            FirstLayerFigures { k: first_k, advice_columns: keys.shape.config.num_advice, seconds: keygen_s };
+        let next = if phase == Phase::AggregateProve {
+            let start = Instant::now();
+            let proof = aggregate::aggregate_with(&params, &keys, &proofs, Transcript::Poseidon)?;
+            figures.seconds = start.elapsed().as_secs_f64();
+            if !aggregate::verify_with(&params, keys.vk(), &proof, Transcript::Poseidon) {
+                bail!("the first layer's proof does not verify");
+            }
+            vec![aggregate::InnerProof::from_aggregated(&params, keys.vk(), &proof)]
+        } else {
+            vec![]
+        };
+        let protocol = aggregate::aggregated_protocol(&params, keys.vk(), num_instance);
+        first_layer = Some(figures);
+        (vec![protocol], next)
+    } else {
+        (protocols, proofs)
+    };
+    let max_columns =
+        if layers == 2 { aggregate::SECOND_LAYER_MAX_ADVICE_COLUMNS } else { aggregate::MAX_ADVICE_COLUMNS };
     let k = match k {
         Some(k) => k,
-        None => aggregate::auto_k(&inner_params, &protocols, memory_budget)?.k,
+        None => aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k,
     };
     let params = srs.load(k, &quiet)?.params;
-    let key_cache = work.join(format!("agg-{n}"));
+    let (keys, keygen_s) = fresh_keys(&params, &protocols)?;
+    let mut figures = AggregationFigures {
+        k,
+        advice_columns: keys.shape.config.num_advice,
+        estimated_peak_mb: aggregate::estimated_peak_bytes(&keys.shape.config) as f64 / MIB,
+        first_layer: first_layer.clone(),
+        ..Default::default()
+    };
     match phase {
         Phase::AggregateKeygen => {
-            if key_cache.exists() {
-                fs::remove_dir_all(&key_cache).with_context(|| format!("clearing {}", key_cache.display()))?;
-            }
-            let start = Instant::now();
-            let (_, status) = aggregate::load_or_keygen(&key_cache, &params, &protocols)?;
-            let seconds = start.elapsed().as_secs_f64();
-            if status != CacheStatus::Miss {
-                bail!("the bench aggregation key cache {} was not empty", key_cache.display());
-            }
-            Ok(PhaseReport { seconds, peak_rss_mb: peak_rss_mb(), ..Default::default() })
+            let seconds = keygen_s + first_layer.map_or(0.0, |f| f.seconds);
+            Ok(PhaseReport { seconds, peak_rss_mb: peak_rss_mb(), aggregation: Some(figures), ..Default::default() })
         }
         Phase::AggregateProve => {
-            let (keys, _) = aggregate::load_or_keygen(&key_cache, &params, &protocols)?;
             let start = Instant::now();
             let proof = aggregate::aggregate(&params, &keys, &proofs)?;
-            let seconds = start.elapsed().as_secs_f64();
+            let seconds = start.elapsed().as_secs_f64() + first_layer.map_or(0.0, |f| f.seconds);
             let peak_rss_mb = peak_rss_mb();
             let verified = aggregate::verify(&params, keys.vk(), &proof);
             let kind = VerifierKind::Aggregated;
             let compiled = build_verifier(&params, keys.vk(), proof.instances.len(), kind, &find_solc(None))?.compiled;
             let mut chain = LocalVerifier::deploy(&compiled.creation)?;
             let outcome = chain.verify(&proof.instances, &proof.proof, DEFAULT_CALL_GAS)?;
-            Ok(PhaseReport {
-                seconds,
-                peak_rss_mb,
-                aggregation: Some(AggregationFigures {
-                    k,
-                    advice_columns: keys.shape.config.num_advice,
-                    estimated_peak_mb: aggregate::estimated_peak_bytes(&keys.shape.config) as f64 / MIB,
-                    proof_bytes: proof.proof.len(),
-                    verified,
-                    runtime_bytes: chain.runtime_bytes,
-                    gas: outcome.gas_used,
-                    evm_valid: outcome.success,
-                }),
-                ..Default::default()
-            })
+            figures.proof_bytes = proof.proof.len();
+            figures.verified = verified;
+            figures.runtime_bytes = chain.runtime_bytes;
+            figures.gas = outcome.gas_used;
+            figures.evm_valid = outcome.success;
+            Ok(PhaseReport { seconds, peak_rss_mb, aggregation: Some(figures), ..Default::default() })
         }
         Phase::Keygen | Phase::Prove => bail!("not an aggregation phase"),
     }

@@ -110,10 +110,7 @@ impl InnerProof {
     /// Prepares an aggregated proof made with the Poseidon transcript ([`aggregate_with`]) and the outer
     /// verifying key `vk` for a second aggregation, which folds its accumulator into its own.
     pub fn from_aggregated(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &AggregatedProof) -> Self {
-        let config = Config::kzg()
-            .with_num_instance(vec![proof.instances.len()])
-            .with_accumulator_indices(AggregationCircuit::accumulator_indices());
-        let protocol = compile(params, vk, config);
+        let protocol = aggregated_protocol(params, vk, proof.instances.len());
         Self { snark: Snark::new(protocol, vec![proof.instances.clone()], proof.proof.clone()) }
     }
 
@@ -135,6 +132,19 @@ pub fn inner_protocol(
     num_instance: usize,
 ) -> PlonkProtocol<G1Affine> {
     compile(params, vk, Config::kzg().with_num_instance(vec![num_instance]))
+}
+
+/// The protocol a second aggregation checks an aggregated proof of outer verifying key `vk` against: its
+/// first [`ACCUMULATOR_LIMBS`] instances are an accumulator.
+pub fn aggregated_protocol(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instance: usize,
+) -> PlonkProtocol<G1Affine> {
+    let config = Config::kzg()
+        .with_num_instance(vec![num_instance])
+        .with_accumulator_indices(AggregationCircuit::accumulator_indices());
+    compile(params, vk, config)
 }
 
 /// The column configuration of an aggregation circuit and where its cells break, fixed at keygen.
@@ -214,6 +224,13 @@ pub const MIN_K: u32 = 18;
 pub const MAX_K: u32 = 23;
 /// Advice columns [`auto_k`] aims for: with them the aggregated verifier stays near 400,000 gas.
 pub const MAX_ADVICE_COLUMNS: usize = 3;
+/// Advice columns the first of two layers aims for. Its verifier is the second layer's circuit, where a
+/// column costs about four in-circuit points (its commitment, its share of a grand product, its selector
+/// and permutation column); fewer would double its rows, which costs more proving time than the second
+/// layer saves (16 digits proofs: `k = 22` with five columns rather than `k = 23` with three).
+pub const FIRST_LAYER_MAX_ADVICE_COLUMNS: usize = 6;
+/// Advice columns the second of two layers aims for: it exists for a cheaper verifier, and is small.
+pub const SECOND_LAYER_MAX_ADVICE_COLUMNS: usize = 2;
 
 /// Peak memory of aggregation keygen and proving, in bytes per row for every polynomial halo2's prover
 /// carries (see [`polynomials`]); fitted, about 10% above, to the digits aggregations on two cores with the
@@ -258,6 +275,17 @@ pub fn auto_k(
     protocols: &[PlonkProtocol<G1Affine>],
     memory_budget: u64,
 ) -> Result<AutoSize> {
+    auto_k_for(params, protocols, memory_budget, MAX_ADVICE_COLUMNS)
+}
+
+/// [`auto_k`] aiming for at most `max_columns` advice columns instead of [`MAX_ADVICE_COLUMNS`]: fewer for
+/// a cheaper verifier, more for a faster prover (a first layer, whose verifier runs in a circuit).
+pub fn auto_k_for(
+    params: &ParamsKZG<Bn256>,
+    protocols: &[PlonkProtocol<G1Affine>],
+    memory_budget: u64,
+    max_columns: usize,
+) -> Result<AutoSize> {
     let mut best: Option<AutoSize> = None;
     let mut smallest: Option<AutoSize> = None;
     for k in MIN_K..=MAX_K {
@@ -274,7 +302,7 @@ pub fn auto_k(
         if best.is_none_or(|b| size.advice_columns < b.advice_columns) {
             best = Some(size);
         }
-        if size.advice_columns <= MAX_ADVICE_COLUMNS {
+        if size.advice_columns <= max_columns {
             break;
         }
     }
