@@ -105,32 +105,19 @@ pub struct AggregateReport {
     pub out: PathBuf,
     /// Inner proofs.
     pub proofs: usize,
-    /// log2 of the outer circuit's rows.
-    pub k: u32,
-    /// Advice columns of the outer circuit.
-    pub advice_columns: usize,
     /// Public instances (12 accumulator limbs, then the inner ones).
     pub instances: usize,
-    /// Whether the keys came from the cache.
-    pub keys: CacheStatus,
-    /// Seconds to load or generate the keys.
-    pub keys_seconds: f64,
-    /// Estimated peak memory of keygen and proving at this size, bytes.
-    pub estimated_peak_bytes: u64,
-    /// Seconds to prove.
-    pub prove_seconds: f64,
-    /// Proof bytes.
-    pub proof_bytes: usize,
-    /// The key cache entry.
-    pub aggregation_hash: String,
     /// True for the development SRS.
     pub unsafe_srs: bool,
+    /// The circuit of the proof written, the one the EVM verifier checks.
+    #[serde(flatten)]
+    pub outer: LayerReport,
     /// With --layers 2: the first layer, whose proof the circuit above verifies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_layer: Option<LayerReport>,
 }
 
-/// One aggregation layer of `aggregate --layers 2`.
+/// One aggregation circuit and its proof.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LayerReport {
@@ -142,11 +129,11 @@ pub struct LayerReport {
     pub keys: CacheStatus,
     /// Seconds to load or generate its keys.
     pub keys_seconds: f64,
-    /// Its estimated peak memory, bytes.
+    /// Its estimated peak memory of keygen and proving, bytes.
     pub estimated_peak_bytes: u64,
     /// Seconds to prove it.
     pub prove_seconds: f64,
-    /// Its proof bytes (Poseidon transcript).
+    /// Its proof bytes.
     pub proof_bytes: usize,
     /// Its key cache entry.
     pub aggregation_hash: String,
@@ -246,8 +233,8 @@ impl AggregateArgs {
         if !verify_aggregated(&outer.params, last.keys.vk(), &last.proof) {
             bail!("the aggregated proof does not verify natively: this is a bug in zkml-eth, please report it");
         }
-        let (k, keys, proof, status) = (last.k, &last.keys, &last.proof, last.status);
         debug_assert_eq!(fingerprint, outer.fingerprint);
+        let (keys, proof) = (&last.keys, &last.proof);
 
         let artifact = AggregatedArtifact {
             format: AGGREGATED_FORMAT.to_string(),
@@ -266,33 +253,26 @@ impl AggregateArgs {
         let report = AggregateReport {
             out: self.out.clone(),
             proofs: artifact.inner.len(),
-            k,
-            advice_columns: keys.shape.config.num_advice,
             instances: proof.instances.len(),
-            keys: status,
-            keys_seconds: last.keys_seconds,
-            estimated_peak_bytes: estimated_peak_bytes(&keys.shape.config),
-            prove_seconds: last.prove_seconds,
-            proof_bytes: proof.proof.len(),
-            aggregation_hash: artifact.aggregation_hash,
             unsafe_srs: outer.unsafe_dev,
+            outer: last.report(),
             first_layer,
         };
         out.result(&report, || {
             let layers = match &report.first_layer {
                 Some(first) => format!(
                     " in two layers ({:.1} s at k = {}, then {:.1} s)",
-                    first.prove_seconds, first.k, report.prove_seconds
+                    first.prove_seconds, first.k, report.outer.prove_seconds
                 ),
-                None => format!(" in {:.1} s", report.prove_seconds),
+                None => format!(" in {:.1} s", report.outer.prove_seconds),
             };
             format!(
                 "aggregated {} proof(s) into {}{layers}: k = {}, {} public instances, {} proof bytes",
                 report.proofs,
                 report.out.display(),
-                report.k,
+                report.outer.k,
                 report.instances,
-                report.proof_bytes
+                report.outer.proof_bytes
             )
         })
     }
