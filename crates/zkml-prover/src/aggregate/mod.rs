@@ -226,8 +226,9 @@ pub const MAX_K: u32 = 23;
 pub const MAX_ADVICE_COLUMNS: usize = 3;
 /// Advice columns the first of two layers aims for. Its verifier is the second layer's circuit, where a
 /// column costs about four in-circuit points (its commitment, its share of a grand product, its selector
-/// and permutation column); fewer would double its rows, which costs more proving time than the second
-/// layer saves (16 digits proofs: `k = 22` with five columns rather than `k = 23` with three).
+/// and permutation column); fewer would double its rows, and proving time and memory follow polynomials
+/// times rows ([`polynomials`]): for 16 digits proofs `k = 22` with five columns is 32 polynomials of 2^22
+/// rows, `k = 23` with three is 25 of 2^23, 1.6 times the work, to save the second layer a few points.
 pub const FIRST_LAYER_MAX_ADVICE_COLUMNS: usize = 6;
 /// Advice columns the second of two layers aims for: it exists for a cheaper verifier, and is small.
 pub const SECOND_LAYER_MAX_ADVICE_COLUMNS: usize = 2;
