@@ -112,65 +112,55 @@ pub fn prove(
     )
     .map_err(|e| Error::Circuit(e.to_string()))?;
     let instances = circuit.instances().to_vec();
-    let proof = match transcript {
-        Transcript::Poseidon => create_shplonk_poseidon(params, &keys.pk, circuit, &instances)?,
-        Transcript::Keccak => create_shplonk_keccak(params, &keys.pk, circuit, &instances)?,
-    };
+    let proof = create_shplonk_with(transcript, params, &keys.pk, circuit, &instances)?;
     Ok(InferenceProof { proof, instances, transcript })
 }
 
 /// Verifies a proof natively; `false` for a proof that does not verify.
 pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &InferenceProof) -> bool {
-    match proof.transcript {
-        Transcript::Poseidon => verify_shplonk_poseidon(params, vk, &proof.instances, &proof.proof),
-        Transcript::Keccak => verify_shplonk_keccak(params, vk, &proof.instances, &proof.proof),
+    verify_shplonk_with(proof.transcript, params, vk, &proof.instances, &proof.proof)
+}
+
+/// A SHPLONK proof of `circuit` with `transcript`: Poseidon for the in-circuit verifier, keccak for the EVM.
+pub(crate) fn create_shplonk_with<C: Circuit<Fr>>(
+    transcript: Transcript,
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: C,
+    instances: &[Fr],
+) -> Result<Vec<u8>> {
+    match transcript {
+        Transcript::Poseidon => {
+            let mut t = PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(vec![], POSEIDON_SPEC.clone());
+            create_shplonk(params, pk, circuit, instances, &mut t)?;
+            Ok(t.finalize())
+        }
+        Transcript::Keccak => {
+            let mut t = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
+            create_shplonk(params, pk, circuit, instances, &mut t)?;
+            Ok(t.finalize())
+        }
     }
 }
 
-/// A SHPLONK proof of `circuit` with a Poseidon transcript (the in-circuit verifier's).
-pub(crate) fn create_shplonk_poseidon<C: Circuit<Fr>>(
-    params: &ParamsKZG<Bn256>,
-    pk: &ProvingKey<G1Affine>,
-    circuit: C,
-    instances: &[Fr],
-) -> Result<Vec<u8>> {
-    let mut t = PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(vec![], POSEIDON_SPEC.clone());
-    create_shplonk(params, pk, circuit, instances, &mut t)?;
-    Ok(t.finalize())
-}
-
-/// True when `proof` (Poseidon transcript) verifies for `instances`.
-pub(crate) fn verify_shplonk_poseidon(
+/// True when `proof`, made with `transcript`, verifies for `instances`.
+pub(crate) fn verify_shplonk_with(
+    transcript: Transcript,
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     instances: &[Fr],
     proof: &[u8],
 ) -> bool {
-    let mut t = PoseidonTranscript::<NativeLoader, &[u8]>::from_spec(proof, POSEIDON_SPEC.clone());
-    verify_shplonk(params, vk, instances, &mut t)
-}
-
-/// A SHPLONK proof of `circuit` with a keccak transcript (the EVM verifier's).
-pub(crate) fn create_shplonk_keccak<C: Circuit<Fr>>(
-    params: &ParamsKZG<Bn256>,
-    pk: &ProvingKey<G1Affine>,
-    circuit: C,
-    instances: &[Fr],
-) -> Result<Vec<u8>> {
-    let mut t = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
-    create_shplonk(params, pk, circuit, instances, &mut t)?;
-    Ok(t.finalize())
-}
-
-/// True when `proof` (keccak transcript) verifies for `instances`.
-pub(crate) fn verify_shplonk_keccak(
-    params: &ParamsKZG<Bn256>,
-    vk: &VerifyingKey<G1Affine>,
-    instances: &[Fr],
-    proof: &[u8],
-) -> bool {
-    let mut t = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof);
-    verify_shplonk(params, vk, instances, &mut t)
+    match transcript {
+        Transcript::Poseidon => {
+            let mut t = PoseidonTranscript::<NativeLoader, &[u8]>::from_spec(proof, POSEIDON_SPEC.clone());
+            verify_shplonk(params, vk, instances, &mut t)
+        }
+        Transcript::Keccak => {
+            let mut t = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof);
+            verify_shplonk(params, vk, instances, &mut t)
+        }
+    }
 }
 
 /// A SHPLONK proof of `circuit` written to `transcript`.

@@ -16,7 +16,7 @@ use zkml_prover::{
         ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
         FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, MAX_ADVICE_COLUMNS, MAX_PROOFS,
         SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash, auto_k_for, estimated_peak_bytes, gigabytes,
-        load_or_keygen, verify as verify_aggregated, verify_with,
+        load_or_keygen, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -205,7 +205,6 @@ impl AggregateArgs {
             loaded.push(item);
         }
         let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
-        let fingerprint = srs_by_k.values().next().expect("at least one proof").fingerprint;
         let (first_layer, last) = if self.layers == 2 {
             let first = self.prove_layer(
                 "first layer",
@@ -215,9 +214,6 @@ impl AggregateArgs {
                 &mut srs_by_k,
                 &out,
             )?;
-            if !verify_with(&srs_by_k[&first.k].params, first.keys.vk(), &first.proof, Transcript::Poseidon) {
-                bail!("the first layer's proof does not verify natively: this is a bug in zkml-eth, please report it");
-            }
             let next = InnerProof::from_aggregated(&srs_by_k[&first.k].params, first.keys.vk(), &first.proof);
             let report = first.report();
             // Its proving key is gigabytes: free it before the second layer.
@@ -230,10 +226,6 @@ impl AggregateArgs {
             (None, self.prove_layer("aggregation", &inner, size, Transcript::Keccak, &mut srs_by_k, &out)?)
         };
         let outer = &srs_by_k[&last.k];
-        if !verify_aggregated(&outer.params, last.keys.vk(), &last.proof) {
-            bail!("the aggregated proof does not verify natively: this is a bug in zkml-eth, please report it");
-        }
-        debug_assert_eq!(fingerprint, outer.fingerprint);
         let (keys, proof) = (&last.keys, &last.proof);
 
         let artifact = AggregatedArtifact {
@@ -337,6 +329,9 @@ impl AggregateArgs {
             aggregate_with(&outer.params, &keys, inner, transcript).with_context(|| format!("proving the {what}"))?;
         let prove_seconds = started.elapsed().as_secs_f64();
         bar.finish_and_clear();
+        if !verify_with(&outer.params, keys.vk(), &proof, transcript) {
+            bail!("the proof of the {what} does not verify natively: this is a bug in zkml-eth, please report it");
+        }
         out.status(format!("Proved the {what} in {prove_seconds:.1} s"));
         let hash = to_hex(&aggregation_hash(&protocols, k, &fingerprint));
         Ok(Layer { k, keys, status, keys_seconds, prove_seconds, proof, hash })

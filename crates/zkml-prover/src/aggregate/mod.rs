@@ -76,10 +76,7 @@ use crate::{
         CacheStatus, Hash32, KEYS_FORMAT, META_FILE, blake2b_256, damaged, finish, from_hex, hash_from_hex, io_error,
         read_pk, srs_fingerprint, to_hex, update_framed, write_atomic, write_pk,
     },
-    prove::{
-        InferenceProof, Transcript, create_shplonk_keccak, create_shplonk_poseidon, verify_shplonk_keccak,
-        verify_shplonk_poseidon,
-    },
+    prove::{InferenceProof, Transcript, create_shplonk_with, verify_shplonk_with},
 };
 
 /// Field elements of the KZG accumulator at the start of an aggregated proof's instances.
@@ -431,10 +428,7 @@ pub fn aggregate_with(
             shape.num_instance - ACCUMULATOR_LIMBS
         )));
     }
-    let proof = match transcript {
-        Transcript::Keccak => create_shplonk_keccak(params, &keys.pk, circuit, &instances)?,
-        Transcript::Poseidon => create_shplonk_poseidon(params, &keys.pk, circuit, &instances)?,
-    };
+    let proof = create_shplonk_with(transcript, params, &keys.pk, circuit, &instances)?;
     Ok(AggregatedProof { proof, instances })
 }
 
@@ -451,11 +445,8 @@ pub fn verify_with(
     proof: &AggregatedProof,
     transcript: Transcript,
 ) -> bool {
-    let verified = match transcript {
-        Transcript::Keccak => verify_shplonk_keccak(params, vk, &proof.instances, &proof.proof),
-        Transcript::Poseidon => verify_shplonk_poseidon(params, vk, &proof.instances, &proof.proof),
-    };
-    accumulator_holds(params, &proof.instances) && verified
+    accumulator_holds(params, &proof.instances)
+        && verify_shplonk_with(transcript, params, vk, &proof.instances, &proof.proof)
 }
 
 /// True when the accumulator at the start of an aggregated proof's `instances` passes its pairing check
