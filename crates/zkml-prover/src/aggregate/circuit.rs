@@ -7,8 +7,9 @@
 //! 140,000 cells whether its base is fixed or not, so those MSMs are nearly the whole circuit. An
 //! accumulator is linear in its MSM, so [`DeferringEccChip`] records each MSM instead of evaluating it,
 //! and [`build`] evaluates the fold `Σ cᵢ·MSMᵢ` once:
-//! - the verifying-key points of proofs of one model collapse into one fixed-base term each,
-//! - all proof commitments share one Pippenger MSM (cheaper per point than N small ones),
+//! - the verifying-key points of proofs of one model collapse into one term each,
+//! - all proof commitments and those verifying-key points share one multi-product MSM ([`super::msm`]:
+//!   cheaper per point than N small ones, and than a separate fixed-base MSM for the constant points),
 //! - the fold's own MSMs disappear.
 //!
 //! The fold coefficients are squeezed from a Poseidon transcript over one binding challenge per inner
@@ -64,6 +65,7 @@ use snark_verifier_sdk::{
 };
 use zkml_circuit::circuit::fitted_params;
 
+use super::msm;
 use crate::error::{Error, Result};
 
 /// Bits of a BN254 scalar, the width of every MSM scalar.
@@ -316,13 +318,25 @@ impl Fold {
         scalar_bits: usize,
     ) -> Point {
         let mut terms = self.unit;
-        if !self.scaled.is_empty() {
-            let (scalars, bases): (Vec<_>, Vec<_>) = self.scaled.into_iter().map(|(s, p)| (vec![s], p)).unzip();
-            terms.push(ecc.variable_base_msm::<G1Affine>(pool, &bases, scalars, scalar_bits));
-        }
-        if !self.fixed.is_empty() {
-            let (bases, scalars): (Vec<_>, Vec<_>) = self.fixed.into_iter().map(|(p, s)| (p, vec![s])).unzip();
-            terms.push(ecc.fixed_base_msm::<G1Affine>(pool, &bases, scalars, SCALAR_BITS));
+        if self.scaled.len() + self.fixed.len() >= msm::MIN_BASES {
+            // Constant bases join the witness ones: one MSM is cheaper per base than a fixed-base one.
+            let bits = if self.fixed.is_empty() { scalar_bits } else { SCALAR_BITS };
+            let ctx = pool.main();
+            let (mut scalars, mut bases): (Vec<_>, Vec<_>) = self.scaled.into_iter().unzip();
+            for (base, scalar) in self.fixed {
+                bases.push(ecc.assign_constant_point(ctx, base));
+                scalars.push(scalar);
+            }
+            terms.push(msm::msm(ecc, pool, &bases, &scalars, bits));
+        } else {
+            if !self.scaled.is_empty() {
+                let (scalars, bases): (Vec<_>, Vec<_>) = self.scaled.into_iter().map(|(s, p)| (vec![s], p)).unzip();
+                terms.push(ecc.variable_base_msm::<G1Affine>(pool, &bases, scalars, scalar_bits));
+            }
+            if !self.fixed.is_empty() {
+                let (bases, scalars): (Vec<_>, Vec<_>) = self.fixed.into_iter().map(|(p, s)| (p, vec![s])).unzip();
+                terms.push(ecc.fixed_base_msm::<G1Affine>(pool, &bases, scalars, SCALAR_BITS));
+            }
         }
         EccInstructions::sum_with_const(
             ecc,

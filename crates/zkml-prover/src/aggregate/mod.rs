@@ -66,6 +66,7 @@ use std::{
 use halo2_base::halo2_proofs::SerdeFormat;
 
 mod circuit;
+mod msm;
 
 pub use circuit::AggregationCircuit;
 
@@ -226,9 +227,12 @@ pub const MAX_ADVICE_COLUMNS: usize = 3;
 /// and permutation column); fewer would double its rows, and proving time and memory follow polynomials
 /// times rows ([`polynomials`]): for 16 digits proofs `k = 22` with five columns is 32 polynomials of 2^22
 /// rows, `k = 23` with three is 25 of 2^23, 1.6 times the work, to save the second layer a few points.
-pub const FIRST_LAYER_MAX_ADVICE_COLUMNS: usize = 6;
-/// Advice columns the second of two layers aims for: it exists for a cheaper verifier, and is small.
-pub const SECOND_LAYER_MAX_ADVICE_COLUMNS: usize = 2;
+/// Five keep the second layer in one column at `k = 22` (about 4.0M of its 4.19M cells); a sixth would
+/// push it to two.
+pub const FIRST_LAYER_MAX_ADVICE_COLUMNS: usize = 5;
+/// Advice columns the second of two layers aims for: it exists for a cheaper verifier, and one column is
+/// the cheapest (each further one costs 25,000 to 32,000 gas).
+pub const SECOND_LAYER_MAX_ADVICE_COLUMNS: usize = 1;
 
 /// Peak memory of aggregation keygen and proving, in bytes per row for every polynomial halo2's prover
 /// carries (see [`polynomials`]); fitted, about 10% above, to the digits aggregations on two cores with the
@@ -324,8 +328,9 @@ pub fn gigabytes(bytes: u64) -> f64 {
 }
 
 /// Revision of the aggregation circuit's layout code, part of [`aggregation_hash`]: cached keys of
-/// another revision are never reused. 2: one batched MSM for all inner accumulators.
-const CIRCUIT_REVISION: u32 = 2;
+/// another revision are never reused. 2: one batched MSM for all inner accumulators. 3: constant bases in
+/// that MSM, with a constant offset point.
+const CIRCUIT_REVISION: u32 = 3;
 
 /// Domain tag of [`aggregation_hash`].
 const AGGREGATION_DOMAIN: &[u8] = b"zkml-eth/aggregation-hash";
