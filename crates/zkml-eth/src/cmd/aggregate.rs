@@ -14,9 +14,9 @@ use serde::Serialize;
 use zkml_prover::{
     aggregate::{
         ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
-        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, MAX_ADVICE_COLUMNS, MAX_PROOFS,
+        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, MAX_PROOFS,
         SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash, auto_k_for, estimated_peak_bytes, gigabytes,
-        load_or_keygen, verify_with,
+        load_or_keygen, max_advice_columns, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -209,7 +209,7 @@ impl AggregateArgs {
             let first = self.prove_layer(
                 "first layer",
                 &inner,
-                (self.first_k, FIRST_LAYER_MAX_ADVICE_COLUMNS),
+                (self.first_k, |_| FIRST_LAYER_MAX_ADVICE_COLUMNS),
                 Transcript::Poseidon,
                 &mut srs_by_k,
                 &out,
@@ -218,11 +218,11 @@ impl AggregateArgs {
             let report = first.report();
             // Its proving key is gigabytes: free it before the second layer.
             drop(first);
-            let size = (self.k, SECOND_LAYER_MAX_ADVICE_COLUMNS);
+            let size: (_, fn(u32) -> usize) = (self.k, |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
             let last = self.prove_layer("second layer", &[next], size, Transcript::Keccak, &mut srs_by_k, &out)?;
             (Some(report), last)
         } else {
-            let size = (self.k, MAX_ADVICE_COLUMNS);
+            let size: (_, fn(u32) -> usize) = (self.k, max_advice_columns);
             (None, self.prove_layer("aggregation", &inner, size, Transcript::Keccak, &mut srs_by_k, &out)?)
         };
         let outer = &srs_by_k[&last.k];
@@ -270,12 +270,12 @@ impl AggregateArgs {
     }
 
     /// Keys and proves one aggregation of `inner` with `transcript` at `k`, or sized for at most
-    /// `max_columns` advice columns within the memory budget, loading the SRS it needs into `srs_by_k`.
+    /// `max_columns(k)` advice columns within the memory budget, loading the SRS it needs into `srs_by_k`.
     fn prove_layer(
         &self,
         what: &str,
         inner: &[InnerProof],
-        (k, max_columns): (Option<u32>, usize),
+        (k, max_columns): (Option<u32>, fn(u32) -> usize),
         transcript: Transcript,
         srs_by_k: &mut BTreeMap<u32, LoadedSrs>,
         out: &Output,
@@ -289,7 +289,7 @@ impl AggregateArgs {
                 let bar = spinner(out, format!("Sizing the {what} ({} proof(s)) ...", inner.len()));
                 let size = auto_k_for(&any_srs.params, &protocols, self.memory.budget_bytes()?, max_columns)?;
                 bar.finish_and_clear();
-                if size.advice_columns > max_columns {
+                if size.advice_columns > max_columns(size.k) {
                     out.status(format!(
                         "The {what} is sized at k = {} with {} advice columns (about {:.1} GB): fewer columns would \
                          make a cheaper verifier but need more memory than --max-memory allows",

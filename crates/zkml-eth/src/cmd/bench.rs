@@ -562,7 +562,7 @@ fn run_aggregation_phase(
     // The first of two layers: sized for speed, proven with a Poseidon transcript, aggregated again.
     let mut first_layer = None;
     let (protocols, proofs) = if layers == 2 {
-        let max_columns = aggregate::FIRST_LAYER_MAX_ADVICE_COLUMNS;
+        let max_columns = |_| aggregate::FIRST_LAYER_MAX_ADVICE_COLUMNS;
         let first_k = aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k;
         let params = srs.load(first_k, &quiet)?.params;
         let (keys, keygen_s) = fresh_keys(&params, &protocols)?;
@@ -586,8 +586,8 @@ fn run_aggregation_phase(
     } else {
         (protocols, proofs)
     };
-    let max_columns =
-        if layers == 2 { aggregate::SECOND_LAYER_MAX_ADVICE_COLUMNS } else { aggregate::MAX_ADVICE_COLUMNS };
+    let max_columns: fn(u32) -> usize =
+        if layers == 2 { |_| aggregate::SECOND_LAYER_MAX_ADVICE_COLUMNS } else { aggregate::max_advice_columns };
     let k = match k {
         Some(k) => k,
         None => aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k,

@@ -220,8 +220,20 @@ const MINIMUM_UNUSABLE_ROWS: usize = 20;
 pub const MIN_K: u32 = 18;
 /// Largest outer `k`: the SRS alone is then 1 GB and proving needs tens of GB.
 pub const MAX_K: u32 = 23;
-/// Advice columns [`auto_k`] aims for: with them the aggregated verifier stays near 400,000 gas.
+/// Advice columns [`auto_k`] aims for from [`FAST_K`] on: with them the aggregated verifier stays near
+/// 400,000 gas, and four digits proofs prove at `k = 21` in about 150 s.
 pub const MAX_ADVICE_COLUMNS: usize = 3;
+/// Below this `k` an aggregation proves in under 100 s here, so [`auto_k`] spends rows on gas instead:
+/// at most [`FAST_MAX_ADVICE_COLUMNS`] columns (two digits proofs: `k = 21` with two columns, 377,470 gas,
+/// rather than `k = 20` with three, 403,011 gas).
+pub const FAST_K: u32 = 21;
+/// Advice columns [`auto_k`] aims for below [`FAST_K`].
+pub const FAST_MAX_ADVICE_COLUMNS: usize = 2;
+
+/// The advice columns one aggregation layer for the EVM aims for at `k` ([`FAST_K`]).
+pub fn max_advice_columns(k: u32) -> usize {
+    if k < FAST_K { FAST_MAX_ADVICE_COLUMNS } else { MAX_ADVICE_COLUMNS }
+}
 /// Advice columns the first of two layers aims for. Its verifier is the second layer's circuit, where a
 /// column costs about four in-circuit points (its commitment, its share of a grand product, its selector
 /// and permutation column); fewer would double its rows, and proving time and memory follow polynomials
@@ -270,23 +282,23 @@ pub struct AutoSize {
 
 /// Sizes the aggregation of `protocols` within `memory_budget` bytes of peak memory, laying it out at each
 /// `k` (not proving it; `params` only provides the SRS generator, so any size does): the smallest `k` at
-/// which it needs at most [`MAX_ADVICE_COLUMNS`] advice columns (the cheapest verifier, as every column
-/// costs gas) if that fits, else the fitting `k` with the fewest columns (more gas, but it runs).
+/// which it needs at most [`max_advice_columns`] advice columns (a cheap verifier, as every column costs
+/// gas) if that fits, else the fitting `k` with the fewest columns (more gas, but it runs).
 pub fn auto_k(
     params: &ParamsKZG<Bn256>,
     protocols: &[PlonkProtocol<G1Affine>],
     memory_budget: u64,
 ) -> Result<AutoSize> {
-    auto_k_for(params, protocols, memory_budget, MAX_ADVICE_COLUMNS)
+    auto_k_for(params, protocols, memory_budget, max_advice_columns)
 }
 
-/// [`auto_k`] aiming for at most `max_columns` advice columns instead of [`MAX_ADVICE_COLUMNS`]: fewer for
-/// a cheaper verifier, more for a faster prover (a first layer, whose verifier runs in a circuit).
+/// [`auto_k`] aiming for at most `max_columns(k)` advice columns at `k` instead of [`max_advice_columns`]:
+/// fewer for a cheaper verifier, more for a faster prover (a first layer, whose verifier runs in a circuit).
 pub fn auto_k_for(
     params: &ParamsKZG<Bn256>,
     protocols: &[PlonkProtocol<G1Affine>],
     memory_budget: u64,
-    max_columns: usize,
+    max_columns: impl Fn(u32) -> usize,
 ) -> Result<AutoSize> {
     let mut best: Option<AutoSize> = None;
     let mut smallest: Option<AutoSize> = None;
@@ -304,7 +316,7 @@ pub fn auto_k_for(
         if best.is_none_or(|b| size.advice_columns < b.advice_columns) {
             best = Some(size);
         }
-        if size.advice_columns <= max_columns {
+        if size.advice_columns <= max_columns(k) {
             break;
         }
     }
