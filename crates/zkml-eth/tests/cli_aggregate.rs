@@ -254,7 +254,7 @@ fn two_layers_verify_on_the_evm_with_the_one_layer_instance_layout() {
     let refused = run(&["aggregate", path(&p0), "--out", path(&agg), "--first-k", "20", "--unsafe-dev-srs"]);
     assert!(!refused.status.success() && stderr(&refused).contains("--layers 2"), "{}", stderr(&refused));
 
-    // The second layer at k = 21 (three columns) rather than its default k = 22 (two): half the proving time in CI,
+    // The second layer at k = 21 (two columns) rather than its default k = 22 (one): less proving time in CI,
     // and --k reaches the second layer.
     let args = ["--json", "aggregate", path(&p0), "--out", path(&agg), "--layers", "2", "--k", "21"];
     let report = json(&ok(&[&args[..], &["--unsafe-dev-srs"]].concat()));

@@ -218,11 +218,11 @@ impl AggregateArgs {
             let report = first.report();
             // Its proving key is gigabytes: free it before the second layer.
             drop(first);
-            let size: (_, fn(u32) -> usize) = (self.k, |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
+            let size = (self.k, |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
             let last = self.prove_layer("second layer", &[next], size, Transcript::Keccak, &mut srs_by_k, &out)?;
             (Some(report), last)
         } else {
-            let size: (_, fn(u32) -> usize) = (self.k, max_advice_columns);
+            let size = (self.k, max_advice_columns);
             (None, self.prove_layer("aggregation", &inner, size, Transcript::Keccak, &mut srs_by_k, &out)?)
         };
         let outer = &srs_by_k[&last.k];
@@ -275,7 +275,7 @@ impl AggregateArgs {
         &self,
         what: &str,
         inner: &[InnerProof],
-        (k, max_columns): (Option<u32>, fn(u32) -> usize),
+        (k, max_columns): (Option<u32>, impl Fn(u32) -> usize),
         transcript: Transcript,
         srs_by_k: &mut BTreeMap<u32, LoadedSrs>,
         out: &Output,
@@ -287,7 +287,7 @@ impl AggregateArgs {
             Some(k) => k,
             None => {
                 let bar = spinner(out, format!("Sizing the {what} ({} proof(s)) ...", inner.len()));
-                let size = auto_k_for(&any_srs.params, &protocols, self.memory.budget_bytes()?, max_columns)?;
+                let size = auto_k_for(&any_srs.params, &protocols, self.memory.budget_bytes()?, &max_columns)?;
                 bar.finish_and_clear();
                 if size.advice_columns > max_columns(size.k) {
                     out.status(format!(
