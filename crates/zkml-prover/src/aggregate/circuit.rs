@@ -16,7 +16,8 @@
 //! proof, squeezed from that proof's own transcript after its last commitment. Those transcripts absorb
 //! the verifying key, the instances and every commitment and evaluation, which fix every scalar and base
 //! of the recorded MSMs, so the coefficients are chosen after everything they combine, as in
-//! snark-verifier's KZG accumulation scheme. The values a deferred MSM
+//! snark-verifier's KZG accumulation scheme. One more challenge, squeezed after the coefficients, fixes
+//! the offset point that lets the batched MSM skip its operand checks ([`super::msm`]). The values a deferred MSM
 //! returns to snark-verifier are a placeholder point; [`DeferringEccChip`] records any use of it as an
 //! error, so the placeholder can never reach a constraint.
 
@@ -310,24 +311,21 @@ impl Fold {
         }
     }
 
-    /// Evaluates the fold in the circuit; every scaled term's scalar has at most `scalar_bits` bits.
+    /// Evaluates the fold in the circuit; every scaled term's scalar has at most `scalar_bits` bits. `offset`
+    /// is [`msm::offset_point`] of a challenge squeezed after everything the fold combines.
     fn evaluate(
         self,
         ecc: &BaseFieldEccChip<'_, G1Affine>,
         pool: &mut SinglePhaseCoreManager<Fr>,
+        offset: &Point,
         scalar_bits: usize,
     ) -> Point {
         let mut terms = self.unit;
-        if self.scaled.len() + self.fixed.len() >= msm::MIN_BASES {
+        if self.scaled.len() + self.fixed.len() >= msm::MIN_BASES && self.scaled.len() >= msm::MIN_WITNESS_BASES {
             // Constant bases join the witness ones: one MSM is cheaper per base than a fixed-base one.
             let bits = if self.fixed.is_empty() { scalar_bits } else { SCALAR_BITS };
-            let ctx = pool.main();
-            let (mut scalars, mut bases): (Vec<_>, Vec<_>) = self.scaled.into_iter().unzip();
-            for (base, scalar) in self.fixed {
-                bases.push(ecc.assign_constant_point(ctx, base));
-                scalars.push(scalar);
-            }
-            terms.push(msm::msm(ecc, pool, &bases, &scalars, bits));
+            let constants: Vec<(Scalar, G1Affine)> = self.fixed.into_iter().map(|(p, s)| (s, p)).collect();
+            terms.push(msm::msm(ecc, pool, offset, &self.scaled, &constants, bits));
         } else {
             if !self.scaled.is_empty() {
                 let (scalars, bases): (Vec<_>, Vec<_>) = self.scaled.into_iter().map(|(s, p)| (vec![s], p)).unzip();
@@ -481,6 +479,8 @@ fn build(
     // One coefficient per accumulator after the first (whose is one), each squeezed separately.
     let challenges: Vec<Scalar> =
         (1..accumulators.len()).map(|_| transcript.squeeze_challenge().into_assigned()).collect();
+    // Squeezed after every base and scalar of the folds is bound: the MSMs' additions rely on it.
+    let offset_seed = transcript.squeeze_challenge().into_assigned();
     if state.borrow().misused {
         return Err(Error::Aggregation(
             "internal: a deferred MSM result was used before the batched evaluation; refusing an unsound circuit"
@@ -503,8 +503,9 @@ fn build(
     let ecc = BaseFieldEccChip::<G1Affine>::new(&fp_chip);
     // The right-hand side is `Σ cᵢ·W'ᵢ`: short scalars halve its MSM.
     let rhs_bits = if rhs.only_coefficients { COEFFICIENT_BITS } else { SCALAR_BITS };
-    let lhs = lhs.evaluate(&ecc, pool, SCALAR_BITS);
-    let rhs = rhs.evaluate(&ecc, pool, rhs_bits);
+    let offset = msm::offset_point(&ecc, pool, offset_seed);
+    let lhs = lhs.evaluate(&ecc, pool, &offset, SCALAR_BITS);
+    let rhs = rhs.evaluate(&ecc, pool, &offset, rhs_bits);
     let limbs = [lhs.x(), lhs.y(), rhs.x(), rhs.y()].into_iter().flat_map(|c| c.limbs().to_vec());
     Ok(limbs.chain(instances).collect())
 }
