@@ -216,17 +216,17 @@ pub fn keygen(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) 
 /// Rows halo2 keeps for blinding, as halo2-base's examples reserve.
 const MINIMUM_UNUSABLE_ROWS: usize = 20;
 
-/// Smallest outer `k` tried: one digits proof needs about 2.6 million cells.
+/// Smallest outer `k` tried: one digits proof needs about 1.5 million cells.
 pub const MIN_K: u32 = 18;
 /// Largest outer `k`: the SRS alone is then 1 GB and proving needs tens of GB.
 pub const MAX_K: u32 = 23;
 /// Advice columns [`auto_k`] aims for from [`FAST_K`] on: with them the aggregated verifier stays near
-/// 400,000 gas, and four digits proofs prove at `k = 21` in about 150 s.
+/// 400,000 gas (about 410,000 at three columns) and five or six digits proofs still prove at `k = 21`.
 pub const MAX_ADVICE_COLUMNS: usize = 3;
 /// Below this `k` an aggregation proves in under 100 s here, so [`auto_k`] spends rows on gas instead:
-/// at most [`FAST_MAX_ADVICE_COLUMNS`] columns. Two digits proofs: `k = 21` with two columns, 377,470 gas
-/// in about 140 s, rather than `k = 20` with three, 403,011 gas in 75 s; one: 374,072 gas in 140 s rather
-/// than 399,547 in 54 s.
+/// at most [`FAST_MAX_ADVICE_COLUMNS`] columns. Two digits proofs (revision 3, the same shapes now): `k = 21`
+/// with two columns, 377,470 gas in about 140 s, rather than `k = 20` with three, 403,011 gas in 75 s. One
+/// proof now fits two columns at `k = 20` (374,037 gas, 74 s), four two at `k = 21` (384,131 gas, 143-148 s).
 pub const FAST_K: u32 = 21;
 /// Advice columns [`auto_k`] aims for below [`FAST_K`].
 pub const FAST_MAX_ADVICE_COLUMNS: usize = 2;
