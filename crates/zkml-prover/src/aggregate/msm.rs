@@ -386,6 +386,18 @@ mod tests {
 
     const K: u32 = 17;
 
+    /// A mock-proving halo2-lib builder of `2^k` rows with the given advice and lookup columns.
+    fn mock_builder(k: u32, advice: usize, lookup_advice: usize) -> BaseCircuitBuilder<Fr> {
+        BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_params(BaseCircuitParams {
+            k: k as usize,
+            num_advice_per_phase: vec![advice],
+            num_fixed: 1,
+            num_lookup_advice_per_phase: vec![lookup_advice],
+            lookup_bits: Some(k as usize - 1),
+            num_instance_columns: 1,
+        })
+    }
+
     /// Runs the mock prover on `msm` over `count` random bases (the second one infinity, every third a
     /// constant) with random scalars of `bits` bits, its result constrained to equal the native MSM, or
     /// that plus the generator if `tamper`.
@@ -396,15 +408,7 @@ mod tests {
     /// [`run`], reducing per-bit sums every `reduce_every` additions.
     fn run_reducing(count: usize, bits: usize, tamper: bool, reduce_every: usize) -> Result<(), Vec<String>> {
         let mut rng = ChaCha20Rng::seed_from_u64(count as u64);
-        let mut builder =
-            BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_params(BaseCircuitParams {
-                k: K as usize,
-                num_advice_per_phase: vec![12],
-                num_fixed: 1,
-                num_lookup_advice_per_phase: vec![2],
-                lookup_bits: Some(K as usize - 1),
-                num_instance_columns: 1,
-            });
+        let mut builder = mock_builder(K, 12, 2);
         let range = builder.range_chip();
         let fp = FpChip::<Fr>::new(&range, snark_verifier_sdk::BITS, snark_verifier_sdk::LIMBS);
         let ecc = BaseFieldEccChip::<G1Affine>::new(&fp);
@@ -462,15 +466,7 @@ mod tests {
     #[test]
     fn a_scalar_has_one_bit_pattern() {
         let check = |scalar: Fr, lift: bool| {
-            let mut builder =
-                BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_params(BaseCircuitParams {
-                    k: 12,
-                    num_advice_per_phase: vec![2],
-                    num_fixed: 1,
-                    num_lookup_advice_per_phase: vec![1],
-                    lookup_bits: Some(11),
-                    num_instance_columns: 1,
-                });
+            let mut builder = mock_builder(12, 2, 1);
             let range = builder.range_chip();
             let fp = FpChip::<Fr>::new(&range, snark_verifier_sdk::BITS, snark_verifier_sdk::LIMBS);
             let ctx = builder.main(0);
@@ -500,15 +496,7 @@ mod tests {
     fn the_offset_point_is_fixed_by_its_seed() {
         let mut rng = ChaCha20Rng::seed_from_u64(7);
         for seed in [Fr::random(&mut rng), Fr::ZERO, -Fr::ONE] {
-            let mut builder =
-                BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_params(BaseCircuitParams {
-                    k: 12,
-                    num_advice_per_phase: vec![4],
-                    num_fixed: 1,
-                    num_lookup_advice_per_phase: vec![1],
-                    lookup_bits: Some(11),
-                    num_instance_columns: 1,
-                });
+            let mut builder = mock_builder(12, 4, 1);
             let range = builder.range_chip();
             let fp = FpChip::<Fr>::new(&range, snark_verifier_sdk::BITS, snark_verifier_sdk::LIMBS);
             let ecc = BaseFieldEccChip::<G1Affine>::new(&fp);
