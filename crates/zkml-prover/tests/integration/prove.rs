@@ -1,9 +1,7 @@
 //! Real SHPLONK proofs of digits model inferences with the development SRS: they verify natively, and a
 //! tampered proof or instance does not.
 
-mod common;
-
-use common::setup;
+use crate::common::setup;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use zkml_circuit::public::SectionKind;
 use zkml_model::{

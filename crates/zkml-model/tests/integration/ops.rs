@@ -6,11 +6,9 @@
 //! (each product carries at most one rounding of the input and one of the weight, plus one rescale);
 //! elementwise ops and lookups are within `2 · 2^-S`.
 
-mod support;
-
 use std::path::Path;
 
-use support::{Dim::*, OnnxBuilder, attr_f, attr_i, attr_ints, values};
+use crate::support::{Dim::*, OnnxBuilder, attr_f, attr_i, attr_ints, values};
 use tract_onnx::pb::ModelProto;
 use zkml_model::{
     CalibrationOptions, ImportedModel,

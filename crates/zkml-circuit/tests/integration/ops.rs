@@ -2,17 +2,13 @@
 //! integer reference executor's, and tampering with the chip's output cell, or with the witness cell laid
 //! out just before it, is rejected.
 
-#[path = "../../zkml-model/tests/support/mod.rs"]
-#[allow(missing_docs)]
-mod support;
-
 use std::path::Path;
 
 use halo2_base::{
     gates::circuit::{BaseCircuitParams, CircuitBuilderStage},
     halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr},
 };
-use support::{Dim::Fixed, OnnxBuilder, attr_f, attr_i, attr_ints, values};
+use crate::support::{Dim::Fixed, OnnxBuilder, attr_f, attr_i, attr_ints, values};
 use tract_onnx::pb::ModelProto;
 use zkml_circuit::{
     ModelCircuit, ModelCircuitParams, PublicLayout, Visibility,

@@ -1,6 +1,5 @@
 //! Helpers shared by the integration tests: a real anvil as a child process, and the real `zkml-eth`
-//! binary. Each test binary uses a part of them.
-#![allow(dead_code)]
+//! binary.
 
 use std::{
     path::PathBuf,

@@ -2,11 +2,9 @@
 //! digits MLP and CNN): the heavy end-to-end path, run once. The development SRS and the keys are cached in the repository's git-ignored
 //! `.zkml-cache` (as `make demo` does), so only the first run pays for them.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{json, stderr};
+use crate::common::{json, stderr};
 use serde_json::Value;
 use zkml_evm::{
     codegen::{VerifierKind, build_verifier},
@@ -32,7 +30,7 @@ fn cache() -> String {
 fn run(args: &[&str]) -> std::process::Output {
     // The repository's solc (a solcjs shim), as `make test` gives forge.
     let solc = repo().join("tools/solc/solc");
-    common::zkml_eth(args, &[("ZKML_CACHE_DIR", &cache()), ("ZKML_SOLC", path(&solc))])
+    crate::common::zkml_eth(args, &[("ZKML_CACHE_DIR", &cache()), ("ZKML_SOLC", path(&solc))])
 }
 
 /// Runs `args`, expecting success.

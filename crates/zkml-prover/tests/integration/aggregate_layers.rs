@@ -3,8 +3,6 @@
 //! (witnesses included, at keygen), never proven: its accumulator and instances are what is checked here,
 //! and the CLI test proves one end to end.
 
-mod common;
-
 use halo2_base::{
     gates::circuit::CircuitBuilderStage,
     halo2_proofs::{
@@ -44,7 +42,7 @@ fn second_layer(params: &ParamsKZG<Bn256>, snark: Snark) -> zkml_prover::Result<
 
 #[test]
 fn an_aggregated_proof_aggregates_again_and_its_accumulator_is_folded_in() {
-    let (compiled, params, keys, data) = common::setup("mlp.onnx", None);
+    let (compiled, params, keys, data) = crate::common::setup("mlp.onnx", None);
     let model = &compiled.quantized;
     let input: Vec<i64> = data.inputs[0].iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
     let inference = prove(&params, &keys, model, &input, Transcript::Poseidon).expect("the inference proves");

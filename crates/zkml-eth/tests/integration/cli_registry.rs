@@ -1,13 +1,11 @@
 //! The `zkml-eth registry` commands, run as the real binary against a real anvil.
 
-mod common;
-
 use alloy::{
     hex,
     primitives::{Address, B256, U256},
     providers::ProviderBuilder,
 };
-use common::{json, spawn_anvil, stderr, zkml_eth};
+use crate::common::{json, spawn_anvil, stderr, zkml_eth};
 use zkml_eth::contracts::{MockZkmlVerifier, ZkmlModelRegistry};
 
 #[tokio::test]

@@ -1,14 +1,12 @@
 //! `zkml-eth setup`, `prove` and `verify`, run as the real binary on the digits MLP with the development
 //! SRS and a private cache directory.
 
-mod common;
-
 use std::{
     path::{Path, PathBuf},
     process::Output,
 };
 
-use common::{json, stderr};
+use crate::common::{json, stderr};
 use serde_json::{Value, json};
 
 /// A compiled digits MLP and a private cache, in one temporary directory.
@@ -50,7 +48,7 @@ impl Fixture {
 
     /// Runs the binary with this fixture's cache directory.
     fn run(&self, args: &[&str]) -> Output {
-        common::zkml_eth(args, &[("ZKML_CACHE_DIR", path(&self.cache))])
+        crate::common::zkml_eth(args, &[("ZKML_CACHE_DIR", path(&self.cache))])
     }
 
     /// A path inside the temporary directory.

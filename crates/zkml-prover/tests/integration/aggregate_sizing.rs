@@ -1,8 +1,6 @@
 //! Sizing an aggregation within a memory budget: the circuit is laid out at each `k`, never proven, so
 //! these run in seconds on the digits MLP's real verifying key.
 
-mod common;
-
 use zkml_prover::{
     Error,
     aggregate::{AutoSize, MAX_ADVICE_COLUMNS, auto_k, inner_protocol},
@@ -10,7 +8,7 @@ use zkml_prover::{
 
 /// `auto_k` for two digits-MLP proofs within `budget` bytes.
 fn size_two_proofs(budget: u64) -> Result<AutoSize, Error> {
-    let (_, params, keys, _) = common::setup("mlp.onnx", None);
+    let (_, params, keys, _) = crate::common::setup("mlp.onnx", None);
     let protocol = inner_protocol(&params, keys.vk(), keys.layout.num_instances);
     auto_k(&params, &[protocol.clone(), protocol], budget)
 }

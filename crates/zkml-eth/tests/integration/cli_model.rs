@@ -1,17 +1,15 @@
 //! `zkml-eth compile` and `zkml-eth fidelity`, run as the real binary on the digits examples.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{json, stderr};
+use crate::common::{json, stderr};
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
 }
 
 fn zkml_eth(args: &[&str]) -> std::process::Output {
-    common::zkml_eth(args, &[])
+    crate::common::zkml_eth(args, &[])
 }
 
 fn path(p: &Path) -> &str {

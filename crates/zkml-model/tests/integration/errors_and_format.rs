@@ -1,10 +1,8 @@
 //! Error paths (each names what is wrong), the on-disk format, the commitment, and the digits examples.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
-use support::{Dim::*, OnnxBuilder, values};
+use crate::support::{Dim::*, OnnxBuilder, values};
 use zkml_model::{
     CalibrationOptions, CompiledModel, Error,
     commit::{fe_from_i64, model_commitment},
