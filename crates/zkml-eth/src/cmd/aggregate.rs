@@ -16,7 +16,7 @@ use zkml_prover::{
         ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
         FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, MAX_PROOFS,
         SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash, auto_k_for, estimated_peak_bytes, gigabytes,
-        load_or_keygen, max_advice_columns, verify_with,
+        LayerPlan, load_or_keygen, max_advice_columns, plan_layers, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -53,12 +53,14 @@ pub struct AggregateArgs {
     /// --max-memory].
     #[arg(long)]
     k: Option<u32>,
-    /// Aggregation layers. With 2, the proofs are first aggregated into one proof with a Poseidon
-    /// transcript, which a second, much smaller aggregation verifies for the EVM: more proving time, but
-    /// the on-chain verifier no longer grows with the first layer's columns.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
-    layers: u8,
-    /// log2 of the first layer's rows with --layers 2 [default: sized like --k].
+    /// Aggregation layers [default: 1 if one layer fits two advice columns by k = 22, a verifier under
+    /// 400,000 gas (up to eight digits proofs); else 2; with --k, 1; with --first-k, 2]. With 2, the proofs
+    /// are first aggregated into one proof with a Poseidon transcript, which a second, much smaller
+    /// aggregation verifies for the EVM: more proving time, but the on-chain verifier no longer grows with
+    /// the first layer's columns.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    layers: Option<u8>,
+    /// log2 of the first layer's rows with two layers [default: sized like --k].
     #[arg(long)]
     first_k: Option<u32>,
     #[command(flatten)]
@@ -177,6 +179,14 @@ pub fn spinner(out: &Output, message: String) -> ProgressBar {
     bar
 }
 
+/// How many aggregation layers, and the sizes already chosen (`None`: sized when proving).
+enum Layers {
+    /// One layer, for the EVM, at this `k`.
+    One { k: Option<u32> },
+    /// A first layer with a Poseidon transcript at this `k`, then a second for the EVM at `--k`.
+    Two { first_k: Option<u32> },
+}
+
 /// One checked inner proof and where it came from.
 struct Loaded {
     entry: InnerEntry,
@@ -190,8 +200,8 @@ impl AggregateArgs {
         if self.proofs.len() > MAX_PROOFS {
             bail!("{} proofs given; one aggregation takes 1 to {MAX_PROOFS}", self.proofs.len());
         }
-        if self.first_k.is_some() && self.layers != 2 {
-            bail!("--first-k sizes the first of two layers: pass --layers 2 with it");
+        if self.first_k.is_some() && self.layers == Some(1) {
+            bail!("--first-k sizes the first of two layers: it does not go with --layers 1");
         }
         if self.out.exists() && !self.force {
             bail!("{} already exists: pass --force to overwrite it", self.out.display());
@@ -205,11 +215,12 @@ impl AggregateArgs {
             loaded.push(item);
         }
         let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
-        let (first_layer, last) = if self.layers == 2 {
+        let (first_layer, last) = match self.plan(&inner, &srs_by_k, &out)? {
+            Layers::Two { first_k } => {
             let first = self.prove_layer(
                 "first layer",
                 &inner,
-                (self.first_k, |_| FIRST_LAYER_MAX_ADVICE_COLUMNS),
+                (first_k, |_| FIRST_LAYER_MAX_ADVICE_COLUMNS),
                 Transcript::Poseidon,
                 &mut srs_by_k,
                 &out,
@@ -221,9 +232,11 @@ impl AggregateArgs {
             let size = (self.k, |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
             let last = self.prove_layer("second layer", &[next], size, Transcript::Keccak, &mut srs_by_k, &out)?;
             (Some(report), last)
-        } else {
-            let size = (self.k, max_advice_columns);
-            (None, self.prove_layer("aggregation", &inner, size, Transcript::Keccak, &mut srs_by_k, &out)?)
+            }
+            Layers::One { k } => {
+                let size = (k, max_advice_columns);
+                (None, self.prove_layer("aggregation", &inner, size, Transcript::Keccak, &mut srs_by_k, &out)?)
+            }
         };
         let outer = &srs_by_k[&last.k];
         let (keys, proof) = (&last.keys, &last.proof);
@@ -267,6 +280,33 @@ impl AggregateArgs {
                 report.outer.proof_bytes
             )
         })
+    }
+
+    /// The layers to aggregate `inner` in: as --layers, --k and --first-k say, else as [`plan_layers`]
+    /// decides (its sizes are kept, so the layer is not laid out again).
+    fn plan(&self, inner: &[InnerProof], srs_by_k: &BTreeMap<u32, LoadedSrs>, out: &Output) -> Result<Layers> {
+        match (self.layers, self.k, self.first_k) {
+            (Some(1), k, _) | (None, k @ Some(_), None) => Ok(Layers::One { k }),
+            (Some(_), _, first_k) | (None, _, first_k @ Some(_)) => Ok(Layers::Two { first_k }),
+            (None, None, None) => {
+                let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
+                let params = &srs_by_k.values().next().expect("the inner proofs' SRS is loaded").params;
+                let bar = spinner(out, format!("Sizing the aggregation ({} proof(s)) ...", inner.len()));
+                let plan = plan_layers(params, &protocols, self.memory.budget_bytes()?)?;
+                bar.finish_and_clear();
+                match plan {
+                    LayerPlan::One(size) => Ok(Layers::One { k: Some(size.k) }),
+                    LayerPlan::Two { first, one } => {
+                        out.status(format!(
+                            "One layer would need {} advice columns at k = {} (a verifier over 400,000 gas): \
+                             aggregating in two layers, the first at k = {} with {} (--layers 1 keeps one)",
+                            one.advice_columns, one.k, first.k, first.advice_columns
+                        ));
+                        Ok(Layers::Two { first_k: Some(first.k) })
+                    }
+                }
+            }
+        }
     }
 
     /// Keys and proves one aggregation of `inner` with `transcript` at `k`, or sized for at most

@@ -68,10 +68,10 @@ pub struct BenchArgs {
     /// The outer k of --aggregate [default: as `zkml-eth aggregate` chooses].
     #[arg(long, value_name = "K", requires = "aggregate")]
     aggregate_k: Option<u32>,
-    /// Aggregation layers of --aggregate, as `zkml-eth aggregate --layers` (with 2, --aggregate-k is the
-    /// second layer's).
-    #[arg(long, value_name = "LAYERS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
-    aggregate_layers: u8,
+    /// Aggregation layers of --aggregate, as `zkml-eth aggregate --layers` [default: as it chooses] (with 2,
+    /// --aggregate-k is the second layer's).
+    #[arg(long, value_name = "LAYERS", value_parser = clap::value_parser!(u8).range(1..=2))]
+    aggregate_layers: Option<u8>,
     #[command(flatten)]
     memory: MemoryOpts,
     /// Internal: run one phase in this process and print its figures as JSON.
@@ -159,8 +159,8 @@ struct FirstLayerFigures {
 #[derive(Debug, Serialize)]
 pub struct AggregationRow {
     proofs: u32,
-    /// 1, or 2 with `--aggregate-layers 2` (then `k` and `advice_columns` are the second layer's, the
-    /// times and peaks are both layers').
+    /// 1 or 2, as given or as `zkml-eth aggregate` chooses (with 2, `k` and `advice_columns` are the
+    /// second layer's, the times and peaks are both layers').
     layers: u8,
     k: u32,
     advice_columns: usize,
@@ -306,7 +306,7 @@ impl BenchArgs {
             let first = (keygen.aggregation.and_then(|f| f.first_layer), figures.first_layer.clone());
             aggregation.push(AggregationRow {
                 proofs: n,
-                layers: self.aggregate_layers,
+                layers: if figures.first_layer.is_some() { 2 } else { 1 },
                 k: figures.k,
                 advice_columns: figures.advice_columns,
                 first_layer_k: first.1.as_ref().map(|f| f.k),
@@ -415,8 +415,11 @@ fn child_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Resul
     child_phase_with(phase, model, work, cache, &[])
 }
 
-fn aggregation_args(n: u32, k: Option<u32>, layers: u8, max_memory: Option<f64>) -> Vec<String> {
-    let mut args = vec!["--aggregate".to_string(), n.to_string(), "--aggregate-layers".to_string(), layers.to_string()];
+fn aggregation_args(n: u32, k: Option<u32>, layers: Option<u8>, max_memory: Option<f64>) -> Vec<String> {
+    let mut args = vec!["--aggregate".to_string(), n.to_string()];
+    if let Some(layers) = layers {
+        args.extend(["--aggregate-layers".to_string(), layers.to_string()]);
+    }
     if let Some(k) = k {
         args.extend(["--aggregate-k".to_string(), k.to_string()]);
     }
@@ -519,12 +522,13 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
     }
 }
 
-/// Aggregation of `n` digits-MLP proofs in `layers` (1 or 2) at outer `k` (the EVM layer's): keygen from
+/// Aggregation of `n` digits-MLP proofs in `layers` (1, 2, or as `zkml-eth aggregate` chooses) at outer `k`
+/// (the EVM layer's): keygen from
 /// scratch, or proving with cached keys plus native and revm verification of the result.
 fn run_aggregation_phase(
     phase: Phase,
     n: u32,
-    (k, layers): (Option<u32>, u8),
+    (k, layers): (Option<u32>, Option<u8>),
     memory_budget: u64,
     work: &Path,
     cache: &Path,
@@ -545,6 +549,15 @@ fn run_aggregation_phase(
         proofs.push(aggregate::InnerProof::new(&inner_params, inner_keys.vk(), &proof)?);
     }
     let protocols: Vec<_> = proofs.iter().map(|p| p.protocol().clone()).collect();
+    // The layers as `zkml-eth aggregate` chooses them, with the sizes its plan already found.
+    let (layers, planned_k, planned_first_k) = match (layers, k) {
+        (Some(layers), _) => (layers, None, None),
+        (None, Some(_)) => (1, None, None),
+        (None, None) => match aggregate::plan_layers(&inner_params, &protocols, memory_budget)? {
+            aggregate::LayerPlan::One(size) => (1, Some(size.k), None),
+            aggregate::LayerPlan::Two { first, .. } => (2, None, Some(first.k)),
+        },
+    };
     let suffix = if layers == 2 { "-x2" } else { "" };
     let key_cache = work.join(format!("agg-{n}{suffix}"));
     if phase == Phase::AggregateKeygen && key_cache.exists() {
@@ -563,7 +576,10 @@ fn run_aggregation_phase(
     let mut first_layer = None;
     let (protocols, proofs) = if layers == 2 {
         let max_columns = |_| aggregate::FIRST_LAYER_MAX_ADVICE_COLUMNS;
-        let first_k = aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k;
+        let first_k = match planned_first_k {
+            Some(k) => k,
+            None => aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k,
+        };
         let params = srs.load(first_k, &quiet)?.params;
         let (keys, keygen_s) = fresh_keys(&params, &protocols)?;
         let num_instance = keys.shape.num_instance;
@@ -588,7 +604,7 @@ fn run_aggregation_phase(
     };
     let max_columns: fn(u32) -> usize =
         if layers == 2 { |_| aggregate::SECOND_LAYER_MAX_ADVICE_COLUMNS } else { aggregate::max_advice_columns };
-    let k = match k {
+    let k = match k.or(planned_k) {
         Some(k) => k,
         None => aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k,
     };

@@ -27,8 +27,9 @@
 //! halo2's prover time and peak memory both grow with the number of polynomials times the rows
 //! ([`polynomials`], [`estimated_peak_bytes`]), so halving the columns by doubling the rows costs more, not
 //! less. [`auto_k`] lays the circuit out at each `k` from [`MIN_K`] up (a second or two for four proofs)
-//! and takes the first with at most [`MAX_ADVICE_COLUMNS`] advice columns that fits the memory budget,
-//! else the fitting one with the fewest columns.
+//! and takes the first with at most [`EVM_MAX_ADVICE_COLUMNS`] advice columns that fits the memory budget,
+//! up to [`ONE_LAYER_MAX_K`], else the fitting one with the fewest columns. [`plan_layers`] aggregates in two
+//! layers where one would need more columns than that.
 
 use halo2_base::{
     gates::{circuit::CircuitBuilderStage, flex_gate::MultiPhaseThreadBreakPoints},
@@ -220,20 +221,21 @@ const MINIMUM_UNUSABLE_ROWS: usize = 20;
 pub const MIN_K: u32 = 18;
 /// Largest outer `k`: the SRS alone is then 1 GB and proving needs tens of GB.
 pub const MAX_K: u32 = 23;
-/// Advice columns [`auto_k`] aims for from [`FAST_K`] on: with them the aggregated verifier stays near
-/// 400,000 gas (about 410,000 at three columns) and five or six digits proofs still prove at `k = 21`.
-pub const MAX_ADVICE_COLUMNS: usize = 3;
-/// Below this `k` an aggregation proves in under 100 s here, so [`auto_k`] spends rows on gas instead:
-/// at most [`FAST_MAX_ADVICE_COLUMNS`] columns. Two digits proofs (revision 3, the same shapes now): `k = 21`
-/// with two columns, 377,470 gas in about 140 s, rather than `k = 20` with three, 403,011 gas in 75 s. One
-/// proof now fits two columns at `k = 20` (374,037 gas, 74 s), four two at `k = 21` (384,131 gas, 143-148 s).
-pub const FAST_K: u32 = 21;
-/// Advice columns [`auto_k`] aims for below [`FAST_K`].
-pub const FAST_MAX_ADVICE_COLUMNS: usize = 2;
+/// Advice columns an aggregation verified on the EVM aims for. Every column adds a commitment, a selector,
+/// a permutation column and evaluations to the verifier: the third cost 25,613 gas on four digits proofs
+/// (409,744 against 384,131, revision 3 against 4), enough to take one layer past 400,000.
+pub const EVM_MAX_ADVICE_COLUMNS: usize = 2;
+/// The largest `k` [`auto_k`] raises one layer to for [`EVM_MAX_ADVICE_COLUMNS`]; at it, one layer takes the
+/// columns it needs. One more doubling would double proving time and memory again (eight digits proofs at
+/// `k = 22`: 316 s and 7.9 GB), where two layers ([`plan_layers`]) buy a cheaper verifier for less.
+/// Measured shapes (revision 4): one digits proof `k = 20`, two to four `k = 21`, five to nine `k = 22`, all
+/// with two columns; ten to sixteen need three to five at `k = 22`.
+pub const ONE_LAYER_MAX_K: u32 = 22;
 
-/// The advice columns one aggregation layer for the EVM aims for at `k` ([`FAST_K`]).
+/// The advice columns one aggregation layer for the EVM aims for at `k`: [`EVM_MAX_ADVICE_COLUMNS`] below
+/// [`ONE_LAYER_MAX_K`], any number at it.
 pub fn max_advice_columns(k: u32) -> usize {
-    if k < FAST_K { FAST_MAX_ADVICE_COLUMNS } else { MAX_ADVICE_COLUMNS }
+    if k < ONE_LAYER_MAX_K { EVM_MAX_ADVICE_COLUMNS } else { usize::MAX }
 }
 
 /// Advice columns the first of two layers aims for. Its verifier is the second layer's circuit, where a
@@ -302,7 +304,92 @@ pub fn auto_k_for(
     memory_budget: u64,
     max_columns: impl Fn(u32) -> usize,
 ) -> Result<AutoSize> {
-    let mut best: Option<AutoSize> = None;
+    let sizes = lay_out_each_k(params, protocols, memory_budget, &max_columns)?;
+    sizes.choose(&max_columns)
+}
+
+/// How [`plan_layers`] would aggregate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerPlan {
+    /// One layer of this size: its verifier has at most [`EVM_MAX_ADVICE_COLUMNS`] advice columns.
+    One(AutoSize),
+    /// Two layers, the first of this size (at most [`FIRST_LAYER_MAX_ADVICE_COLUMNS`] columns where it
+    /// fits); `one` is what a single layer would have needed.
+    Two {
+        /// The first layer, verified by a second one of [`SECOND_LAYER_MAX_ADVICE_COLUMNS`] column.
+        first: AutoSize,
+        /// The single layer [`auto_k`] would have chosen instead.
+        one: AutoSize,
+    },
+}
+
+/// Decides between one and two aggregation layers for `protocols` within `memory_budget`: one if
+/// [`auto_k`] fits it in [`EVM_MAX_ADVICE_COLUMNS`] advice columns (up to eight or nine digits proofs, under
+/// 400,000 gas), else two, whose verifier stays near 326,000 to 396,000 gas for one to sixteen digits
+/// proofs whatever the first layer's columns. Both choices come from one series of layouts.
+pub fn plan_layers(
+    params: &ParamsKZG<Bn256>,
+    protocols: &[PlonkProtocol<G1Affine>],
+    memory_budget: u64,
+) -> Result<LayerPlan> {
+    let sizes = lay_out_each_k(params, protocols, memory_budget, max_advice_columns)?;
+    let one = sizes.choose(max_advice_columns)?;
+    if one.advice_columns <= EVM_MAX_ADVICE_COLUMNS {
+        return Ok(LayerPlan::One(one));
+    }
+    let first_max = |_| FIRST_LAYER_MAX_ADVICE_COLUMNS;
+    // The series stops at the one-layer choice; a first layer needing more rows than that is laid out anew.
+    let first = match sizes.fitting.iter().find(|size| size.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS) {
+        Some(&size) => size,
+        None => auto_k_for(params, protocols, memory_budget, first_max)?,
+    };
+    Ok(LayerPlan::Two { first, one })
+}
+
+/// The layouts of one aggregation from [`MIN_K`] up, as far as [`lay_out_each_k`] went.
+struct Sizes {
+    /// Those within the memory budget, by `k`.
+    fitting: Vec<AutoSize>,
+    /// The one needing the least memory, fitting or not.
+    smallest: AutoSize,
+    /// Proofs aggregated, for messages.
+    proofs: usize,
+    /// The memory budget, for messages.
+    memory_budget: u64,
+}
+
+impl Sizes {
+    /// The first fitting size within `max_columns(k)` columns, else the fitting one with the fewest columns
+    /// (the smaller `k` among equals), else an error naming what the smallest layout would need.
+    fn choose(&self, max_columns: impl Fn(u32) -> usize) -> Result<AutoSize> {
+        if let Some(&size) = self.fitting.iter().find(|size| size.advice_columns <= max_columns(size.k)) {
+            return Ok(size);
+        }
+        // min_by_key keeps the first of equal minima, so the smaller k.
+        self.fitting.iter().copied().min_by_key(|size| size.advice_columns).ok_or_else(|| {
+            Error::Aggregation(format!(
+                "aggregating {} proofs needs about {:.1} GB at best (k = {}, {} advice columns), over the memory \
+                 budget of {:.1} GB: aggregate fewer proofs at once, or raise the budget (--max-memory)",
+                self.proofs,
+                gigabytes(self.smallest.estimated_peak_bytes),
+                self.smallest.k,
+                self.smallest.advice_columns,
+                gigabytes(self.memory_budget)
+            ))
+        })
+    }
+}
+
+/// Lays the aggregation out at each `k` from [`MIN_K`] up to [`MAX_K`], until a layout needs at most
+/// `max_columns(k)` advice columns or one exceeds `memory_budget` (memory only grows with `k` from there:
+/// each step doubles the rows and saves at most half the columns).
+fn lay_out_each_k(
+    params: &ParamsKZG<Bn256>,
+    protocols: &[PlonkProtocol<G1Affine>],
+    memory_budget: u64,
+    max_columns: impl Fn(u32) -> usize,
+) -> Result<Sizes> {
+    let mut fitting = Vec::new();
     let mut smallest: Option<AutoSize> = None;
     for k in MIN_K..=MAX_K {
         let config = lay_out(params, protocols, k)?.1;
@@ -312,28 +399,15 @@ pub fn auto_k_for(
             smallest = Some(size);
         }
         if size.estimated_peak_bytes > memory_budget {
-            // Memory only grows with k from here: each step doubles the rows and saves at most half the columns.
             break;
         }
-        if best.is_none_or(|b| size.advice_columns < b.advice_columns) {
-            best = Some(size);
-        }
+        fitting.push(size);
         if size.advice_columns <= max_columns(k) {
             break;
         }
     }
-    best.ok_or_else(|| {
-        let smallest = smallest.expect("MIN_K..=MAX_K is not empty");
-        Error::Aggregation(format!(
-            "aggregating {} proofs needs about {:.1} GB at best (k = {}, {} advice columns), over the memory \
-             budget of {:.1} GB: aggregate fewer proofs at once, or raise the budget (--max-memory)",
-            protocols.len(),
-            gigabytes(smallest.estimated_peak_bytes),
-            smallest.k,
-            smallest.advice_columns,
-            gigabytes(memory_budget)
-        ))
-    })
+    let smallest = smallest.expect("MIN_K..=MAX_K is not empty");
+    Ok(Sizes { fitting, smallest, proofs: protocols.len(), memory_budget })
 }
 
 /// Bytes in GB (10^9), for messages.

@@ -1,22 +1,36 @@
 //! Sizing an aggregation within a memory budget: the circuit is laid out at each `k`, never proven, so
 //! these run in seconds on the digits MLP's real verifying key.
 
+use halo2_base::halo2_proofs::{
+    halo2curves::bn256::{Bn256, G1Affine},
+    poly::kzg::commitment::ParamsKZG,
+};
+use snark_verifier_sdk::snark_verifier::verifier::plonk::PlonkProtocol;
 use zkml_prover::{
     Error,
-    aggregate::{AutoSize, MAX_ADVICE_COLUMNS, auto_k, inner_protocol},
+    aggregate::{
+        AutoSize, EVM_MAX_ADVICE_COLUMNS, FIRST_LAYER_MAX_ADVICE_COLUMNS, LayerPlan, auto_k, inner_protocol,
+        plan_layers,
+    },
 };
+
+/// The dev SRS and the protocols of two digits-MLP proofs.
+fn two_proofs() -> (ParamsKZG<Bn256>, Vec<PlonkProtocol<G1Affine>>) {
+    let (_, params, keys, _) = crate::common::setup("mlp.onnx", None);
+    let protocol = inner_protocol(&params, keys.vk(), keys.layout.num_instances);
+    (params, vec![protocol.clone(), protocol])
+}
 
 /// `auto_k` for two digits-MLP proofs within `budget` bytes.
 fn size_two_proofs(budget: u64) -> Result<AutoSize, Error> {
-    let (_, params, keys, _) = crate::common::setup("mlp.onnx", None);
-    let protocol = inner_protocol(&params, keys.vk(), keys.layout.num_instances);
-    auto_k(&params, &[protocol.clone(), protocol], budget)
+    let (params, protocols) = two_proofs();
+    auto_k(&params, &protocols, budget)
 }
 
 #[test]
 fn the_budget_decides_between_few_columns_and_little_memory() {
     let roomy = size_two_proofs(u64::MAX).expect("any size fits");
-    assert!(roomy.advice_columns <= MAX_ADVICE_COLUMNS, "{roomy:?}");
+    assert!(roomy.advice_columns <= EVM_MAX_ADVICE_COLUMNS, "{roomy:?}");
 
     // Just under what the cheapest verifier needs: a smaller k with more columns, within the budget.
     let tight = size_two_proofs(roomy.estimated_peak_bytes - 1).expect("a smaller layout fits");
@@ -29,5 +43,24 @@ fn the_budget_decides_between_few_columns_and_little_memory() {
             assert!(message.contains("over the memory budget") && message.contains("--max-memory"), "{message}")
         }
         other => panic!("a 1 MB budget must be refused: {other:?}"),
+    }
+}
+
+#[test]
+fn one_layer_while_it_fits_two_columns_else_two_layers() {
+    let (params, protocols) = two_proofs();
+    let roomy = auto_k(&params, &protocols, u64::MAX).expect("any size fits");
+    let plan = plan_layers(&params, &protocols, u64::MAX).expect("any size fits");
+    assert_eq!(plan, LayerPlan::One(roomy));
+
+    // A budget that rules out two columns: one layer would need more, so two layers, the first sized for
+    // speed within the same budget.
+    match plan_layers(&params, &protocols, roomy.estimated_peak_bytes - 1).expect("a smaller layout fits") {
+        LayerPlan::Two { first, one } => {
+            assert!(one.advice_columns > EVM_MAX_ADVICE_COLUMNS && one.k < roomy.k, "{one:?}");
+            assert!(first.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS && first.k <= one.k, "{first:?}");
+            assert!(first.estimated_peak_bytes < roomy.estimated_peak_bytes, "{first:?}");
+        }
+        other => panic!("without room for two columns one layer is too dear: {other:?}"),
     }
 }
