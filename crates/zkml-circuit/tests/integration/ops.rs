@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
+use crate::support::{Dim::Fixed, OnnxBuilder, attr_f, attr_i, attr_ints, values};
 use halo2_base::{
     gates::circuit::{BaseCircuitParams, CircuitBuilderStage},
     halo2_proofs::{dev::MockProver, halo2curves::bn256::Fr},
 };
-use crate::support::{Dim::Fixed, OnnxBuilder, attr_f, attr_i, attr_ints, values};
 use tract_onnx::pb::ModelProto;
 use zkml_circuit::{
     ModelCircuit, ModelCircuitParams, PublicLayout, Visibility,

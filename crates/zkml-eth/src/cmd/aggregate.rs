@@ -14,9 +14,9 @@ use serde::Serialize;
 use zkml_prover::{
     aggregate::{
         ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
-        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, MAX_PROOFS,
+        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, LayerPlan, MAX_PROOFS,
         SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash, auto_k_for, estimated_peak_bytes, gigabytes,
-        LayerPlan, load_or_keygen, max_advice_columns, plan_layers, verify_with,
+        load_or_keygen, max_advice_columns, plan_layers, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -217,21 +217,21 @@ impl AggregateArgs {
         let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
         let (first_layer, last) = match self.plan(&inner, &srs_by_k, &out)? {
             Layers::Two { first_k } => {
-            let first = self.prove_layer(
-                "first layer",
-                &inner,
-                (first_k, |_| FIRST_LAYER_MAX_ADVICE_COLUMNS),
-                Transcript::Poseidon,
-                &mut srs_by_k,
-                &out,
-            )?;
-            let next = InnerProof::from_aggregated(&srs_by_k[&first.k].params, first.keys.vk(), &first.proof);
-            let report = first.report();
-            // Its proving key is gigabytes: free it before the second layer.
-            drop(first);
-            let size = (self.k, |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
-            let last = self.prove_layer("second layer", &[next], size, Transcript::Keccak, &mut srs_by_k, &out)?;
-            (Some(report), last)
+                let first = self.prove_layer(
+                    "first layer",
+                    &inner,
+                    (first_k, |_| FIRST_LAYER_MAX_ADVICE_COLUMNS),
+                    Transcript::Poseidon,
+                    &mut srs_by_k,
+                    &out,
+                )?;
+                let next = InnerProof::from_aggregated(&srs_by_k[&first.k].params, first.keys.vk(), &first.proof);
+                let report = first.report();
+                // Its proving key is gigabytes: free it before the second layer.
+                drop(first);
+                let size = (self.k, |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
+                let last = self.prove_layer("second layer", &[next], size, Transcript::Keccak, &mut srs_by_k, &out)?;
+                (Some(report), last)
             }
             Layers::One { k } => {
                 let size = (k, max_advice_columns);

@@ -3,13 +3,13 @@
 //! anvil runs as a child process on a port it picks itself (`--port 0`, parsed from its "Listening on"
 //! line by alloy's node bindings) and is stopped by PID when its handle drops, also when a test panics.
 
+use crate::common::spawn_anvil;
 use alloy::{
     network::EthereumWallet,
     primitives::{Address, B256, U256},
     providers::{Provider, ProviderBuilder},
     sol_types::SolEvent,
 };
-use crate::common::spawn_anvil;
 use zkml_eth::contracts::{
     MockZkmlVerifier,
     ZkmlModelRegistry::{self, ModelConfig, ZkmlModelRegistryErrors},

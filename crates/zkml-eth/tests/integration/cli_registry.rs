@@ -1,11 +1,11 @@
 //! The `zkml-eth registry` commands, run as the real binary against a real anvil.
 
+use crate::common::{json, spawn_anvil, stderr, zkml_eth};
 use alloy::{
     hex,
     primitives::{Address, B256, U256},
     providers::ProviderBuilder,
 };
-use crate::common::{json, spawn_anvil, stderr, zkml_eth};
 use zkml_eth::contracts::{MockZkmlVerifier, ZkmlModelRegistry};
 
 #[tokio::test]
