@@ -299,7 +299,7 @@ impl AggregateArgs {
                     LayerPlan::Two { first, one } => {
                         out.status(format!(
                             "One layer would need {} advice columns at k = {} (a verifier over 400,000 gas): \
-                             aggregating in two layers, the first at k = {} with {} (--layers 1 keeps one)",
+                             aggregating in two layers, the first at k = {} in {} columns (--layers 1 keeps one)",
                             one.advice_columns, one.k, first.k, first.advice_columns
                         ));
                         Ok(Layers::Two { first_k: Some(first.k) })

@@ -229,7 +229,7 @@ pub const EVM_MAX_ADVICE_COLUMNS: usize = 2;
 /// columns it needs. One more doubling would double proving time and memory again (eight digits proofs at
 /// `k = 22`: 316 s and 7.9 GB), where two layers ([`plan_layers`]) buy a cheaper verifier for less.
 /// Measured shapes (revision 4): one digits proof `k = 20`, two to four `k = 21`, five to nine `k = 22`, all
-/// with two columns; ten to sixteen need three to five at `k = 22`.
+/// with two columns; ten to sixteen need three or four at `k = 22`.
 pub const ONE_LAYER_MAX_K: u32 = 22;
 
 /// The advice columns one aggregation layer for the EVM aims for at `k`: [`EVM_MAX_ADVICE_COLUMNS`] below
@@ -241,10 +241,10 @@ pub fn max_advice_columns(k: u32) -> usize {
 /// Advice columns the first of two layers aims for. Its verifier is the second layer's circuit, where a
 /// column costs about four in-circuit points (its commitment, its share of a grand product, its selector
 /// and permutation column); fewer would double its rows, and proving time and memory follow polynomials
-/// times rows ([`polynomials`]): for 16 digits proofs `k = 22` with five columns is 32 polynomials of 2^22
-/// rows, `k = 23` with three is 25 of 2^23, 1.6 times the work, to save the second layer a few points.
-/// Five keep the second layer in one column at `k = 22` (about 4.0M of its 4.19M cells); a sixth would
-/// push it to two.
+/// times rows ([`polynomials`]): for 16 digits proofs `k = 22` with five columns was 32 polynomials of 2^22
+/// rows (revision 3; four now), `k = 23` with three 25 of 2^23, 1.6 times the work, to save the second
+/// layer a few points. Five kept the second layer in one column at `k = 22` at revision 3 (about 4.0M of
+/// its 4.19M cells; a sixth pushed it to two); its MSM is cheaper since, so a sixth may fit now.
 pub const FIRST_LAYER_MAX_ADVICE_COLUMNS: usize = 5;
 /// Advice columns the second of two layers aims for: it exists for a cheaper verifier, and one column is
 /// the cheapest (the second column cost 48,000 gas: 374,119 against 326,314 for one digits proof).
