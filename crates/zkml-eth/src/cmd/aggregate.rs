@@ -14,9 +14,9 @@ use serde::Serialize;
 use zkml_prover::{
     aggregate::{
         ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
-        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, LayerPlan, MAX_PROOFS,
-        SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash, auto_k_for, estimated_peak_bytes, gigabytes,
-        load_or_keygen, max_advice_columns, plan_layers, verify_with,
+        EVM_MAX_ADVICE_COLUMNS, FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, LayerPlan,
+        MAX_PROOFS, ONE_LAYER_MAX_PUBLIC_VALUES, SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash,
+        auto_k_for, estimated_peak_bytes, gigabytes, load_or_keygen, max_advice_columns, plan_layers, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -53,8 +53,9 @@ pub struct AggregateArgs {
     /// --max-memory].
     #[arg(long)]
     k: Option<u32>,
-    /// Aggregation layers [default: 1 if one layer fits two advice columns by k = 22, a verifier under
-    /// 400,000 gas (up to eight digits proofs); else 2; with --k, 1; with --first-k, 2]. With 2, the proofs
+    /// Aggregation layers [default: 1 if one layer fits two advice columns by k = 22 with at most 52 public
+    /// values, a verifier under 400,000 gas (up to eight digits proofs); else 2; with --k, 1; with
+    /// --first-k, 2]. With 2, the proofs
     /// are first aggregated into one proof with a Poseidon transcript, which a second, much smaller
     /// aggregation verifies for the EVM: more proving time, but the on-chain verifier no longer grows with
     /// the first layer's columns.
@@ -296,11 +297,16 @@ impl AggregateArgs {
                 bar.finish_and_clear();
                 match plan {
                     LayerPlan::One(size) => Ok(Layers::One { k: Some(size.k) }),
-                    LayerPlan::Two { first, one } => {
+                    LayerPlan::Two { first, one, public_values } => {
+                        let why = if one.advice_columns > EVM_MAX_ADVICE_COLUMNS {
+                            format!("need {} advice columns at k = {}", one.advice_columns, one.k)
+                        } else {
+                            format!("take {public_values} public values (at most {ONE_LAYER_MAX_PUBLIC_VALUES})")
+                        };
                         out.status(format!(
-                            "One layer would need {} advice columns at k = {} (a verifier over 400,000 gas): \
-                             aggregating in two layers, the first at k = {} in {} columns (--layers 1 keeps one)",
-                            one.advice_columns, one.k, first.k, first.advice_columns
+                            "One layer would {why}, a verifier over 400,000 gas: aggregating in two layers, the \
+                             first at k = {} in {} columns (--layers 1 keeps one)",
+                            first.k, first.advice_columns
                         ));
                         Ok(Layers::Two { first_k: Some(first.k) })
                     }

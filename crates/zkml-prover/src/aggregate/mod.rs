@@ -229,8 +229,16 @@ pub const EVM_MAX_ADVICE_COLUMNS: usize = 2;
 /// columns it needs. One more doubling would double proving time and memory again (eight digits proofs at
 /// `k = 22`: 316 s and 7.9 GB), where two layers ([`plan_layers`]) buy a cheaper verifier for less.
 /// Measured shapes (revision 4): one digits proof `k = 20`, two to four `k = 21`, five to nine `k = 22`, all
-/// with two columns; ten to sixteen need three or four at `k = 22`.
+/// with two columns; ten to sixteen need three or four at `k = 22`. (Nine proofs have too many public values
+/// for one layer: [`ONE_LAYER_MAX_PUBLIC_VALUES`].)
 pub const ONE_LAYER_MAX_K: u32 = 22;
+/// Public values (accumulator limbs included) one layer's verifier takes while its gas stays under
+/// 400,000 in [`EVM_MAX_ADVICE_COLUMNS`] columns: the verifier reads each from calldata, hashes it into the
+/// transcript and weighs it by a Lagrange basis value, about 670 gas each (512 of them calldata, for a
+/// packed value or a hash, whose 32 bytes are all nonzero). Measured with two columns
+/// (revision 4, digits proofs of five values): 17 values 374,037 gas, 32 384,131, 42 391,004, 52 (eight
+/// proofs) 397,636; nine proofs' 57 would cost about 401,000. 52 is the largest measured under the line.
+pub const ONE_LAYER_MAX_PUBLIC_VALUES: usize = 52;
 
 /// The advice columns one aggregation layer for the EVM aims for at `k`: [`EVM_MAX_ADVICE_COLUMNS`] below
 /// [`ONE_LAYER_MAX_K`], any number at it.
@@ -320,13 +328,22 @@ pub enum LayerPlan {
         first: AutoSize,
         /// The single layer [`auto_k`] would have chosen instead.
         one: AutoSize,
+        /// The aggregation's public values ([`public_values`]), which may be what rules one layer out.
+        public_values: usize,
     },
 }
 
+/// The public values of an aggregation of proofs of `protocols`: the accumulator limbs, then every inner
+/// proof's instances.
+pub fn public_values(protocols: &[PlonkProtocol<G1Affine>]) -> usize {
+    ACCUMULATOR_LIMBS + protocols.iter().flat_map(|protocol| &protocol.num_instance).sum::<usize>()
+}
+
 /// Decides between one and two aggregation layers for `protocols` within `memory_budget`: one if
-/// [`auto_k`] fits it in [`EVM_MAX_ADVICE_COLUMNS`] advice columns (up to eight or nine digits proofs, under
-/// 400,000 gas), else two, whose verifier stays near 326,000 to 396,000 gas for one to sixteen digits
-/// proofs whatever the first layer's columns. Both choices come from one series of layouts.
+/// [`auto_k`] fits it in [`EVM_MAX_ADVICE_COLUMNS`] advice columns with at most
+/// [`ONE_LAYER_MAX_PUBLIC_VALUES`] public values (up to eight digits proofs, under 400,000 gas), else two,
+/// whose verifier stays near 326,000 to 396,000 gas for one to sixteen digits proofs whatever the first
+/// layer's columns. Both choices come from one series of layouts.
 pub fn plan_layers(
     params: &ParamsKZG<Bn256>,
     protocols: &[PlonkProtocol<G1Affine>],
@@ -334,7 +351,8 @@ pub fn plan_layers(
 ) -> Result<LayerPlan> {
     let sizes = lay_out_each_k(params, protocols, memory_budget, max_advice_columns)?;
     let one = sizes.choose(max_advice_columns)?;
-    if one.advice_columns <= EVM_MAX_ADVICE_COLUMNS {
+    let public_values = public_values(protocols);
+    if one.advice_columns <= EVM_MAX_ADVICE_COLUMNS && public_values <= ONE_LAYER_MAX_PUBLIC_VALUES {
         return Ok(LayerPlan::One(one));
     }
     let first_max = |_| FIRST_LAYER_MAX_ADVICE_COLUMNS;
@@ -343,7 +361,7 @@ pub fn plan_layers(
         Some(&size) => size,
         None => auto_k_for(params, protocols, memory_budget, first_max)?,
     };
-    Ok(LayerPlan::Two { first, one })
+    Ok(LayerPlan::Two { first, one, public_values })
 }
 
 /// The layouts of one aggregation from [`MIN_K`] up, as far as [`lay_out_each_k`] went.

@@ -9,8 +9,8 @@ use snark_verifier_sdk::snark_verifier::verifier::plonk::PlonkProtocol;
 use zkml_prover::{
     Error,
     aggregate::{
-        AutoSize, EVM_MAX_ADVICE_COLUMNS, FIRST_LAYER_MAX_ADVICE_COLUMNS, LayerPlan, auto_k, inner_protocol,
-        plan_layers,
+        ACCUMULATOR_LIMBS, AutoSize, EVM_MAX_ADVICE_COLUMNS, FIRST_LAYER_MAX_ADVICE_COLUMNS, LayerPlan,
+        ONE_LAYER_MAX_PUBLIC_VALUES, auto_k, inner_protocol, plan_layers, public_values,
     },
 };
 
@@ -56,11 +56,35 @@ fn one_layer_while_it_fits_two_columns_else_two_layers() {
     // A budget that rules out two columns: one layer would need more, so two layers, the first sized for
     // speed within the same budget.
     match plan_layers(&params, &protocols, roomy.estimated_peak_bytes - 1).expect("a smaller layout fits") {
-        LayerPlan::Two { first, one } => {
+        LayerPlan::Two { first, one, .. } => {
             assert!(one.advice_columns > EVM_MAX_ADVICE_COLUMNS && one.k < roomy.k, "{one:?}");
             assert!(first.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS && first.k <= one.k, "{first:?}");
             assert!(first.estimated_peak_bytes < roomy.estimated_peak_bytes, "{first:?}");
         }
         other => panic!("without room for two columns one layer is too dear: {other:?}"),
+    }
+}
+
+#[test]
+fn one_layer_only_while_its_public_values_keep_the_verifier_cheap() {
+    let (params, mut protocols) = two_proofs();
+    let values = public_values(&protocols);
+    assert_eq!(values, ACCUMULATOR_LIMBS + 2 * protocols[0].num_instance[0]);
+
+    // The second proof's instances grown to exactly the limit: still one layer, in two columns.
+    protocols[1].num_instance[0] += ONE_LAYER_MAX_PUBLIC_VALUES - values;
+    assert_eq!(public_values(&protocols), ONE_LAYER_MAX_PUBLIC_VALUES);
+    let at_limit = plan_layers(&params, &protocols, u64::MAX).expect("any size fits");
+    assert!(matches!(at_limit, LayerPlan::One(size) if size.advice_columns <= EVM_MAX_ADVICE_COLUMNS), "{at_limit:?}");
+
+    // One more: two columns would still hold one layer, but its verifier would cost over 400,000 gas.
+    protocols[1].num_instance[0] += 1;
+    match plan_layers(&params, &protocols, u64::MAX).expect("any size fits") {
+        LayerPlan::Two { first, one, public_values } => {
+            assert_eq!(public_values, ONE_LAYER_MAX_PUBLIC_VALUES + 1);
+            assert!(one.advice_columns <= EVM_MAX_ADVICE_COLUMNS, "{one:?}");
+            assert!(first.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS && first.k <= one.k, "{first:?}");
+        }
+        other => panic!("{} public values are too many for one layer: {other:?}", ONE_LAYER_MAX_PUBLIC_VALUES + 1),
     }
 }
