@@ -237,7 +237,7 @@ pub const ONE_LAYER_MAX_K: u32 = 22;
 /// transcript and weighs it by a Lagrange basis value, about 670 gas each (512 of them calldata, for a
 /// packed value or a hash, whose 32 bytes are all nonzero). Measured with two columns
 /// (revision 4, digits proofs of five values): 17 values 374,037 gas, 32 384,131, 42 391,004, 52 (eight
-/// proofs) 397,636; nine proofs' 57 would cost about 401,000. 52 is the largest measured under the line.
+/// proofs) 397,636, 57 (nine) 401,040. 52 is the largest measured under the line.
 pub const ONE_LAYER_MAX_PUBLIC_VALUES: usize = 52;
 
 /// The advice columns one aggregation layer for the EVM aims for at `k`: [`EVM_MAX_ADVICE_COLUMNS`] below
