@@ -55,10 +55,9 @@ pub struct AggregateArgs {
     k: Option<u32>,
     /// Aggregation layers [default: 1 if one layer fits two advice columns by k = 22 with at most 52 public
     /// values, a verifier under 400,000 gas (up to eight digits proofs); else 2; with --k, 1; with
-    /// --first-k, 2]. With 2, the proofs
-    /// are first aggregated into one proof with a Poseidon transcript, which a second, much smaller
-    /// aggregation verifies for the EVM: more proving time, but the on-chain verifier no longer grows with
-    /// the first layer's columns.
+    /// --first-k, 2]. With 2, the proofs are first aggregated into one proof with a Poseidon transcript,
+    /// which a second, much smaller aggregation verifies for the EVM: more proving time, but the on-chain
+    /// verifier no longer grows with the first layer's columns.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
     layers: Option<u8>,
     /// log2 of the first layer's rows with two layers [default: sized like --k].
