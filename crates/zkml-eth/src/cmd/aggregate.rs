@@ -53,9 +53,9 @@ pub struct AggregateArgs {
     /// --max-memory].
     #[arg(long)]
     k: Option<u32>,
-    /// Aggregation layers [default: 1 if one layer fits two advice columns by k = 22 with at most 52 public
-    /// values, a verifier under 400,000 gas (up to eight digits proofs); else 2; with --k, 1; with
-    /// --first-k, 2]. With 2, the proofs are first aggregated into one proof with a Poseidon transcript,
+    /// Aggregation layers [default: 1 if one layer fits two advice columns by k = 21 with at most 52 public
+    /// values, a fast prover and a verifier under 400,000 gas (up to four digits proofs); else 2; with --k,
+    /// 1; with --first-k, 2]. With 2, the proofs are first aggregated into one proof with a Poseidon transcript,
     /// which a second, much smaller aggregation verifies for the EVM: more proving time, but the on-chain
     /// verifier no longer grows with the first layer's columns.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
@@ -298,13 +298,25 @@ impl AggregateArgs {
                     LayerPlan::One(size) => Ok(Layers::One { k: Some(size.k) }),
                     LayerPlan::Two { first, one, public_values } => {
                         let why = if one.advice_columns > EVM_MAX_ADVICE_COLUMNS {
-                            format!("need {} advice columns at k = {}", one.advice_columns, one.k)
+                            format!(
+                                "need {} advice columns at k = {}, a verifier over 400,000 gas",
+                                one.advice_columns, one.k
+                            )
+                        } else if public_values > ONE_LAYER_MAX_PUBLIC_VALUES {
+                            format!(
+                                "take {public_values} public values (at most {ONE_LAYER_MAX_PUBLIC_VALUES}), a \
+                                 verifier over 400,000 gas"
+                            )
                         } else {
-                            format!("take {public_values} public values (at most {ONE_LAYER_MAX_PUBLIC_VALUES})")
+                            format!(
+                                "need k = {} for two advice columns, where two layers prove about as fast for less \
+                                 gas and memory",
+                                one.k
+                            )
                         };
                         out.status(format!(
-                            "One layer would {why}, a verifier over 400,000 gas: aggregating in two layers, the \
-                             first at k = {} in {} columns (--layers 1 keeps one)",
+                            "One layer would {why}: aggregating in two layers, the first at k = {} in {} columns \
+                             (--layers 1 keeps one)",
                             first.k, first.advice_columns
                         ));
                         Ok(Layers::Two { first_k: Some(first.k) })

@@ -239,6 +239,13 @@ pub const ONE_LAYER_MAX_K: u32 = 22;
 /// (revision 4, digits proofs of five values): 17 values 374,037 gas, 32 384,131, 42 391,004, 52 (eight
 /// proofs) 397,636, 57 (nine) 401,040. 52 is the largest measured under the line.
 pub const ONE_LAYER_MAX_PUBLIC_VALUES: usize = 52;
+/// The largest `k` at which [`plan_layers`] keeps one layer. From `k = 22` two layers prove about as fast
+/// for a cheaper verifier, a smaller proof and less memory: eight digits proofs took 160 s of keygen, 316 s
+/// of proving, 7.9 GB, 1,984 proof bytes and 397,636 gas in one layer (`k = 22`, two columns), and 163 s,
+/// 342 s, 6.1 GB, 1,376 bytes and 349,668 gas in two (`k = 21` in four columns, then `k = 22` in one).
+/// Below it one layer is much faster: four proofs prove in about 145 s at `k = 21`, where a second layer
+/// alone takes about 190 s.
+pub const PLANNED_ONE_LAYER_MAX_K: u32 = 21;
 
 /// The advice columns one aggregation layer for the EVM aims for at `k`: [`EVM_MAX_ADVICE_COLUMNS`] below
 /// [`ONE_LAYER_MAX_K`], any number at it.
@@ -328,7 +335,7 @@ pub enum LayerPlan {
         first: AutoSize,
         /// The single layer [`auto_k`] would have chosen instead.
         one: AutoSize,
-        /// The aggregation's public values ([`public_values`]), which may be what rules one layer out.
+        /// The aggregation's public values ([`public_values`]): with `one`, what ruled one layer out.
         public_values: usize,
     },
 }
@@ -340,10 +347,10 @@ pub fn public_values(protocols: &[PlonkProtocol<G1Affine>]) -> usize {
 }
 
 /// Decides between one and two aggregation layers for `protocols` within `memory_budget`: one if
-/// [`auto_k`] fits it in [`EVM_MAX_ADVICE_COLUMNS`] advice columns with at most
-/// [`ONE_LAYER_MAX_PUBLIC_VALUES`] public values (up to eight digits proofs, under 400,000 gas), else two,
-/// whose verifier stays near 326,000 to 396,000 gas for one to sixteen digits proofs whatever the first
-/// layer's columns. Both choices come from one series of layouts.
+/// [`auto_k`] fits it in [`EVM_MAX_ADVICE_COLUMNS`] advice columns by [`PLANNED_ONE_LAYER_MAX_K`] with at
+/// most [`ONE_LAYER_MAX_PUBLIC_VALUES`] public values (up to four digits proofs, under 400,000 gas), else
+/// two, whose verifier stays near 326,000 to 396,000 gas for one to sixteen digits proofs whatever the
+/// first layer's columns. Both choices come from one series of layouts.
 pub fn plan_layers(
     params: &ParamsKZG<Bn256>,
     protocols: &[PlonkProtocol<G1Affine>],
@@ -352,7 +359,10 @@ pub fn plan_layers(
     let sizes = lay_out_each_k(params, protocols, memory_budget, max_advice_columns)?;
     let one = sizes.choose(max_advice_columns)?;
     let public_values = public_values(protocols);
-    if one.advice_columns <= EVM_MAX_ADVICE_COLUMNS && public_values <= ONE_LAYER_MAX_PUBLIC_VALUES {
+    if one.k <= PLANNED_ONE_LAYER_MAX_K
+        && one.advice_columns <= EVM_MAX_ADVICE_COLUMNS
+        && public_values <= ONE_LAYER_MAX_PUBLIC_VALUES
+    {
         return Ok(LayerPlan::One(one));
     }
     let first_max = |_| FIRST_LAYER_MAX_ADVICE_COLUMNS;

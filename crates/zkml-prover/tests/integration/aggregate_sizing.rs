@@ -10,7 +10,7 @@ use zkml_prover::{
     Error,
     aggregate::{
         ACCUMULATOR_LIMBS, AutoSize, EVM_MAX_ADVICE_COLUMNS, FIRST_LAYER_MAX_ADVICE_COLUMNS, LayerPlan,
-        ONE_LAYER_MAX_PUBLIC_VALUES, auto_k, inner_protocol, plan_layers, public_values,
+        ONE_LAYER_MAX_PUBLIC_VALUES, PLANNED_ONE_LAYER_MAX_K, auto_k, inner_protocol, plan_layers, public_values,
     },
 };
 
@@ -86,5 +86,22 @@ fn one_layer_only_while_its_public_values_keep_the_verifier_cheap() {
             assert!(first.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS && first.k <= one.k, "{first:?}");
         }
         other => panic!("{} public values are too many for one layer: {other:?}", ONE_LAYER_MAX_PUBLIC_VALUES + 1),
+    }
+}
+
+#[test]
+fn past_the_planned_k_two_layers_even_where_two_columns_would_hold_one() {
+    // Five digits proofs fit two columns only at k = 22, where two layers prove about as fast.
+    let (params, two) = two_proofs();
+    let protocols = vec![two[0].clone(); 5];
+    let one = auto_k(&params, &protocols, u64::MAX).expect("any size fits");
+    assert!(one.k > PLANNED_ONE_LAYER_MAX_K && one.advice_columns <= EVM_MAX_ADVICE_COLUMNS, "{one:?}");
+    match plan_layers(&params, &protocols, u64::MAX).expect("any size fits") {
+        LayerPlan::Two { first, one: planned, public_values: values } => {
+            assert_eq!((planned, values), (one, public_values(&protocols)));
+            assert!(values <= ONE_LAYER_MAX_PUBLIC_VALUES, "{values} public values");
+            assert!(first.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS && first.k < one.k, "{first:?}");
+        }
+        other => panic!("five proofs at k = {} must take two layers: {other:?}", one.k),
     }
 }
