@@ -14,8 +14,8 @@ use serde::Serialize;
 use zkml_prover::{
     aggregate::{
         ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
-        EVM_MAX_ADVICE_COLUMNS, FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, LayerPlan,
-        MAX_PROOFS, ONE_LAYER_MAX_PUBLIC_VALUES, SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash,
+        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, LayerPlan, MAX_PROOFS,
+        ONE_LAYER_MAX_PUBLIC_VALUES, OneLayerLimit, SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash,
         auto_k_for, estimated_peak_bytes, gigabytes, load_or_keygen, max_advice_columns, plan_layers, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
@@ -296,23 +296,21 @@ impl AggregateArgs {
                 bar.finish_and_clear();
                 match plan {
                     LayerPlan::One(size) => Ok(Layers::One { k: Some(size.k) }),
-                    LayerPlan::Two { first, one, public_values } => {
-                        let why = if one.advice_columns > EVM_MAX_ADVICE_COLUMNS {
-                            format!(
+                    LayerPlan::Two { first, one, limit } => {
+                        let why = match limit {
+                            OneLayerLimit::AdviceColumns => format!(
                                 "need {} advice columns at k = {}, a verifier over 400,000 gas",
                                 one.advice_columns, one.k
-                            )
-                        } else if public_values > ONE_LAYER_MAX_PUBLIC_VALUES {
-                            format!(
-                                "take {public_values} public values (at most {ONE_LAYER_MAX_PUBLIC_VALUES}), a \
-                                 verifier over 400,000 gas"
-                            )
-                        } else {
-                            format!(
+                            ),
+                            OneLayerLimit::PublicValues(values) => format!(
+                                "take {values} public values (at most {ONE_LAYER_MAX_PUBLIC_VALUES}), a verifier \
+                                 over 400,000 gas"
+                            ),
+                            OneLayerLimit::Rows => format!(
                                 "need k = {} for two advice columns, where two layers prove about as fast for less \
                                  gas and memory",
                                 one.k
-                            )
+                            ),
                         };
                         out.status(format!(
                             "One layer would {why}: aggregating in two layers, the first at k = {} in {} columns \

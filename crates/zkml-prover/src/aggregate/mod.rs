@@ -335,9 +335,21 @@ pub enum LayerPlan {
         first: AutoSize,
         /// The single layer [`auto_k`] would have chosen instead.
         one: AutoSize,
-        /// The aggregation's public values ([`public_values`]): with `one`, what ruled one layer out.
-        public_values: usize,
+        /// What ruled one layer out.
+        limit: OneLayerLimit,
     },
+}
+
+/// What made [`plan_layers`] choose two layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OneLayerLimit {
+    /// One layer would need more than [`EVM_MAX_ADVICE_COLUMNS`] advice columns.
+    AdviceColumns,
+    /// One layer would take this many public values ([`public_values`]), over
+    /// [`ONE_LAYER_MAX_PUBLIC_VALUES`].
+    PublicValues(usize),
+    /// One layer would need more rows than [`PLANNED_ONE_LAYER_MAX_K`] for its two columns.
+    Rows,
 }
 
 /// The public values of an aggregation of proofs of `protocols`: the accumulator limbs, then every inner
@@ -359,19 +371,22 @@ pub fn plan_layers(
     let sizes = lay_out_each_k(params, protocols, memory_budget, max_advice_columns)?;
     let one = sizes.choose(max_advice_columns)?;
     let public_values = public_values(protocols);
-    if one.k <= PLANNED_ONE_LAYER_MAX_K
-        && one.advice_columns <= EVM_MAX_ADVICE_COLUMNS
-        && public_values <= ONE_LAYER_MAX_PUBLIC_VALUES
-    {
+    let limit = if one.advice_columns > EVM_MAX_ADVICE_COLUMNS {
+        OneLayerLimit::AdviceColumns
+    } else if public_values > ONE_LAYER_MAX_PUBLIC_VALUES {
+        OneLayerLimit::PublicValues(public_values)
+    } else if one.k > PLANNED_ONE_LAYER_MAX_K {
+        OneLayerLimit::Rows
+    } else {
         return Ok(LayerPlan::One(one));
-    }
+    };
     let first_max = |_| FIRST_LAYER_MAX_ADVICE_COLUMNS;
     // The series stops at the one-layer choice; a first layer needing more rows than that is laid out anew.
     let first = match sizes.fitting.iter().find(|size| size.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS) {
         Some(&size) => size,
         None => auto_k_for(params, protocols, memory_budget, first_max)?,
     };
-    Ok(LayerPlan::Two { first, one, public_values })
+    Ok(LayerPlan::Two { first, one, limit })
 }
 
 /// The layouts of one aggregation from [`MIN_K`] up, as far as [`lay_out_each_k`] went.

@@ -10,7 +10,8 @@ use zkml_prover::{
     Error,
     aggregate::{
         ACCUMULATOR_LIMBS, AutoSize, EVM_MAX_ADVICE_COLUMNS, FIRST_LAYER_MAX_ADVICE_COLUMNS, LayerPlan,
-        ONE_LAYER_MAX_PUBLIC_VALUES, PLANNED_ONE_LAYER_MAX_K, auto_k, inner_protocol, plan_layers, public_values,
+        ONE_LAYER_MAX_PUBLIC_VALUES, OneLayerLimit, PLANNED_ONE_LAYER_MAX_K, auto_k, inner_protocol, plan_layers,
+        public_values,
     },
 };
 
@@ -80,8 +81,8 @@ fn one_layer_only_while_its_public_values_keep_the_verifier_cheap() {
     // One more: two columns would still hold one layer, but its verifier would cost over 400,000 gas.
     protocols[1].num_instance[0] += 1;
     match plan_layers(&params, &protocols, u64::MAX).expect("any size fits") {
-        LayerPlan::Two { first, one, public_values } => {
-            assert_eq!(public_values, ONE_LAYER_MAX_PUBLIC_VALUES + 1);
+        LayerPlan::Two { first, one, limit } => {
+            assert_eq!(limit, OneLayerLimit::PublicValues(ONE_LAYER_MAX_PUBLIC_VALUES + 1));
             assert!(one.advice_columns <= EVM_MAX_ADVICE_COLUMNS, "{one:?}");
             assert!(first.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS && first.k <= one.k, "{first:?}");
         }
@@ -97,8 +98,9 @@ fn past_the_planned_k_two_layers_even_where_two_columns_would_hold_one() {
     let one = auto_k(&params, &protocols, u64::MAX).expect("any size fits");
     assert!(one.k > PLANNED_ONE_LAYER_MAX_K && one.advice_columns <= EVM_MAX_ADVICE_COLUMNS, "{one:?}");
     match plan_layers(&params, &protocols, u64::MAX).expect("any size fits") {
-        LayerPlan::Two { first, one: planned, public_values: values } => {
-            assert_eq!((planned, values), (one, public_values(&protocols)));
+        LayerPlan::Two { first, one: planned, limit } => {
+            assert_eq!((planned, limit), (one, OneLayerLimit::Rows));
+            let values = public_values(&protocols);
             assert!(values <= ONE_LAYER_MAX_PUBLIC_VALUES, "{values} public values");
             assert!(first.advice_columns <= FIRST_LAYER_MAX_ADVICE_COLUMNS && first.k < one.k, "{first:?}");
         }
