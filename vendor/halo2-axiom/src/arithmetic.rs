@@ -52,17 +52,15 @@ pub fn best_fft<Scalar: Field, G: FftGroup<Scalar>>(
 /// Convert coefficient bases group elements to lagrange basis by inverse FFT.
 pub fn g_to_lagrange<C: PrimeCurveAffine>(g_projective: Vec<C::Curve>, k: u32) -> Vec<C> {
     let n_inv = C::Scalar::TWO_INV.pow_vartime([k as u64, 0, 0, 0]);
-    let omega = C::Scalar::ROOT_OF_UNITY;
     let mut omega_inv = C::Scalar::ROOT_OF_UNITY_INV;
     for _ in k..C::Scalar::S {
         omega_inv = omega_inv.square();
     }
 
     let mut g_lagrange_projective = g_projective;
-    let n = g_lagrange_projective.len();
-    let fft_data = FFTData::new(n, omega, omega_inv);
-
-    best_fft(&mut g_lagrange_projective, omega_inv, k, &fft_data, true);
+    // zkml-eth patch (PATCHES.md): the dispatcher's FFT needs no `FFTData`, whose tables for an SRS of
+    // 2^k points took about 64 bytes per point to build and were never read.
+    fft::fft_in_place(&mut g_lagrange_projective, omega_inv, k);
     parallelize(&mut g_lagrange_projective, |g, _| {
         for g in g.iter_mut() {
             *g *= n_inv;

@@ -8,3 +8,4 @@ mod common;
 mod fft;
 mod prove;
 mod srs;
+mod thread_counts;

@@ -106,17 +106,16 @@ pub fn fft<F: Field, G: FftGroup<F>>(a: &mut [G], omega: F, log_n: u32) {
     for stage in block_log..log_n {
         let half = 1usize << stage;
         let stage_omega = omega.pow_vartime([(n >> (stage + 1)) as u64]);
-        let segment = (half / (2 * threads)).clamp(1, MAX_SEGMENT);
-        // Segment j of every group uses the same twiddles: one task per segment, across the groups.
+        let segment = segment_len(half, threads);
+        // Segment j of every group uses the same twiddles: one task per segment, across the groups. The
+        // segments are indexed, not zipped, so a half that is not a multiple of `segment` would panic here
+        // instead of silently dropping its last butterflies.
         let mut segments: Vec<Vec<(&mut [G], &mut [G])>> =
-            (0..half / segment).map(|_| Vec::new()).collect();
+            (0..half.div_ceil(segment)).map(|_| Vec::new()).collect();
         for group in a.chunks_mut(2 * half) {
             let (lo, hi) = group.split_at_mut(half);
-            for (pairs, pair) in segments
-                .iter_mut()
-                .zip(lo.chunks_mut(segment).zip(hi.chunks_mut(segment)))
-            {
-                pairs.push(pair);
+            for (index, pair) in lo.chunks_mut(segment).zip(hi.chunks_mut(segment)).enumerate() {
+                segments[index].push(pair);
             }
         }
         for_each_in_parts(
@@ -135,3 +134,12 @@ pub fn fft<F: Field, G: FftGroup<F>>(a: &mut [G], omega: F, log_n: u32) {
         );
     }
 }
+
+/// The butterflies of one group that a task takes in a stage whose groups have `half` pairs: about
+/// `threads` tasks' worth twice over, at most [`MAX_SEGMENT`], and a power of two, so that the segments
+/// tile every half (a power of two) exactly whatever the thread count (3, 6 or 24 threads included).
+fn segment_len(half: usize, threads: usize) -> usize {
+    let wanted = (half / (2 * threads)).clamp(1, MAX_SEGMENT);
+    1 << wanted.ilog2()
+}
+

@@ -2,8 +2,8 @@
 //! domain that is of a suitable size for the application.
 
 use crate::{
-    arithmetic::{best_fft, parallelize},
-    fft::recursive::FFTData,
+    arithmetic::parallelize,
+    fft::{fft_in_place, recursive::FFTData},
     plonk::Assigned,
 };
 
@@ -11,7 +11,16 @@ use super::{Coeff, ExtendedLagrangeCoeff, LagrangeCoeff, Polynomial, Rotation};
 
 use group::ff::{BatchInvert, Field, WithSmallOrderMulGroup};
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::OnceLock};
+
+/// The tables `fft::recursive` needs for one size, built the first time someone asks for them (zkml-eth
+/// patch, PATCHES.md): the prover's own FFTs need none.
+#[derive(Clone, Debug)]
+pub struct LazyFftData<F: Field> {
+    omega: F,
+    omega_inv: F,
+    tables: OnceLock<FFTData<F>>,
+}
 
 /// This structure contains precomputed constants and other details needed for
 /// performing operations on an evaluation domain of size $2^k$ and an extended
@@ -34,7 +43,7 @@ pub struct EvaluationDomain<F: Field> {
     pub barycentric_weight: F,
 
     // Recursive stuff
-    pub fft_data: HashMap<usize, FFTData<F>>,
+    pub fft_data: HashMap<usize, LazyFftData<F>>,
 }
 
 impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
@@ -140,10 +149,16 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
         for (i, (omega, omega_inv)) in omegas.into_iter().zip(omegas_inv).enumerate() {
             let intermediate_k = k as usize + i;
             let len = 1usize << intermediate_k;
-            // zkml-eth patch (PATCHES.md): the blocked FFT needs no tables; `FFTData::new` would hold about
-            // 64 bytes per element of every size from k to extended_k (900 MB at k = 21) and never be read.
-            let _ = (omega, omega_inv);
-            fft_data.insert(len, FFTData::<F>::default());
+            // zkml-eth patch (PATCHES.md): the blocked FFT needs no tables; building every size's eagerly
+            // held about 64 bytes per element from k to extended_k (900 MB at k = 21), never read.
+            fft_data.insert(
+                len,
+                LazyFftData {
+                    omega,
+                    omega_inv,
+                    tables: OnceLock::new(),
+                },
+            );
         }
 
         EvaluationDomain {
@@ -369,8 +384,7 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
         assert_eq!(a.values().len(), 1 << self.k);
 
         self.distribute_powers(a.values_mut(), self.g_coset * extended_omega_factor);
-        let data = self.get_fft_data(a.len());
-        best_fft(a.values_mut(), self.omega, self.k, data, false);
+        fft_in_place(a.values_mut(), self.omega, self.k);
 
         Polynomial::new(a.into_values())
     }
@@ -475,14 +489,7 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
                 }
             });
         }
-        let data = self.get_fft_data(result.len());
-        best_fft(
-            &mut result,
-            self.extended_omega,
-            self.extended_k,
-            data,
-            false,
-        );
+        fft_in_place(&mut result, self.extended_omega, self.extended_k);
         parallelize(result_poly.values_mut(), |values, start| {
             for (value, other) in values.iter_mut().zip(result[start..].iter()) {
                 *value += other;
@@ -550,9 +557,8 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
     }
 
     fn ifft(&self, a: &mut Vec<F>, omega_inv: F, log_n: u32, divisor: F) {
-        let fft_data = self.get_fft_data(a.len());
         // zkml-eth patch (PATCHES.md): the dispatcher's FFT, not `parallel` directly.
-        best_fft(a, omega_inv, log_n, fft_data, true);
+        fft_in_place(a, omega_inv, log_n);
         // self.fft_inner(a, omega_inv, log_n, true);
         parallelize(a, |a, _| {
             for a in a {
@@ -562,9 +568,9 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
         });
     }
 
-    fn fft_inner(&self, a: &mut Vec<F>, omega: F, log_n: u32, inverse: bool) {
-        let fft_data = self.get_fft_data(a.len());
-        best_fft(a, omega, log_n, fft_data, inverse)
+    fn fft_inner(&self, a: &mut Vec<F>, omega: F, log_n: u32, _inverse: bool) {
+        // zkml-eth patch (PATCHES.md): the dispatcher's FFT, which needs no tables.
+        fft_in_place(a, omega, log_n)
     }
 
     /// Get the size of the domain
@@ -687,11 +693,14 @@ impl<F: WithSmallOrderMulGroup<3>> EvaluationDomain<F> {
         self.n
     }
 
-    /// Get the private `fft_data`
+    /// The tables of `fft::recursive` for size `l`, built on first use (zkml-eth patch, PATCHES.md).
     pub fn get_fft_data(&self, l: usize) -> &FFTData<F> {
-        self.fft_data
+        let lazy = self
+            .fft_data
             .get(&l)
-            .expect("log_2(l) must be in k..=extended_k")
+            .expect("log_2(l) must be in k..=extended_k");
+        lazy.tables
+            .get_or_init(|| FFTData::new(l, lazy.omega, lazy.omega_inv))
     }
 }
 
