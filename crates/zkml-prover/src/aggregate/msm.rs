@@ -45,14 +45,17 @@ use halo2_base::{
     },
     utils::{biguint_to_fe, fe_to_biguint, modulus},
 };
-use snark_verifier_sdk::snark_verifier::loader::halo2::halo2_ecc::{
-    bigint::{CRTInteger, ProperCrtUint},
-    bn254::FpChip,
-    ecc::{
-        BaseFieldEccChip, EcPoint, ec_add_unequal, ec_double, ec_select, ec_select_from_bits, ec_sub_strict,
-        ec_sub_unequal,
+use snark_verifier_sdk::{
+    BITS, LIMBS,
+    snark_verifier::loader::halo2::halo2_ecc::{
+        bigint::{CRTInteger, ProperCrtUint},
+        bn254::FpChip,
+        ecc::{
+            BaseFieldEccChip, EcPoint, ec_add_unequal, ec_double, ec_select, ec_select_from_bits, ec_sub_strict,
+            ec_sub_unequal,
+        },
+        fields::FieldChip,
     },
-    fields::FieldChip,
 };
 
 type Point = EcPoint<Fr, ProperCrtUint<Fr>>;
@@ -81,9 +84,8 @@ fn constant_point(index: u64) -> G1 {
     G1::hash_to_curve(CONSTANT_DOMAIN)(&index.to_le_bytes())
 }
 
-/// Additions after which a per-bit sum's y-coordinate is reduced. Unreduced, it grows by one product of
-/// reduced values (under 2^508) per addition; halo2-ecc's CRT checks hold for values under 2^515 (a
-/// quotient of 262 bits), so twelve additions stay under 2^512, room for the divisions they enter.
+/// Additions after which a per-bit sum's y-coordinate is reduced: it grows by one product of reduced values
+/// per addition. [`lazy_y_bits`] bounds what it and the divisions it enters reach.
 const REDUCE_EVERY: usize = 12;
 
 /// A point whose y-coordinate is left unreduced: it only enters the next addition linearly.
@@ -109,8 +111,66 @@ fn add_lazy(chip: &FpChip<'_, Fr>, ctx: &mut Context<Fr>, p: LazyPoint, q: &Poin
 }
 
 /// Double-and-add steps after which the running total's y-coordinate is reduced: each step adds a product
-/// under 2^509 to it, and it enters a division doubled (under 2^514 from a per-bit sum and four steps).
+/// under 2^509 to it, and it enters a division doubled. [`lazy_y_bits`] bounds it.
 const REDUCE_TOTAL_EVERY: usize = 4;
+
+/// Bits of a reduced coordinate: halo2-ecc range-checks every `ProperCrtUint` (a `carry_mod` result, a loaded
+/// point, a quotient of `divide_unsafe`) below 2^254, the bit length of p.
+const REDUCED_BITS: usize = Fq::NUM_BITS as usize;
+
+/// The largest integer, in bits, that halo2-ecc's CRT reduction is made for: `n·k - 1 + 254 - 2` with `k`
+/// limbs of `n` bits, its documented assumption on the input of `carry_mod` and of the
+/// `check_carry_mod_to_zero` inside every division (there only a `debug_assert!`, which release builds
+/// skip). Below it the quotient it range-checks (262 bits here) exists for every honest input, and the
+/// identity it checks modulo `2^(n·k)` and modulo r (about 2^517.6 together) holds over the integers.
+const fn crt_input_bits(limb_bits: usize, num_limbs: usize) -> usize {
+    limb_bits * num_limbs - 1 + Fr::NUM_BITS as usize - 2
+}
+
+/// `⌈log2 x⌉`, for `x ≥ 1`.
+const fn ceil_log2(x: usize) -> usize {
+    if x <= 1 { 0 } else { (usize::BITS - (x - 1).leading_zeros()) as usize }
+}
+
+/// The most bits an integer handed to halo2-ecc's CRT reduction takes along the lazy MSM, when per-bit sums
+/// are reduced every `reduce_every` additions (R) and the double-and-add every `reduce_total_every` steps
+/// (T). Counted in units `U = 2^(2·254)`, the bound of a product of two reduced values, which also stands
+/// (generously) for a reduced value itself:
+/// - [`add_lazy`]: `y' = λ·(x_p - x) - y`, so `|y'| < |y| + U`. A per-bit sum starts reduced (a table entry)
+///   and is reduced after R additions, so it enters an addition with `|y| ≤ R·U`; the division there checks
+///   `λ·dx - (y_q - y)`, under `(R + 2)·U`; the reduction takes `(R + 1)·U`; a per-bit sum reaches the
+///   double-and-add with `|y| ≤ R·U`.
+/// - [`double_and_add_lazy`] on the total `t` and a per-bit sum `q`: `λ_1 = λ_0 + λ_step < 2^255`, so
+///   `|y'| < |t| + 2U`. The total starts as a per-bit sum and is reduced after T steps, so it enters a step
+///   with `|t| ≤ (R + 2(T - 1))·U`. The first division checks `λ_0·dx - (q.y - t)`, under
+///   `(1 + R + |t|)·U`; the second `λ_step·(x_2 - x_p) - 2t`, under `(1 + 2|t|)·U`: `(2R + 4T - 3)·U`, the
+///   largest of all; the reduction takes `(R + 2T)·U`.
+///
+/// x-coordinates are reduced after every step; what they pass to `carry_mod` (`λ² - x_p - x_q`, under
+/// `4U + 2^255`) stays far below these.
+const fn lazy_y_bits(reduce_every: usize, reduce_total_every: usize) -> usize {
+    let (r, t) = (reduce_every, reduce_total_every);
+    assert!(r >= 1 && t >= 1, "a reduction interval is at least one step");
+    let total = r + 2 * (t - 1);
+    let candidates = [r + 2, r + 1, 1 + r + total, 1 + 2 * total, r + 2 * t];
+    let mut worst = 0;
+    let mut i = 0;
+    while i < candidates.len() {
+        if candidates[i] > worst {
+            worst = candidates[i];
+        }
+        i += 1;
+    }
+    2 * REDUCED_BITS + ceil_log2(worst)
+}
+
+// With 88-bit limbs (three of them, snark-verifier's) the bound is 2^515 and the lazy MSM reaches
+// 37·2^508 < 2^514: one bit to spare, checked when the crate compiles rather than by halo2-ecc's
+// `debug_assert!`.
+const _: () = assert!(
+    lazy_y_bits(REDUCE_EVERY, REDUCE_TOTAL_EVERY) <= crt_input_bits(BITS, LIMBS),
+    "the MSM's lazily reduced y-coordinates would exceed halo2-ecc's CRT bound"
+);
 
 /// `2p + q` as `(p + q) + p`, checking that `p` and `q`, then `p + q` and `p`, have different x-coordinates
 /// (halo2-ecc's strict `ec_double_and_add_unequal`), both y-coordinates taken and the result's left unreduced.
@@ -242,6 +302,12 @@ fn msm_reducing(
 ) -> Point {
     assert!(witness.len() >= MIN_WITNESS_BASES, "the offset cancels across two witness clumps");
     let chip: &FpChip<'_, Fr> = ecc.field_chip();
+    // The compile-time bound is for these limbs and intervals; a chip or an interval of another shape needs
+    // its own (a check while the circuit is built, not a constraint).
+    assert!(
+        lazy_y_bits(reduce_every, REDUCE_TOTAL_EVERY) <= crt_input_bits(chip.limb_bits, chip.num_limbs),
+        "per-bit sums reduced every {reduce_every} additions exceed halo2-ecc's CRT bound"
+    );
 
     // Witness clumps of at most CLUMP bases, at least two; constant clumps of CLUMP.
     let witness_clump = CLUMP.min(witness.len().div_ceil(2));
@@ -377,7 +443,10 @@ mod tests {
     use halo2_base::halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
     use halo2_base::{
         gates::circuit::{BaseCircuitParams, CircuitBuilderStage, builder::BaseCircuitBuilder},
-        halo2_proofs::dev::MockProver,
+        halo2_proofs::{
+            dev::{FailureLocation, MockProver, VerifyFailure},
+            plonk::Assigned,
+        },
     };
     use rand_chacha::{
         ChaCha20Rng,
@@ -508,6 +577,206 @@ mod tests {
             assert!(x >= seed_int && (x - &seed_int).bits() <= 8, "x = seed + δ, δ < 256");
             builder.calculate_params(Some(20));
             assert_eq!(MockProver::run(12, &builder, vec![vec![]]).expect("runs").verify(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn the_reduction_intervals_keep_the_lazy_msm_inside_halo2_eccs_crt_bound() {
+        let bound = crt_input_bits(BITS, LIMBS);
+        assert_eq!(bound, 515, "88-bit limbs, three of them: 264 - 1 + 254 - 2");
+        // 37·2^508: 2R + 4T - 3 units at R = 12, T = 4.
+        assert_eq!(lazy_y_bits(REDUCE_EVERY, REDUCE_TOTAL_EVERY), 514);
+        // The bound is 2^7 units: 2R + 4T - 3 <= 128. The largest intervals it allows, and one more.
+        assert!(lazy_y_bits(57, REDUCE_TOTAL_EVERY) <= bound && lazy_y_bits(58, REDUCE_TOTAL_EVERY) > bound);
+        assert!(lazy_y_bits(REDUCE_EVERY, 26) <= bound && lazy_y_bits(REDUCE_EVERY, 27) > bound);
+        // Without reductions along the per-bit sums (R = 254 clumps' worth) the bound is long gone.
+        assert!(lazy_y_bits(254, 1) > bound);
+        assert_eq!([ceil_log2(1), ceil_log2(2), ceil_log2(37), ceil_log2(64), ceil_log2(65)], [0, 1, 6, 6, 7]);
+    }
+
+    /// Rows of the circuit of [`decompositions`]: small enough that they run across a dozen columns.
+    const SMALL_K: u32 = 9;
+
+    /// Four scalars decomposed by [`canonical_bits`] in one context of a `2^SMALL_K`-row circuit (254, 128,
+    /// 254 and 128 bits), and the bits of each running sum that decomposes them (a 254-bit scalar has two, one
+    /// per half). The same every call.
+    fn decompositions() -> (BaseCircuitBuilder<Fr>, Vec<Vec<Scalar>>) {
+        let mut builder = mock_builder(SMALL_K, 1, 1);
+        let range = builder.range_chip();
+        let fp = FpChip::<Fr>::new(&range, BITS, LIMBS);
+        let ctx = builder.main(0);
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let mut sums = Vec::new();
+        for bits in [254, 128, 254, 128] {
+            let value = match bits {
+                128 => Fr::from(rng.next_u64()) + Fr::from(rng.next_u64()) * Fr::from(2).pow_vartime([64]),
+                _ => Fr::random(&mut rng),
+            };
+            let scalar = ctx.load_witness(value);
+            let decomposition = canonical_bits(&fp, ctx, scalar, bits);
+            // A running sum lays its bits out at o, o + 1, o + 4, o + 7, ...
+            let mut sum = vec![decomposition[0]];
+            for bit in decomposition.into_iter().skip(1) {
+                let previous = offset(sum.last().expect("a bit"));
+                let step = if sum.len() == 1 { 1 } else { 3 };
+                if offset(&bit) != previous + step {
+                    sums.push(std::mem::take(&mut sum));
+                }
+                sum.push(bit);
+            }
+            sums.push(sum);
+        }
+        let lengths: Vec<usize> = sums.iter().map(Vec::len).collect();
+        assert_eq!(lengths, [127, 127, 128, 127, 127, 128], "halves of 127 bits for 254-bit scalars");
+        builder.calculate_params(Some(20));
+        (builder, sums)
+    }
+
+    fn offset(cell: &Scalar) -> usize {
+        cell.cell.expect("a cell of a context").offset
+    }
+
+    /// The cells where the columns break, as offsets in the main context (the only one): each is the last
+    /// cell of one column and, copied, the first of the next.
+    fn break_cells(builder: &mut BaseCircuitBuilder<Fr>) -> Vec<usize> {
+        assert_eq!(builder.pool(0).threads.len(), 1, "one context: its offsets are the cells' order in the columns");
+        let mut cell = 0;
+        builder.break_points()[0]
+            .iter()
+            .map(|rows| {
+                cell += rows;
+                cell
+            })
+            .collect()
+    }
+
+    /// Sets the cell at `offset` and every cell copy-constrained to it, as a prover who witnesses another value
+    /// everywhere it is used would.
+    /// Returns the cells set, `offset` first.
+    fn set_everywhere(ctx: &mut Context<Fr>, offset: usize, value: Fr) -> Vec<usize> {
+        let (type_id, id) = (ctx.type_id(), ctx.id());
+        let links: Vec<(usize, usize)> = ctx
+            .copy_manager
+            .lock()
+            .expect("the copy manager")
+            .advice_equalities
+            .iter()
+            .filter(|(a, b)| [a, b].iter().all(|c| c.type_id == type_id && c.context_id == id))
+            .map(|(a, b)| (a.offset, b.offset))
+            .collect();
+        let mut class = vec![offset];
+        let mut next = 0;
+        while next < class.len() {
+            let cell = class[next];
+            for &(a, b) in &links {
+                let other = match (a == cell, b == cell) {
+                    (true, _) => b,
+                    (_, true) => a,
+                    _ => continue,
+                };
+                if !class.contains(&other) {
+                    class.push(other);
+                }
+            }
+            next += 1;
+        }
+        for &cell in &class {
+            ctx.advice[cell] = Assigned::Trivial(value);
+        }
+        class
+    }
+
+    /// The column and row of the gate that starts at cell `offset` (a gate starting at a break cell is
+    /// in the new column).
+    fn place(breaks: &[usize], offset: usize) -> (usize, usize) {
+        let column = breaks.iter().filter(|&&cell| cell <= offset).count();
+        (column, offset - column.checked_sub(1).map_or(0, |c| breaks[c]))
+    }
+
+    /// How a bit decomposition is tampered next to a column break (bit `j`'s gate starting at the break).
+    #[derive(Clone, Copy, Debug)]
+    enum Tamper {
+        /// Bit `j`, the first after the break, flipped (still a bit).
+        FlipAfterBreak,
+        /// Bit `j - 1` moved by `2s` and bit `j` by `-s` (`s = ±1`, so that bit `j` stays a bit), the running sum at
+        /// the break by `s·2^j`: every running sum and the recomposed value unchanged, bit `j - 1` not a bit.
+        NonBitAcrossBreak,
+    }
+
+    /// MockProver's failures for running sum `d` of [`decompositions`] tampered at bit `j` as `how` says, and
+    /// the cell where the one gate that should fail starts.
+    fn tampered(d: usize, j: usize, how: Tamper) -> (Vec<VerifyFailure>, usize) {
+        let (mut builder, decompositions) = decompositions();
+        let bits = &decompositions[d];
+        let ctx = builder.main(0);
+        let (before, at_break, after) = (offset(&bits[j - 1]), offset(&bits[j]) - 1, offset(&bits[j]));
+        let value = |ctx: &Context<Fr>, cell: usize| ctx.advice[cell].evaluate();
+        let two_j = Fr::from(2).pow_vartime([j as u64]);
+        // num_to_bits' layout, which the tampering follows: the sum through bit j - 1, bit j, 2^j, the sum through
+        // bit j, one gate from the first cell (at the break).
+        assert_eq!(value(ctx, after + 1), two_j);
+        assert_eq!(value(ctx, at_break) + value(ctx, after) * two_j, value(ctx, after + 2));
+        let (bit_before, bit_after) = (value(ctx, before), value(ctx, after));
+        let failing_gate = match how {
+            Tamper::FlipAfterBreak => {
+                set_everywhere(ctx, after, Fr::ONE - bit_after);
+                at_break
+            }
+            Tamper::NonBitAcrossBreak => {
+                let s = if bit_after == Fr::ONE { Fr::ONE } else { -Fr::ONE };
+                // Bit 0 is its own running sum: then `before == at_break` and 2s = s·2^1.
+                if before != at_break {
+                    let sum = value(ctx, at_break);
+                    set_everywhere(ctx, at_break, sum + s * two_j);
+                }
+                let copies = set_everywhere(ctx, before, bit_before + s + s);
+                set_everywhere(ctx, after, bit_after - s);
+                // The booleanity check is `0 + b·b = b` on copies of the bit, after a constant zero.
+                let check = copies[1..].iter().min().expect("the bit's booleanity check copies it") - 1;
+                assert_eq!(value(ctx, check), Fr::ZERO);
+                check
+            }
+        };
+        let failures =
+            MockProver::run(SMALL_K, &builder, vec![vec![]]).expect("runs").verify().err().unwrap_or_default();
+        (failures, failing_gate)
+    }
+
+    /// A scalar decomposition that runs across a column break is bound on both sides of it. Where a gate of
+    /// [`canonical_bits`]' running sum starts a column (its first cell, the sum so far, is also the last cell
+    /// of the column before), a consistently tampered bit next to it is refused by exactly the constraint
+    /// that should refuse it: the flipped bit after the break by that gate at the new column's first row, and
+    /// a non-bit that keeps every running sum by its booleanity check.
+    #[test]
+    fn a_tampered_bit_next_to_a_column_break_is_refused() {
+        let (mut builder, decompositions) = decompositions();
+        assert_eq!(MockProver::run(SMALL_K, &builder, vec![vec![]]).expect("runs").verify(), Ok(()));
+        let breaks = break_cells(&mut builder);
+        // (running sum, bit j) for every break at the gate that adds bit j to a running sum.
+        let straddling: Vec<(usize, usize)> = decompositions
+            .iter()
+            .enumerate()
+            .flat_map(|(d, bits)| {
+                let breaks = &breaks;
+                (1..bits.len()).filter(move |&j| breaks.contains(&(offset(&bits[j]) - 1))).map(move |j| (d, j))
+            })
+            .collect();
+        assert!(straddling.len() >= 2, "breaks inside decompositions: {straddling:?} (breaks at {breaks:?})");
+        eprintln!("{} breaks, {} of them inside a running sum: {straddling:?}", breaks.len(), straddling.len());
+        for &(d, j) in &straddling {
+            for how in [Tamper::FlipAfterBreak, Tamper::NonBitAcrossBreak] {
+                let (failures, gate) = tampered(d, j, how);
+                let (column, row) = place(&breaks, gate);
+                let [VerifyFailure::ConstraintNotSatisfied { constraint, location, .. }] = failures.as_slice() else {
+                    panic!("running sum {d}, bit {j}, {how:?}: exactly one gate must fail, not {failures:?}");
+                };
+                assert!(
+                    matches!(location, FailureLocation::InRegion { offset: at, .. } | FailureLocation::OutsideRegion { row: at } if *at == row)
+                        && constraint.to_string().contains(&format!("in gate {column} ")),
+                    "running sum {d}, bit {j}, {how:?}: the gate at row {row} of column {column} must fail, not \
+                     {constraint} {location}"
+                );
+            }
         }
     }
 }
