@@ -343,7 +343,7 @@ fn digits_mlp(visibility: Visibility) -> (String, Vec<u8>, usize) {
         data.inputs[0].iter().map(|v| quantize_value(f64::from(*v), model.scales.activation)).collect();
     let proof = prove(&params, &keys, model, &input, Transcript::Keccak).expect("proves");
     let source = verifier_source(&params, keys.vk(), proof.instances.len(), VerifierKind::Single);
-    (source, encode_calldata(&[proof.instances.clone()], &proof.proof), proof.instances.len())
+    (source, encode_calldata(std::slice::from_ref(&proof.instances), &proof.proof), proof.instances.len())
 }
 
 #[test]
