@@ -273,6 +273,12 @@ pub fn assign_model<F: BigPrimeField>(
                 }
                 out
             }
+            QOp::Div { divisor } => {
+                // |round(v / d)| <= |v| for d >= 2: the input's bound holds, the node's is checked below.
+                implied = Some(source(0).bound);
+                let bits = signed_bits(source(0).bound);
+                x(0).iter().map(|a| range.round_div_const(ctx, *a, *divisor, bits)).collect()
+            }
             QOp::ReduceSum { axes } => {
                 let (map, len) = index::reduce(&source(0).shape, axes);
                 let mut groups: Vec<Vec<AssignedValue<F>>> = vec![vec![]; len];

@@ -13,6 +13,9 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// No Solidity compiler was found; the message says where it was looked for and what to set.
+    #[error("{0}")]
+    SolcNotFound(String),
     /// The compiler rejected the source.
     #[error("compiling {contract}: {reason}")]
     Compile {

@@ -12,7 +12,7 @@ use crate::{
     commit::{commitment_hex, model_commitment},
     data::DataSet,
     error::{Error, Result},
-    import::{ImportedModel, import_onnx},
+    import::{BatchBinding, ImportedModel, import_onnx},
     quantize::{CalibrationOptions, FORMAT_VERSION, QuantizedModel, Scales, calibrate_and_quantize},
 };
 
@@ -36,6 +36,9 @@ pub struct Settings {
     pub source: PathBuf,
     /// Input shapes the model was fixed to.
     pub input_shapes: Vec<Vec<usize>>,
+    /// Symbolic batch dimensions that were bound to 1 (no `--input-shape` given); absent when none were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch_bound: Vec<BatchBinding>,
     /// The scales.
     pub scales: Scales,
     /// Calibration margin.
@@ -84,6 +87,7 @@ impl CompiledModel {
             format_version: FORMAT_VERSION,
             source: onnx_path.to_path_buf(),
             input_shapes: imported.graph.input_shapes(),
+            batch_bound: imported.batch_bound.clone(),
             scales: quantized.scales,
             margin: quantized.margin,
             calibration: CalibrationInfo { file: calibration_path.to_path_buf(), samples: data.inputs.len() },

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::import::DynamicInput;
+
 /// Everything that can go wrong in zkml-model.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -22,18 +24,12 @@ pub enum Error {
         /// tract's explanation, with its whole cause chain.
         reason: String,
     },
-    /// A model input has symbolic dimensions and no shape was given.
-    #[error(
-        "input {index} ('{name}') has the dynamic shape {shape}: pass its concrete shape, e.g. --input-shape {example}"
-    )]
+    /// Model inputs have symbolic dimensions other than a leading batch, and no shapes were given.
+    #[error("{}", dynamic_message(inputs, example))]
     DynamicInputShape {
-        /// Input position.
-        index: usize,
-        /// Input name in the ONNX graph.
-        name: String,
-        /// The shape as the file declares it.
-        shape: String,
-        /// A suggested concrete shape.
+        /// Every such input.
+        inputs: Vec<DynamicInput>,
+        /// A suggested `--input-shape` for every input of the model, in input order.
         example: String,
     },
     /// The number of `--input-shape` values does not match the model's inputs.
@@ -104,11 +100,31 @@ pub enum Error {
 
 /// The ops zkml-eth maps and proves, as named in error messages.
 pub const SUPPORTED_OPS: &str = "Gemm, MatMul (constant weights), Add, Sub, Mul, Div by a constant, Relu, LeakyRelu, \
-Clip, Sigmoid, Tanh, Conv (2D, dilation 1, groups 1), AveragePool, MaxPool, GlobalAveragePool, BatchNormalization \
-(folded), Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Softmax, ArgMax";
+Clip, Sigmoid, Tanh, Conv (2D, dilation 1, groups 1), AveragePool, MaxPool, GlobalAveragePool, ReduceSum, ReduceMean, \
+BatchNormalization (folded), Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Softmax, ArgMax";
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn dynamic_message(inputs: &[DynamicInput], example: &str) -> String {
+    let described: Vec<String> = inputs
+        .iter()
+        .map(|i| {
+            let dims: Vec<String> = i.dims.iter().map(|(axis, d)| format!("dimension {axis} is '{d}'")).collect();
+            let what = if dims.is_empty() { "declares no shape".to_string() } else { dims.join(", ") };
+            format!("input {} ('{}') has the dynamic shape {} ({what})", i.index, i.name, i.declared)
+        })
+        .collect();
+    let every = if example.matches("--input-shape").count() > 1 {
+        "every input's concrete shape, in input order"
+    } else {
+        "the concrete shapes"
+    };
+    format!(
+        "{}; only a leading batch dimension is bound to 1 by default: pass {every}, e.g. {example}",
+        described.join("; ")
+    )
+}
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -4,7 +4,8 @@
 //!   circuit proves it as a floor division with a range-checked remainder, after adding `2^(k-1)`);
 //! - a matrix product or convolution accumulates `Σ x·w + bias` at scale `2^(S+P)` and rescales by `P`;
 //! - `x · y` of two activations rescales by `S`, `x · c` of an activation and a constant by `P`;
-//! - average pooling divides by the window count rounding half up: `floor((2·sum + n) / (2·n))`;
+//! - average pooling divides by the window count rounding half up: `floor((2·sum + n) / (2·n))`, and so
+//!   does the exact division by an integer (`Div`, which ends a mean);
 //! - Sigmoid, Tanh and the exponentials of Softmax are lookup tables `round(f(q / 2^S) · 2^S)` over the
 //!   clamped domain `[-T, T]`, where `T` (see [`table_half_width`]) is past the point where `f` saturates at
 //!   this scale, so clamping changes no result;
@@ -84,6 +85,7 @@ pub fn execute(model: &QuantizedModel, sample: &[f32]) -> Result<Vec<Tensor<i64>
             QOp::AvgPool { window, count_include_pad, normalize } => {
                 pool(input(0), window, PoolKind::Avg { count_include_pad: *count_include_pad, normalize: *normalize })
             }
+            QOp::Div { divisor } => input(0).mapv(|v| round_div(v as i128, *divisor as i128)),
             QOp::ReduceSum { axes } => {
                 let mut a = input(0).mapv(|v| v as i128);
                 let mut sorted = axes.clone();

@@ -1,4 +1,10 @@
-//! How closely the quantized model follows the float one over a labelled data set.
+//! How closely the quantized model follows the float one over a (labelled) data set.
+//!
+//! Besides accuracy and argmax agreement, the relative error of each sample's output is measured as
+//! `max_i |float_i - quantized_i| / max_i |float_i|` (the largest deviation against the output's own
+//! magnitude, so outputs near zero do not blow it up), and flagged when it exceeds a threshold
+//! ([`DEFAULT_MAX_REL_ERROR`] unless given): a model whose quantization loses precision (a small constant
+//! at too coarse a scale, say) must not pass for one that follows its float model.
 
 use serde::Serialize;
 
@@ -8,7 +14,12 @@ use crate::{
     error::{Error, Result},
     exec::{execute, outputs_real},
     float::FloatRunner,
+    import::ImportedModel,
+    quantize::QuantizedModel,
 };
+
+/// The relative output error above which a report is flagged: 1%.
+pub const DEFAULT_MAX_REL_ERROR: f64 = 0.01;
 
 /// The fidelity of a quantized model on a data set (first model output).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,6 +46,17 @@ pub struct FidelityReport {
     pub max_abs_error: f64,
     /// Mean |float - quantized| output difference.
     pub mean_abs_error: f64,
+    /// The largest relative error of a sample's output (see the module docs), as a fraction; `None` for
+    /// an output of class indices (ArgMax), where argmax agreement is the measure.
+    pub max_rel_error: Option<f64>,
+    /// The sample with that error.
+    pub max_rel_error_sample: Option<usize>,
+    /// The mean relative error over the samples, as a fraction.
+    pub mean_rel_error: Option<f64>,
+    /// The threshold the relative error is held to, as a fraction.
+    pub rel_error_threshold: f64,
+    /// True when `max_rel_error` exceeds `rel_error_threshold`.
+    pub rel_error_exceeded: bool,
     /// The activation scale exponent.
     pub scale: u8,
     /// The parameter scale exponent.
@@ -57,10 +79,23 @@ fn class_of(output: &[f64], is_index: bool) -> usize {
     if is_index { output.first().copied().unwrap_or(0.0) as usize } else { argmax(output) }
 }
 
-/// Runs both models on every sample.
+/// Runs both models on every sample, flagging a relative error above [`DEFAULT_MAX_REL_ERROR`].
 pub fn fidelity(model: &CompiledModel, data: &DataSet) -> Result<FidelityReport> {
-    let runner = FloatRunner::outputs(&model.imported)?;
-    let q = &model.quantized;
+    fidelity_of(&model.imported, &model.quantized, data, DEFAULT_MAX_REL_ERROR)
+}
+
+/// Runs the float model `imported` and its quantization `q` on every sample; a relative error above
+/// `max_rel_error` (a fraction) is flagged.
+pub fn fidelity_of(
+    imported: &ImportedModel,
+    q: &QuantizedModel,
+    data: &DataSet,
+    max_rel_error: f64,
+) -> Result<FidelityReport> {
+    if !(max_rel_error >= 0.0 && max_rel_error.is_finite()) {
+        return Err(Error::Input(format!("the relative error threshold must be a fraction >= 0, got {max_rel_error}")));
+    }
+    let runner = FloatRunner::outputs(imported)?;
     let output = &q.nodes[q.outputs[0]];
     let is_index = output.is_index();
     let classification = is_index || output.shape.iter().product::<usize>() > 1;
@@ -80,6 +115,9 @@ pub fn fidelity(model: &CompiledModel, data: &DataSet) -> Result<FidelityReport>
 
     let (mut agree, mut float_correct, mut quant_correct) = (0usize, 0usize, 0usize);
     let (mut max_err, mut sum_err, mut count) = (0f64, 0f64, 0usize);
+    let (mut max_rel, mut max_rel_sample, mut sum_rel, mut rel_count) = (0f64, None, 0f64, 0usize);
+    // One step of the output's fixed point: below it, a float output is zero to the quantized model.
+    let step = 1.0 / (1u64 << output.scale) as f64;
     for (i, sample) in data.inputs.iter().enumerate() {
         let label = data.labels.as_ref().map(|labels| labels[i]);
         let float: Vec<f64> = runner.run(sample)?[0].iter().map(|v| *v as f64).collect();
@@ -95,11 +133,22 @@ pub fn fidelity(model: &CompiledModel, data: &DataSet) -> Result<FidelityReport>
             Err(e) => return Err(Error::Input(format!("sample {i}: {e}"))),
         };
         let quant = &outputs_real(q, &values)[0];
+        let mut sample_err = 0f64;
         for (f, qv) in float.iter().zip(quant) {
             let err = (f - qv).abs();
             max_err = max_err.max(err);
+            sample_err = sample_err.max(err);
             sum_err += err;
             count += 1;
+        }
+        if !is_index {
+            let magnitude = float.iter().fold(0f64, |m, f| m.max(f.abs())).max(step);
+            let rel = sample_err / magnitude;
+            if max_rel_sample.is_none() || rel > max_rel {
+                (max_rel, max_rel_sample) = (rel, Some(i));
+            }
+            sum_rel += rel;
+            rel_count += 1;
         }
         let qc = class_of(quant, is_index);
         agree += usize::from(fc == qc);
@@ -118,6 +167,11 @@ pub fn fidelity(model: &CompiledModel, data: &DataSet) -> Result<FidelityReport>
         argmax_agreement: rate(agree),
         max_abs_error: max_err,
         mean_abs_error: if count == 0 { 0.0 } else { sum_err / count as f64 },
+        max_rel_error: max_rel_sample.map(|_| max_rel),
+        max_rel_error_sample: max_rel_sample,
+        mean_rel_error: (rel_count > 0).then(|| sum_rel / rel_count as f64),
+        rel_error_threshold: max_rel_error,
+        rel_error_exceeded: max_rel_sample.is_some() && max_rel > max_rel_error,
         scale: q.scales.activation,
         param_scale: q.scales.param,
     })

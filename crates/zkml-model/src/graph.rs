@@ -131,7 +131,13 @@ pub enum Op {
         /// Divide by the count (AveragePool) or not (a plain sum pool).
         normalize: bool,
     },
-    /// Sum over axes, kept as size 1 (GlobalAveragePool is this and a multiplication by 1/n).
+    /// `x / divisor`, rounded to nearest: the exact division of a mean (ReduceMean and GlobalAveragePool are
+    /// a ReduceSum and this) or of any division by, or multiplication with the reciprocal of, an integer.
+    Div {
+        /// The integer divisor, at least 2.
+        divisor: u64,
+    },
+    /// Sum over axes, kept as size 1 (ReduceMean and GlobalAveragePool are this and a [`Op::Div`]).
     ReduceSum {
         /// Axes summed over.
         axes: Vec<usize>,
@@ -177,6 +183,7 @@ impl Op {
             Op::Tanh => "Tanh",
             Op::MaxPool { .. } => "MaxPool",
             Op::AvgPool { .. } => "AvgPool",
+            Op::Div { .. } => "Div",
             Op::ReduceSum { .. } => "ReduceSum",
             Op::Reshape => "Reshape",
             Op::Transpose { .. } => "Transpose",

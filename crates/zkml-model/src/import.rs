@@ -24,6 +24,8 @@ use tract_onnx::{
     },
 };
 
+use serde::{Deserialize, Serialize};
+
 use crate::{
     error::{Error, Result},
     graph::{BinaryKind, Graph, Node, NodeId, Op, Operand, Window},
@@ -35,14 +37,41 @@ use crate::{
 pub struct ImportedModel {
     /// The op graph.
     pub graph: Graph,
+    /// Symbolic batch dimensions that were bound to 1 because no shape was given.
+    pub batch_bound: Vec<BatchBinding>,
     /// For each graph node, the tract outlet that holds the same value in float.
     pub(crate) outlets: Vec<OutletId>,
     /// tract's simplified model (the float reference).
     pub(crate) typed: TypedModel,
 }
 
-/// Loads an ONNX file. `input_shapes` fixes the shape of every input (required when the file declares
-/// symbolic dimensions such as a dynamic batch).
+/// A symbolic batch dimension (the first of an input's two or more dimensions) bound to 1, as EZKL's
+/// default `batch_size = 1` does: a proof is of one inference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchBinding {
+    /// Input position.
+    pub input: usize,
+    /// Input name in the ONNX graph.
+    pub name: String,
+    /// The symbol the file declares (`N`, `batch_size`, `unk__0`, ...), `?` when unnamed.
+    pub dim: String,
+}
+
+/// An input whose shape has symbolic dimensions that are not a leading batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DynamicInput {
+    /// Input position.
+    pub index: usize,
+    /// Input name in the ONNX graph.
+    pub name: String,
+    /// The shape as the file declares it, e.g. `[N,seq,8]`.
+    pub declared: String,
+    /// The dynamic dimensions zkml-eth will not choose: axis and symbol.
+    pub dims: Vec<(usize, String)>,
+}
+
+/// Loads an ONNX file. `input_shapes` fixes the shape of every input; without it a symbolic batch
+/// dimension is bound to 1 and any other symbolic dimension is an error.
 pub fn import_onnx(path: &Path, input_shapes: Option<&[Vec<usize>]>) -> Result<ImportedModel> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let proto = tract_onnx::onnx()
@@ -57,36 +86,67 @@ pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Ve
     let mut model = onnx.model_for_proto_model(proto).map_err(|e| onnx_error(source, "loading the graph", e))?;
     let input_count = model.input_outlets().map_err(|e| onnx_error(source, "reading inputs", e))?.len();
 
-    match input_shapes {
+    let mut batch_bound = vec![];
+    let shapes: Vec<Option<Vec<usize>>> = match input_shapes {
         Some(shapes) => {
             if shapes.len() != input_count {
                 return Err(Error::InputShapeCount { expected: input_count, given: shapes.len() });
             }
-            for (i, shape) in shapes.iter().enumerate() {
-                model = model
-                    .with_input_fact(i, InferenceFact::dt_shape(f32::datum_type(), shape.as_slice()))
-                    .map_err(|e| onnx_error(source, "setting the input shape", e))?;
-            }
+            shapes.iter().cloned().map(Some).collect()
         }
         None => {
+            let mut bound = vec![];
+            let mut dynamic = vec![];
+            let mut suggested = vec![];
             for i in 0..input_count {
-                let fact = model.input_fact(i).map_err(|e| onnx_error(source, "reading inputs", e))?.clone();
-                let concrete = fact.shape.as_concrete_finite().ok().flatten();
-                if concrete.is_none() {
-                    let declared = proto_input_dims(proto, i);
-                    let name = proto_input_name(proto, i);
-                    return Err(Error::DynamicInputShape {
+                let fact = model.input_fact(i).map_err(|e| onnx_error(source, "reading inputs", e))?;
+                if let Some(concrete) = fact.shape.as_concrete_finite().ok().flatten() {
+                    suggested.push(concrete.to_vec());
+                    bound.push(None);
+                    continue;
+                }
+                let declared = proto_input_dims(proto, i);
+                let name = proto_input_name(proto, i);
+                let fixed = |d: &String| d.parse::<usize>().ok().filter(|v| *v > 0);
+                // The leading dimension of a tensor of rank two or more is a batch; anything else symbolic
+                // changes what the model computes, so only the user can choose it.
+                let is_batch = |axis: usize| axis == 0 && declared.len() >= 2;
+                let others: Vec<(usize, String)> = declared
+                    .iter()
+                    .enumerate()
+                    .filter(|(axis, d)| fixed(d).is_none() && !is_batch(*axis))
+                    .map(|(axis, d)| (axis, d.clone()))
+                    .collect();
+                suggested.push(declared.iter().map(|d| fixed(d).unwrap_or(1)).collect());
+                if declared.is_empty() {
+                    dynamic.push(DynamicInput { index: i, name, declared: "unknown".into(), dims: vec![] });
+                    bound.push(None);
+                } else if !others.is_empty() {
+                    dynamic.push(DynamicInput {
                         index: i,
                         name,
-                        shape: format!("[{}]", declared.join(",")),
-                        example: declared
-                            .iter()
-                            .map(|d| if d.parse::<usize>().is_ok() { d.as_str() } else { "1" })
-                            .collect::<Vec<_>>()
-                            .join(","),
+                        declared: format!("[{}]", declared.join(",")),
+                        dims: others,
                     });
+                    bound.push(None);
+                } else {
+                    batch_bound.push(BatchBinding { input: i, name, dim: declared[0].clone() });
+                    bound.push(suggested.last().cloned());
                 }
             }
+            if !dynamic.is_empty() {
+                let example =
+                    suggested.iter().map(|s| format!("--input-shape {}", join(s))).collect::<Vec<_>>().join(" ");
+                return Err(Error::DynamicInputShape { inputs: dynamic, example });
+            }
+            bound
+        }
+    };
+    for (i, shape) in shapes.iter().enumerate() {
+        if let Some(shape) = shape {
+            model = model
+                .with_input_fact(i, InferenceFact::dt_shape(f32::datum_type(), shape.as_slice()))
+                .map_err(|e| onnx_error(source, "setting the input shape", e))?;
         }
     }
 
@@ -95,7 +155,11 @@ pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Ve
         .and_then(|m| m.into_decluttered())
         .map_err(|e| onnx_error(source, "analysing the graph", e))?;
     let (graph, outlets) = map_graph(&typed, proto)?;
-    Ok(ImportedModel { graph, outlets, typed })
+    Ok(ImportedModel { graph, batch_bound, outlets, typed })
+}
+
+fn join(dims: &[usize]) -> String {
+    dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",")
 }
 
 fn onnx_error(path: &Path, what: &str, e: TractError) -> Error {
@@ -477,6 +541,15 @@ impl Mapper<'_> {
                     "Sub" => BinaryKind::Sub,
                     _ => BinaryKind::Mul,
                 };
+                // A product with the reciprocal of an integer is a division (tract turns `x / n` and the
+                // means of ReduceMean and GlobalAveragePool into `x * (1/n)`): divide exactly, because 1/n
+                // at the weight scale keeps few significant bits (1/300 at 2^-12 is 14/4096, 2.5% off).
+                if kind == BinaryKind::Mul
+                    && let Some((x, divisor)) = self.integer_divisor(&lhs, &rhs, &shape)
+                {
+                    self.push(id, Op::Div { divisor }, vec![x], shape);
+                    return Ok(());
+                }
                 // A bias added right after a matrix product becomes that product's bias.
                 if kind == BinaryKind::Add
                     && let Some(fused) = self.try_fuse_bias(id, &lhs, &rhs, &shape)
@@ -512,6 +585,22 @@ impl Mapper<'_> {
         };
         self.push(id, op, node_inputs, shape);
         Ok(())
+    }
+
+    /// `(x, n)` when `lhs * rhs` is a node `x` times a constant whose elements all equal `1/n` for an integer
+    /// `n >= 2` (to f32 precision) and the product keeps `x`'s shape.
+    fn integer_divisor(&self, lhs: &Operand, rhs: &Operand, shape: &[usize]) -> Option<(NodeId, u64)> {
+        let ((Operand::Node(x), Operand::Const(c)) | (Operand::Const(c), Operand::Node(x))) = (lhs, rhs) else {
+            return None;
+        };
+        let c = uniform(c)? as f64;
+        if self.nodes[*x].shape != shape || !(c > 0.0) {
+            return None;
+        }
+        let n = (1.0 / c).round();
+        // f32 holds 1/n to a relative 2^-24; allow a little more for exporters that computed it in steps.
+        let exact = ((1.0 / c) - n).abs() <= n * 1e-6;
+        (exact && (2.0..=(u32::MAX as f64)).contains(&n)).then_some((*x, n as u64))
     }
 
     /// `MatMul(x) + c` where `c` is a constant row of length n (broadcast over the other axes) folds into the

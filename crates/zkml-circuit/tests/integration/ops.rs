@@ -166,13 +166,27 @@ fn products_of_two_activations_and_broadcast_constants() {
 }
 
 #[test]
-fn global_average_pool_sums_then_scales() {
+fn global_average_pool_sums_then_divides() {
     let m = OnnxBuilder::new(13)
         .input("x", &[Fixed(1), Fixed(2), Fixed(3), Fixed(3)])
         .node("GlobalAveragePool", &["x"], &["y"], vec![])
         .output("y")
         .build();
-    check("gap", &quantized("gap", m, &[1, 2, 3, 3], 1.0), &["ReduceSum", "Mul"], 1.0);
+    check("gap", &quantized("gap", m, &[1, 2, 3, 3], 1.0), &["ReduceSum", "Div"], 1.0);
+}
+
+#[test]
+fn reduce_mean_over_300_values_divides_exactly() {
+    // Values up to ±60: the sum needs 24 bits at this scale, the rounding division's remainder 10.
+    let m = x2(300)
+        .node("ReduceMean", &["x"], &["y"], vec![attr_ints("axes", &[1]), attr_i("keepdims", 1)])
+        .output("y")
+        .build();
+    check("mean", &quantized("mean", m, &[1, 300], 60.0), &["ReduceSum", "Div"], 60.0);
+
+    // And a division by a constant on its own, with negative values (rounding half up on both sides).
+    let m = x2(8).init("d", &[1], vec![3.0]).node("Div", &["x", "d"], &["y"], vec![]).output("y").build();
+    check("div", &quantized("div", m, &[1, 8], 2.0), &["Div"], 2.0);
 }
 
 #[test]

@@ -246,6 +246,10 @@ impl BenchArgs {
             println!("{}", serde_json::to_string(&report)?);
             return Ok(());
         }
+        if !self.aggregate.is_empty() {
+            // The aggregation rows end by compiling their verifier: find the compiler before minutes of work.
+            zkml_evm::solc::check_solc(None).context("--aggregate compiles the aggregated verifier")?;
+        }
         let models = if self.models.is_empty() { vec![Example::Mlp, Example::Cnn] } else { self.models.clone() };
         let python = self.ezkl_python.clone().unwrap_or_else(|| repo_root().join(".zkml-cache/ezkl-venv/bin/python"));
         let mut rows = vec![];

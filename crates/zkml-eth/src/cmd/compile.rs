@@ -5,7 +5,7 @@ use std::{path::PathBuf, time::Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
-use zkml_model::{CalibrationOptions, CompiledModel, quantize::QNode};
+use zkml_model::{CalibrationOptions, CompiledModel, import::BatchBinding, quantize::QNode};
 
 use crate::output::Output;
 
@@ -22,8 +22,8 @@ pub struct CompileArgs {
     /// Calibration data: JSON {"inputs": [[...], ...]} with each sample flattened in input order.
     #[arg(long, value_name = "DATA.json")]
     calibration: PathBuf,
-    /// Concrete shape of each input, comma-separated (repeat for several inputs); needed when the model
-    /// declares a dynamic dimension such as a batch.
+    /// Concrete shape of each input, comma-separated (repeat once per input, in input order); needed when
+    /// the model declares a dynamic dimension other than a leading batch (a symbolic batch is bound to 1).
     #[arg(long, value_name = "D0,D1,...", value_parser = parse_shape)]
     input_shape: Vec<Vec<usize>>,
     /// Activation scale exponent (values are integers / 2^SCALE); chosen by calibration when omitted.
@@ -75,6 +75,8 @@ pub struct CompileReport {
     pub out: PathBuf,
     /// Input shapes.
     pub input_shapes: Vec<Vec<usize>>,
+    /// Symbolic batch dimensions bound to 1 because no --input-shape was given.
+    pub batch_bound: Vec<BatchBinding>,
     /// Activation scale exponent.
     pub scale: u8,
     /// Parameter scale exponent.
@@ -104,6 +106,7 @@ impl CompileArgs {
         let report = CompileReport {
             out: self.out.clone(),
             input_shapes: compiled.settings.input_shapes.clone(),
+            batch_bound: compiled.settings.batch_bound.clone(),
             scale: q.scales.activation,
             param_scale: q.scales.param,
             model_commitment: compiled.settings.model_commitment.clone(),
@@ -125,6 +128,15 @@ impl CompileArgs {
                     l.bound,
                     l.bits
                 );
+            }
+            for b in &report.batch_bound {
+                text += &format!(
+                    "\ninput {} ('{}'): batch dimension '{}' bound to 1, shape {:?} (--input-shape sets another)",
+                    b.input, b.name, b.dim, report.input_shapes[b.input]
+                );
+            }
+            if !report.batch_bound.is_empty() {
+                text.push('\n');
             }
             text += &format!(
                 "\nscales: activations 2^{}, weights 2^{}   commitment: {}\nwrote {} in {:.1}s",

@@ -4,11 +4,20 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use zkml_model::{CompiledModel, data::DataSet, fidelity::fidelity};
+use zkml_model::{
+    CompiledModel,
+    data::DataSet,
+    fidelity::{DEFAULT_MAX_REL_ERROR, fidelity_of},
+};
 
 use crate::output::Output;
 
 /// Compare the quantized model with the float model on a (labelled) data set.
+///
+/// Reports accuracy, argmax agreement and output errors. The relative error of a sample is its largest
+/// output deviation divided by its largest float output magnitude; a maximum above --max-rel-error is
+/// flagged (marked in the text, `relErrorExceeded` in --json). The exit status stays 0 for a flagged
+/// report (it is a finding, not a failure to evaluate): scripts read `relErrorExceeded`.
 ///
 /// Examples:
 ///   zkml-eth fidelity target/digits-mlp --data examples/digits/test.json
@@ -20,6 +29,14 @@ pub struct FidelityArgs {
     /// Data: JSON {"inputs": [[...], ...], "labels": [...]} (labels optional).
     #[arg(long, value_name = "DATA.json")]
     data: PathBuf,
+    /// Flag a relative output error above this many percent.
+    #[arg(long, value_name = "PERCENT", default_value_t = DEFAULT_MAX_REL_ERROR * 100.0, value_parser = parse_percent)]
+    max_rel_error: f64,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| format!("'{s}' is not a percentage"))?;
+    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(format!("'{s}' is not a percentage >= 0")) }
 }
 
 impl FidelityArgs {
@@ -29,7 +46,7 @@ impl FidelityArgs {
             .with_context(|| format!("loading the compiled model in {}", self.dir.display()))?;
         let data = DataSet::load(&self.data, model.quantized.input_len())?;
         out.status(format!("Evaluating {} samples ...", data.inputs.len()));
-        let report = fidelity(&model, &data)?;
+        let report = fidelity_of(&model.imported, &model.quantized, &data, self.max_rel_error / 100.0)?;
         out.result(&report, || {
             let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
             let mut rows = vec![
@@ -43,9 +60,25 @@ impl FidelityArgs {
             }
             rows.push(("max |output error|".into(), format!("{:.6}", report.max_abs_error)));
             rows.push(("mean |output error|".into(), format!("{:.6}", report.mean_abs_error)));
+            if let (Some(max), Some(mean)) = (report.max_rel_error, report.mean_rel_error) {
+                let mark = if report.rel_error_exceeded { "  EXCEEDS" } else { "" };
+                let threshold = format!(" (threshold {:.2}%){mark}", report.rel_error_threshold * 100.0);
+                rows.push(("max relative error".into(), format!("{:.4}%{threshold}", max * 100.0)));
+                rows.push(("mean relative error".into(), format!("{:.4}%", mean * 100.0)));
+            }
             rows.push(("scales (act, weight)".into(), format!("2^{}, 2^{}", report.scale, report.param_scale)));
             rows.push(("out of calibrated range".into(), report.out_of_range.to_string()));
             let mut text: String = rows.iter().map(|(k, v)| format!("{k:<24} {v:>12}\n")).collect();
+            if let (true, Some(max)) = (report.rel_error_exceeded, report.max_rel_error) {
+                text += &format!(
+                    "\nWARNING: the quantized outputs are up to {:.2}% off the float model's (sample {}), above the \
+                     {:.2}% threshold: compile again with a larger --scale or --param-scale, or calibrate on data \
+                     closer to this set (--max-rel-error sets the threshold)\n",
+                    max * 100.0,
+                    report.max_rel_error_sample.unwrap_or(0),
+                    report.rel_error_threshold * 100.0
+                );
+            }
             if let Some(first) = &report.first_out_of_range {
                 text += &format!("\n{} sample(s) could not be proved; the first: {first}\n", report.out_of_range);
             }

@@ -174,6 +174,10 @@ impl VerifyArgs {
     /// Runs the command.
     pub fn run(self, out: Output) -> Result<()> {
         self.srs.label()?;
+        if self.evm {
+            // Before the SRS is loaded or generated (up to minutes): a missing compiler fails now.
+            zkml_evm::solc::check_solc(self.solc.solc.as_deref()).context("--evm needs a Solidity compiler")?;
+        }
         if let Some(aggregated) = AggregatedArtifact::load(&self.proof)? {
             return self.run_aggregated(aggregated, out);
         }

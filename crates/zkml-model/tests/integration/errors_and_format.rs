@@ -57,27 +57,6 @@ fn unsupported_op_names_the_node_its_op_and_the_supported_set() {
 }
 
 #[test]
-fn dynamic_shape_without_a_given_shape_is_an_error_with_a_suggestion() {
-    let m = OnnxBuilder::new(13)
-        .input("pixels", &[Param("batch"), Fixed(1), Fixed(8), Fixed(8)])
-        .node("Relu", &["pixels"], &["y"], vec![])
-        .output("y")
-        .build();
-    let err = import_proto(&m, Path::new("dyn.onnx"), None).unwrap_err();
-    let text = err.to_string();
-    assert!(matches!(err, Error::DynamicInputShape { .. }), "{err:?}");
-    assert!(
-        text.contains("'pixels'") && text.contains("[batch,1,8,8]") && text.contains("--input-shape 1,1,8,8"),
-        "{text}"
-    );
-
-    let ok = import_proto(&m, Path::new("dyn.onnx"), Some(&[vec![1, 1, 8, 8]])).unwrap();
-    assert_eq!(ok.graph.input_shapes(), vec![vec![1, 1, 8, 8]]);
-    let wrong_count = import_proto(&m, Path::new("dyn.onnx"), Some(&[vec![1, 64], vec![1]])).unwrap_err();
-    assert!(matches!(wrong_count, Error::InputShapeCount { expected: 1, given: 2 }), "{wrong_count:?}");
-}
-
-#[test]
 fn input_outside_the_calibrated_range_is_refused_not_wrapped() {
     let m = OnnxBuilder::new(13)
         .input("x", &[Fixed(1), Fixed(4)])

@@ -2,5 +2,7 @@
 //! `target/` and the link time small. Run one file with `cargo test -p zkml-model --test integration ops::`.
 
 mod errors_and_format;
+mod means;
 mod ops;
 mod support;
+mod symbolic_shapes;

@@ -173,8 +173,8 @@ fn pooling_ops() {
         .node("GlobalAveragePool", &["b"], &["y"], vec![])
         .output("y")
         .build();
-    // GlobalAveragePool is a sum and a multiplication by 1/9.
-    check("pools", m, &[1, 2, 6, 6], &["Input", "MaxPool", "AvgPool", "ReduceSum", "Mul"], 9);
+    // GlobalAveragePool is a sum and an exact division by 9.
+    check("pools", m, &[1, 2, 6, 6], &["Input", "MaxPool", "AvgPool", "ReduceSum", "Div"], 9);
 }
 
 #[test]

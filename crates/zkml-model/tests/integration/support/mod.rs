@@ -7,11 +7,13 @@ use tract_onnx::pb::{
     ValueInfoProto, attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto,
 };
 
-/// One dimension of a graph input: fixed, or symbolic as exporters write a dynamic batch.
+/// One dimension of a graph input: fixed, symbolic as exporters write a dynamic batch, or unknown (no
+/// value and no name, as some exporters leave it).
 #[derive(Clone, Debug)]
 pub enum Dim {
     Fixed(i64),
     Param(&'static str),
+    Unknown,
 }
 
 /// An ONNX graph under construction.
@@ -87,10 +89,11 @@ fn value_info(name: &str, dims: Option<&[Dim]>) -> ValueInfoProto {
         dim: dims
             .iter()
             .map(|d| tensor_shape_proto::Dimension {
-                value: Some(match d {
-                    Dim::Fixed(v) => tensor_shape_proto::dimension::Value::DimValue(*v),
-                    Dim::Param(p) => tensor_shape_proto::dimension::Value::DimParam(p.to_string()),
-                }),
+                value: match d {
+                    Dim::Fixed(v) => Some(tensor_shape_proto::dimension::Value::DimValue(*v)),
+                    Dim::Param(p) => Some(tensor_shape_proto::dimension::Value::DimParam(p.to_string())),
+                    Dim::Unknown => None,
+                },
                 ..Default::default()
             })
             .collect(),
