@@ -68,8 +68,9 @@ $(EZKL_VENV)/.installed: tools/bench/requirements.txt
 bench: build $(EZKL_VENV)/.installed ## benchmark proving on the examples, beside EZKL 23.0.5
 	ZKML_CACHE_DIR=$(ROOT)/.zkml-cache ZKML_EZKL_PYTHON=$(ROOT)/$(EZKL_VENV)/bin/python target/release/zkml-eth bench
 
-fixtures: deps ## regenerate test/fixtures/aggregated (a real aggregated proof and its verifier) with the prover
+fixtures: deps ## regenerate test/fixtures (real aggregated and committed-weights proofs and their verifiers) with the prover
 	tools/fixtures/aggregated.sh
+	tools/fixtures/committed.sh
 
 fmt: deps ## format Rust and Solidity sources
 	$(CARGO) fmt --all

@@ -25,6 +25,11 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
     ///         needs more could never be called.
     uint32 public constant MAX_VERIFY_GAS_LIMIT = 16_777_216;
 
+    /// @notice Most commitment indices per model: one per inner proof of an aggregated verifier, which
+    ///         `zkml-eth aggregate` limits to 16 proofs. It also bounds the gas the check costs before the
+    ///         verifier runs (16 `uint16` indices fill one storage word).
+    uint256 public constant MAX_COMMITMENT_INDICES = 16;
+
     /// @dev Size of an ABI-encoded `bool` return value.
     uint256 private constant _BOOL_RETURN_SIZE = 32;
 
@@ -47,6 +52,7 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
         if (config.verifyGasLimit < MIN_VERIFY_GAS_LIMIT || config.verifyGasLimit > MAX_VERIFY_GAS_LIMIT) {
             revert ZkmlRegistryInvalidGasLimit(config.verifyGasLimit);
         }
+        _validateCommitmentIndices(config.commitmentIndices);
 
         // Ids are never handed out twice: the counter only grows and retired ids keep their entry.
         modelId = ++_modelCount;
@@ -57,7 +63,8 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
             verifyGasLimit: config.verifyGasLimit,
             status: ModelStatus.Active,
             commitment: config.commitment,
-            owner: msg.sender
+            owner: msg.sender,
+            commitmentIndices: config.commitmentIndices
         });
         emit ModelRegistered(
             modelId,
@@ -66,7 +73,8 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
             config.commitment,
             config.inputScale,
             config.outputScale,
-            config.verifyGasLimit
+            config.verifyGasLimit,
+            config.commitmentIndices
         );
     }
 
@@ -116,12 +124,20 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
         view
         returns (bool valid)
     {
-        return _verify(modelId, proof, instances);
+        Model storage m = _activeModel(modelId);
+        (bool mismatch,) = _commitmentMismatch(m, instances);
+        return !mismatch && _callVerifier(modelId, m, proof, instances);
     }
 
     /// @inheritdoc IZkmlModelRegistry
     function requireValidProof(uint256 modelId, bytes calldata proof, uint256[] calldata instances) external view {
-        if (!_verify(modelId, proof, instances)) revert ZkmlRegistryProofRejected(modelId);
+        Model storage m = _activeModel(modelId);
+        (bool mismatch, uint256 index) = _commitmentMismatch(m, instances);
+        if (mismatch) {
+            if (index >= instances.length) revert ZkmlRegistryCommitmentMissing(modelId, index, instances.length);
+            revert ZkmlRegistryCommitmentMismatch(modelId, index, instances[index]);
+        }
+        if (!_callVerifier(modelId, m, proof, instances)) revert ZkmlRegistryProofRejected(modelId);
     }
 
     function _activeModel(uint256 modelId) private view returns (Model storage m) {
@@ -130,14 +146,41 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
         if (m.status == ModelStatus.Retired) revert ZkmlRegistryModelIsRetired(modelId);
     }
 
+    /// @dev Indices must be strictly increasing (so unique) and few: `_commitmentMismatch` loops over them on
+    ///      every verification, before the verifier's gas cap applies.
+    function _validateCommitmentIndices(uint16[] calldata indices) private pure {
+        if (indices.length > MAX_COMMITMENT_INDICES) {
+            revert ZkmlRegistryTooManyCommitmentIndices(indices.length, MAX_COMMITMENT_INDICES);
+        }
+        for (uint256 i = 1; i < indices.length; ++i) {
+            if (indices[i] <= indices[i - 1]) revert ZkmlRegistryUnorderedCommitmentIndex(i, indices[i]);
+        }
+    }
+
+    /// @dev With committed weights the verifying key accepts proofs of any weights; only the commitment
+    ///      instance says which. Returns the first commitment index whose instance is missing or is not the
+    ///      model's commitment.
+    function _commitmentMismatch(Model storage m, uint256[] calldata instances)
+        private
+        view
+        returns (bool mismatch, uint256 index)
+    {
+        uint16[] memory indices = m.commitmentIndices;
+        uint256 commitment = uint256(m.commitment);
+        for (uint256 i = 0; i < indices.length; ++i) {
+            index = indices[i];
+            if (index >= instances.length || instances[index] != commitment) return (true, index);
+        }
+        return (false, 0);
+    }
+
     /// @dev Calls the verifier with at most its gas limit and reads at most one word back, so neither a
     ///      gas-burning tampered proof nor a huge return payload can take the caller's gas.
-    function _verify(uint256 modelId, bytes calldata proof, uint256[] calldata instances)
+    function _callVerifier(uint256 modelId, Model storage m, bytes calldata proof, uint256[] calldata instances)
         private
         view
         returns (bool valid)
     {
-        Model storage m = _activeModel(modelId);
         address verifier = address(m.verifier);
         uint256 gasLimit = m.verifyGasLimit;
         bytes memory callData = abi.encodeCall(IZkmlVerifier.verifyProof, (proof, instances));

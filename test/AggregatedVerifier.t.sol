@@ -5,6 +5,8 @@ import {Test} from "forge-std/Test.sol";
 
 import {Halo2VerifierAdapter} from "../contracts/verifiers/Halo2VerifierAdapter.sol";
 import {ZkmlInstances} from "../contracts/libraries/ZkmlInstances.sol";
+import {ZkmlModelRegistry} from "../contracts/ZkmlModelRegistry.sol";
+import {ModelConfig} from "../contracts/interfaces/IZkmlModelRegistry.sol";
 
 /// @notice A REAL aggregated proof (two digits-MLP inference proofs, aggregated by `zkml-eth aggregate`)
 ///         through the REAL generated verifier (`zkml-eth gen-verifier --bytecode`). Regenerate the
@@ -12,7 +14,9 @@ import {ZkmlInstances} from "../contracts/libraries/ZkmlInstances.sol";
 contract AggregatedVerifierTest is Test {
     string internal constant DIR = "test/fixtures/aggregated/";
     /// @dev The gas a consumer forwards to the verifier: a tampered proof may burn all of it.
-    uint256 internal constant VERIFY_GAS = 1_000_000;
+    uint32 internal constant VERIFY_GAS = 1_000_000;
+    /// @dev The fixed-point scale of the digits MLP's inputs and outputs.
+    uint8 internal constant SCALE = 12;
 
     address internal halo2Verifier;
     Halo2VerifierAdapter internal adapter;
@@ -31,7 +35,7 @@ contract AggregatedVerifierTest is Test {
         }
         require(deployed != address(0), "the generated verifier did not deploy");
         halo2Verifier = deployed;
-        adapter = new Halo2VerifierAdapter(deployed, instances.length);
+        adapter = new Halo2VerifierAdapter(deployed, instances.length, proof.length);
     }
 
     function _verify(bytes memory proof_, uint256[] memory instances_) internal view returns (bool) {
@@ -84,6 +88,34 @@ contract AggregatedVerifierTest is Test {
         (bool rawOk,) = halo2Verifier.staticcall(abi.encodePacked(aliased, proof));
         assertTrue(rawOk, "the generated verifier no longer reduces instances: update the adapter's docs");
         assertFalse(_verify(proof, aliased));
+    }
+
+    /// @dev The generated verifier ignores calldata after the proof; the adapter pins the proof length.
+    function test_TrailingBytesRejectedByTheAdapterOnly() public view {
+        bytes memory padded = bytes.concat(proof, bytes32(uint256(1)));
+        (bool rawOk,) = halo2Verifier.staticcall(abi.encodePacked(instances, padded));
+        assertTrue(rawOk, "the generated verifier no longer ignores trailing calldata: update the adapter's docs");
+        assertFalse(_verify(padded, instances));
+    }
+
+    /// @dev The fixture's inner proofs have fixed weights: the verifying key pins them, so the model is
+    ///      registered without commitment indices and the registry takes the proof as it stands.
+    function test_RegistryAcceptsTheAggregatedProofOfFixedWeights() public {
+        ZkmlModelRegistry registry = new ZkmlModelRegistry();
+        uint256 modelId = registry.registerModel(
+            ModelConfig({
+                verifier: adapter,
+                commitment: vm.parseJsonBytes32(aggregated, ".inner[0].model_commitment"),
+                inputScale: SCALE,
+                outputScale: SCALE,
+                verifyGasLimit: VERIFY_GAS,
+                commitmentIndices: new uint16[](0)
+            })
+        );
+        assertTrue(registry.isValidProof(modelId, proof, instances));
+        bytes memory tampered = bytes.concat(proof);
+        tampered[100] ^= 0x01;
+        assertFalse(registry.isValidProof(modelId, tampered, instances));
     }
 
     function test_WrongInstanceCountRejected() public view {

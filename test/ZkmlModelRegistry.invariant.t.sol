@@ -17,6 +17,7 @@ contract RegistryHandler is Test {
     uint256 public registrations;
     uint256[] public retiredIds;
     mapping(uint256 modelId => bytes32) public commitmentAtRegistration;
+    mapping(uint256 modelId => uint16[]) internal _indicesAtRegistration;
 
     constructor(ZkmlModelRegistry registry_, IZkmlVerifier verifier_) {
         registry = registry_;
@@ -34,12 +35,26 @@ contract RegistryHandler is Test {
         return registrations == 0 ? 1 : 1 + (seed % registrations);
     }
 
-    function register(uint256 actorSeed, bytes32 commitment) external {
+    function register(uint256 actorSeed, bytes32 commitment, uint256 indexSeed) external {
         commitment = bytes32(uint256(commitment) % registry.SNARK_SCALAR_FIELD());
+        // Zero to three strictly increasing commitment indices (fixed weights, one proof, aggregated slots).
+        uint16[] memory indices = new uint16[](indexSeed % 4);
+        uint256 next = (indexSeed >> 8) % 64;
+        for (uint256 i = 0; i < indices.length; ++i) {
+            // At most 63 + 3 * 32: the cast is exact.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            indices[i] = uint16(next);
+            next += 1 + (indexSeed >> (16 + 8 * i)) % 32;
+        }
         vm.prank(_actor(actorSeed));
-        uint256 modelId = registry.registerModel(ModelConfig(verifier, commitment, 8, 8, 300_000));
+        uint256 modelId = registry.registerModel(ModelConfig(verifier, commitment, 8, 8, 300_000, indices));
         registrations += 1;
         commitmentAtRegistration[modelId] = commitment;
+        _indicesAtRegistration[modelId] = indices;
+    }
+
+    function indicesAtRegistration(uint256 modelId) external view returns (uint16[] memory) {
+        return _indicesAtRegistration[modelId];
     }
 
     function retire(uint256 actorSeed, uint256 idSeed) external {
@@ -94,13 +109,19 @@ contract ZkmlModelRegistryInvariantTest is Test {
         }
     }
 
-    /// Ids 1..count exist, keep the commitment they were registered with, and are owned by a real actor.
+    /// Ids 1..count exist, keep the commitment and commitment indices they were registered with, and are owned
+    /// by a real actor.
     function invariant_registeredModelsAreImmutableAndOwned() public view {
         uint256 count = registry.modelCount();
         for (uint256 id = 1; id <= count; ++id) {
             Model memory m = registry.model(id);
             assertTrue(m.status != ModelStatus.Unregistered);
             assertEq(m.commitment, handler.commitmentAtRegistration(id));
+            uint16[] memory expected = handler.indicesAtRegistration(id);
+            assertEq(m.commitmentIndices.length, expected.length);
+            for (uint256 i = 0; i < expected.length; ++i) {
+                assertEq(m.commitmentIndices[i], expected[i]);
+            }
             assertTrue(handler.isActor(m.owner));
             if (m.status == ModelStatus.Retired) assertEq(registry.pendingModelOwner(id), address(0));
         }

@@ -35,13 +35,51 @@ contract ZkmlModelRegistryTest is Test {
     // ---------------------------------------------------------------- helpers
 
     function _config(IZkmlVerifier v) internal pure returns (ModelConfig memory) {
-        return
-            ModelConfig({verifier: v, commitment: COMMITMENT, inputScale: 7, outputScale: 7, verifyGasLimit: GAS_LIMIT});
+        return ModelConfig({
+            verifier: v,
+            commitment: COMMITMENT,
+            inputScale: 7,
+            outputScale: 7,
+            verifyGasLimit: GAS_LIMIT,
+            commitmentIndices: new uint16[](0)
+        });
+    }
+
+    /// @dev A model whose instances must hold `COMMITMENT` at `indices` (committed weights).
+    function _registerCommitted(address owner, IZkmlVerifier v, uint16[] memory indices)
+        internal
+        returns (uint256 modelId)
+    {
+        ModelConfig memory config = _config(v);
+        config.commitmentIndices = indices;
+        vm.prank(owner);
+        modelId = registry.registerModel(config);
+    }
+
+    function _indices(uint16 a) internal pure returns (uint16[] memory indices) {
+        indices = new uint16[](1);
+        indices[0] = a;
+    }
+
+    function _indices(uint16 a, uint16 b) internal pure returns (uint16[] memory indices) {
+        indices = new uint16[](2);
+        indices[0] = a;
+        indices[1] = b;
     }
 
     function _register(address owner, IZkmlVerifier v) internal returns (uint256 modelId) {
         vm.prank(owner);
         modelId = registry.registerModel(_config(v));
+    }
+
+    /// @dev The indices 0, 1, ..., count - 1.
+    function _ascending(uint256 count) internal pure returns (uint16[] memory indices) {
+        indices = new uint16[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            // Tests ask for a few dozen at most: the cast is exact.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            indices[i] = uint16(i);
+        }
     }
 
     function _instances(uint256 seed, uint256 length) internal pure returns (uint256[] memory instances) {
@@ -69,7 +107,7 @@ contract ZkmlModelRegistryTest is Test {
 
     function test_RegisterModel_StoresConfigAndEmits() public {
         vm.expectEmit(address(registry));
-        emit IZkmlModelRegistry.ModelRegistered(1, alice, verifier, COMMITMENT, 7, 7, GAS_LIMIT);
+        emit IZkmlModelRegistry.ModelRegistered(1, alice, verifier, COMMITMENT, 7, 7, GAS_LIMIT, new uint16[](0));
         uint256 modelId = _register(alice, verifier);
 
         Model memory m = registry.model(modelId);
@@ -80,6 +118,18 @@ contract ZkmlModelRegistryTest is Test {
         assertEq(m.verifyGasLimit, GAS_LIMIT);
         assertEq(uint8(m.status), uint8(ModelStatus.Active));
         assertEq(m.owner, alice);
+        assertEq(m.commitmentIndices.length, 0);
+    }
+
+    function test_RegisterModel_StoresCommitmentIndicesAndEmits() public {
+        uint16[] memory indices = _indices(12, 17);
+        vm.expectEmit(address(registry));
+        emit IZkmlModelRegistry.ModelRegistered(1, alice, verifier, COMMITMENT, 7, 7, GAS_LIMIT, indices);
+        uint256 modelId = _registerCommitted(alice, verifier, indices);
+        uint16[] memory stored = registry.model(modelId).commitmentIndices;
+        assertEq(stored.length, 2);
+        assertEq(stored[0], 12);
+        assertEq(stored[1], 17);
     }
 
     function testFuzz_RegisterModel_StoresAnyValidConfig(
@@ -94,7 +144,8 @@ contract ZkmlModelRegistryTest is Test {
         gasLimit = uint32(bound(gasLimit, registry.MIN_VERIFY_GAS_LIMIT(), registry.MAX_VERIFY_GAS_LIMIT()));
 
         vm.prank(bob);
-        uint256 modelId = registry.registerModel(ModelConfig(verifier, commitment, inputScale, outputScale, gasLimit));
+        uint256 modelId =
+            registry.registerModel(ModelConfig(verifier, commitment, inputScale, outputScale, gasLimit, _indices(0)));
 
         Model memory m = registry.model(modelId);
         assertEq(m.commitment, commitment);
@@ -102,6 +153,7 @@ contract ZkmlModelRegistryTest is Test {
         assertEq(m.outputScale, outputScale);
         assertEq(m.verifyGasLimit, gasLimit);
         assertEq(m.owner, bob);
+        assertEq(m.commitmentIndices.length, 1);
     }
 
     function test_RevertsWhen_VerifierHasNoCode() public {
@@ -136,6 +188,29 @@ contract ZkmlModelRegistryTest is Test {
         ModelConfig memory config = _config(verifier);
         config.verifyGasLimit = gasLimit;
         vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryInvalidGasLimit.selector, gasLimit));
+        registry.registerModel(config);
+    }
+
+    function test_RevertsWhen_TooManyCommitmentIndices() public {
+        uint256 max = registry.MAX_COMMITMENT_INDICES();
+        ModelConfig memory config = _config(verifier);
+        config.commitmentIndices = _ascending(max + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryTooManyCommitmentIndices.selector, max + 1, max)
+        );
+        registry.registerModel(config);
+
+        config.commitmentIndices = _ascending(max);
+        registry.registerModel(config);
+    }
+
+    function testFuzz_RevertsWhen_CommitmentIndicesNotStrictlyIncreasing(uint16 first, uint16 second) public {
+        second = uint16(bound(second, 0, first));
+        ModelConfig memory config = _config(verifier);
+        config.commitmentIndices = _indices(first, second);
+        vm.expectRevert(
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryUnorderedCommitmentIndex.selector, 1, second)
+        );
         registry.registerModel(config);
     }
 
@@ -361,5 +436,87 @@ contract ZkmlModelRegistryTest is Test {
         config.verifyGasLimit = registry.MIN_VERIFY_GAS_LIMIT();
         uint256 tight = registry.registerModel(config);
         assertFalse(registry.isValidProof(tight, hex"01", _instances(1, 1)));
+    }
+
+    // ---------------------------------------------------------------- committed weights
+
+    function testFuzz_CommittedModel_AcceptsItsCommitment(uint256 seed) public {
+        uint256 modelId = _registerCommitted(alice, verifier, _indices(0));
+        uint256[] memory instances = _instances(seed, 5);
+        instances[0] = uint256(COMMITMENT);
+        bytes memory proof = verifier.mockProof(instances);
+        assertTrue(registry.isValidProof(modelId, proof, instances));
+        registry.requireValidProof(modelId, proof, instances);
+    }
+
+    function testFuzz_RevertsWhen_CommitmentIsOfOtherWeights(uint256 seed, uint256 other) public {
+        other = bound(other, 0, FIELD - 1);
+        vm.assume(other != uint256(COMMITMENT));
+        uint256 modelId = _registerCommitted(alice, verifier, _indices(0));
+        uint256[] memory instances = _instances(seed, 5);
+        instances[0] = other;
+        bytes memory proof = verifier.mockProof(instances);
+        // With committed weights the verifier cannot tell which weights were used: only the registry can.
+        assertTrue(verifier.verifyProof(proof, instances));
+        assertFalse(registry.isValidProof(modelId, proof, instances));
+        vm.expectRevert(
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryCommitmentMismatch.selector, modelId, 0, other)
+        );
+        registry.requireValidProof(modelId, proof, instances);
+    }
+
+    function test_RevertsWhen_OneAggregatedSlotIsOfOtherWeights() public {
+        // An aggregated verifier's instances: 12 accumulator limbs, then two inner proofs of 5 instances each.
+        uint256 modelId = _registerCommitted(alice, verifier, _indices(12, 17));
+        uint256[] memory instances = _instances(3, 22);
+        instances[12] = uint256(COMMITMENT);
+        instances[17] = uint256(COMMITMENT);
+        assertTrue(registry.isValidProof(modelId, verifier.mockProof(instances), instances));
+
+        uint256 other = uint256(COMMITMENT) + 1;
+        instances[17] = other;
+        bytes memory proof = verifier.mockProof(instances);
+        assertFalse(registry.isValidProof(modelId, proof, instances));
+        vm.expectRevert(
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryCommitmentMismatch.selector, modelId, 17, other)
+        );
+        registry.requireValidProof(modelId, proof, instances);
+    }
+
+    function test_RevertsWhen_CommitmentInstanceIsMissing() public {
+        uint256 modelId = _registerCommitted(alice, verifier, _indices(4));
+        uint256[] memory instances = _instances(1, 4);
+        bytes memory proof = verifier.mockProof(instances);
+        assertFalse(registry.isValidProof(modelId, proof, instances));
+        vm.expectRevert(
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryCommitmentMissing.selector, modelId, 4, 4)
+        );
+        registry.requireValidProof(modelId, proof, instances);
+    }
+
+    function test_CommitmentMismatchIsCaughtBeforeTheVerifierRuns() public {
+        uint256 modelId = _registerCommitted(alice, verifier, _indices(0));
+        uint256[] memory instances = _instances(1, 3);
+        vm.expectCall(address(verifier), abi.encodeCall(IZkmlVerifier.verifyProof, ("", instances)), 0);
+        assertFalse(registry.isValidProof(modelId, "", instances));
+    }
+
+    function testFuzz_GasCapHoldsWithTheMostCommitmentIndices(uint32 gasLimit) public {
+        gasLimit = uint32(bound(gasLimit, registry.MIN_VERIFY_GAS_LIMIT(), 5_000_000));
+        uint256 count = registry.MAX_COMMITMENT_INDICES();
+        ModelConfig memory config = _config(new GasBurningVerifier());
+        config.verifyGasLimit = gasLimit;
+        config.commitmentIndices = _ascending(count);
+        uint256 modelId = registry.registerModel(config);
+        uint256[] memory instances = _instances(1, count);
+        for (uint256 i = 0; i < count; ++i) {
+            instances[i] = uint256(COMMITMENT);
+        }
+
+        uint256 before = gasleft();
+        bool valid = registry.isValidProof(modelId, hex"00", instances);
+        uint256 used = before - gasleft();
+        assertFalse(valid);
+        assertLe(used, uint256(gasLimit) + REGISTRY_OVERHEAD, "the commitment check broke the gas cap");
     }
 }

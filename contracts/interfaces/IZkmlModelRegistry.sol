@@ -24,6 +24,13 @@ struct ModelConfig {
     uint8 outputScale;
     /// @notice Gas forwarded to the verifier on each verification; the rest of the call is protected from it.
     uint32 verifyGasLimit;
+    /// @notice Where the proof's public instances must hold `commitment`, in strictly increasing order.
+    ///         Empty when the weights are fixed (the verifying key pins them). With committed weights the
+    ///         verifying key does not pin the weights, so without these indices a proof made with any
+    ///         weights would pass: `[0]` for a single proof (`setup --weights committed`), and
+    ///         `[12 + offset]` for every inner proof of an aggregated verifier (12 accumulator limbs first,
+    ///         then each inner proof's instances at the `offset` its aggregated artifact records).
+    uint16[] commitmentIndices;
 }
 
 /// @notice A registered model.
@@ -35,6 +42,8 @@ struct Model {
     ModelStatus status;
     bytes32 commitment;
     address owner;
+    /// @notice The instance indices that must equal `commitment` (see `ModelConfig.commitmentIndices`).
+    uint16[] commitmentIndices;
 }
 
 /// @title IZkmlModelRegistry
@@ -49,7 +58,8 @@ interface IZkmlModelRegistry {
         bytes32 commitment,
         uint8 inputScale,
         uint8 outputScale,
-        uint32 verifyGasLimit
+        uint32 verifyGasLimit,
+        uint16[] commitmentIndices
     );
     /// @notice A model was retired; its id is a tombstone from now on.
     event ModelRetired(uint256 indexed modelId, address indexed retiredBy);
@@ -74,6 +84,15 @@ interface IZkmlModelRegistry {
     error ZkmlRegistryInvalidScale(uint8 scale);
     /// @notice The verifier gas limit is outside the supported range.
     error ZkmlRegistryInvalidGasLimit(uint256 verifyGasLimit);
+    /// @notice More commitment indices than the registry checks per proof.
+    error ZkmlRegistryTooManyCommitmentIndices(uint256 count, uint256 maxCount);
+    /// @notice The commitment index at `position` is not above the one before it (indices must be unique and
+    ///         strictly increasing).
+    error ZkmlRegistryUnorderedCommitmentIndex(uint256 position, uint256 index);
+    /// @notice The proof's instance at `index` is not the model's commitment: the proof is of other weights.
+    error ZkmlRegistryCommitmentMismatch(uint256 modelId, uint256 index, uint256 found);
+    /// @notice The proof has no instance at `index`, where the model's commitment must be.
+    error ZkmlRegistryCommitmentMissing(uint256 modelId, uint256 index, uint256 numInstances);
     /// @notice The transaction had too little gas left to give the verifier its full gas limit, so a
     ///         failure could not be told apart from a rejection.
     error ZkmlRegistryInsufficientGas(uint256 modelId, uint256 verifyGasLimit);
@@ -81,7 +100,7 @@ interface IZkmlModelRegistry {
     error ZkmlRegistryProofRejected(uint256 modelId);
 
     /// @notice Registers a model under a fresh id, owned by the caller.
-    /// @param config The verifier, commitment, scales and verifier gas limit of the model.
+    /// @param config The verifier, commitment, scales, verifier gas limit and commitment indices of the model.
     /// @return modelId The new model id, one above the previous one (ids start at 1).
     function registerModel(ModelConfig calldata config) external returns (uint256 modelId);
 
@@ -113,20 +132,26 @@ interface IZkmlModelRegistry {
     /// @return The model count.
     function modelCount() external view returns (uint256);
 
-    /// @notice Checks a proof with the model's verifier under the model's gas cap.
+    /// @notice Checks that the proof's instances hold the model's commitment at every commitment index, then
+    ///         checks the proof with the model's verifier under the model's gas cap.
     /// @dev Reverts if the model is unknown or retired, or if too little gas was left to give the verifier
-    ///      its full gas limit. A verifier that reverts, runs out of gas or returns anything but an ABI
-    ///      `true` counts as a rejection.
+    ///      its full gas limit. A commitment mismatch or a missing commitment instance returns false without
+    ///      calling the verifier (`requireValidProof` names it). A verifier that reverts, runs out of gas or
+    ///      returns anything but an ABI `true` counts as a rejection.
     /// @param modelId The model the proof claims to be about.
     /// @param proof The proof bytes.
     /// @param instances The public instances.
-    /// @return valid True when the model's verifier accepted the proof.
+    /// @return valid True when the instances hold the model's commitment and the model's verifier accepted
+    ///         the proof.
     function isValidProof(uint256 modelId, bytes calldata proof, uint256[] calldata instances)
         external
         view
         returns (bool valid);
 
-    /// @notice Like `isValidProof`, but reverts with `ZkmlRegistryProofRejected` instead of returning false.
+    /// @notice Like `isValidProof`, but reverts instead of returning false: with
+    ///         `ZkmlRegistryCommitmentMismatch` or `ZkmlRegistryCommitmentMissing` when the instances do not
+    ///         hold the model's commitment (checked before the verifier runs), else with
+    ///         `ZkmlRegistryProofRejected` when the verifier rejects the proof.
     /// @param modelId The model the proof claims to be about.
     /// @param proof The proof bytes.
     /// @param instances The public instances.

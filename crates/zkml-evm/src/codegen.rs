@@ -8,15 +8,22 @@
 //! does not fit EIP-170, [`build_verifier`] rolls its longest repeated runs into loops ([`crate::roll`]),
 //! longest first, until it does: the size stops depending on the number of instances, for a few percent
 //! more gas.
+//!
+//! The verifier reads the proof at fixed calldata offsets and ignores anything after it, so a proof with
+//! bytes appended verifies too. [`proof_len`] gives the one length every proof of a circuit has, for the
+//! caller (the on-chain adapter) to pin. A verifier built from the development SRS carries
+//! [`UNSAFE_DEV_SRS_MARKER`] in its source ([`mark_unsafe_dev_srs`]), whichever way the parameters were
+//! loaded.
 
 use halo2_base::halo2_proofs::{
     halo2curves::bn256::{Bn256, Fr, G1Affine},
     plonk::VerifyingKey,
     poly::kzg::commitment::ParamsKZG,
 };
+use snark_verifier::system::halo2::{Config, compile as compile_protocol};
 use snark_verifier_sdk::{SHPLONK, evm::gen_evm_verifier_sol_code};
 use std::path::Path;
-use zkml_prover::aggregate::AggregationCircuit;
+use zkml_prover::{aggregate::AggregationCircuit, srs::is_unsafe_dev_srs};
 
 use crate::{
     error::{Error, Result},
@@ -52,7 +59,8 @@ pub enum VerifierKind {
     Aggregated,
 }
 
-/// Solidity source of the verifier for `vk` with `num_instance` public instances.
+/// Solidity source of the verifier for `vk` with `num_instance` public instances; marked with
+/// [`mark_unsafe_dev_srs`] when `params` are the development SRS, however they were loaded.
 pub fn verifier_source(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
@@ -72,7 +80,8 @@ pub fn verifier_source(
             gen_evm_verifier_sol_code::<AggregationCircuit, SHPLONK>(params, vk, vec![num_instance])
         }
     };
-    relax_pragma(&source)
+    let source = relax_pragma(&source);
+    if is_unsafe_dev_srs(params) { mark_unsafe_dev_srs(&source) } else { source }
 }
 
 /// Generates the verifier and compiles it with `solc`, rolling repeated runs into loops only when the
@@ -99,6 +108,41 @@ pub fn build_verifier(
         smallest = smallest.min(compiled.runtime.len());
     }
     Err(Error::TooLarge { runtime_bytes: smallest, num_instance })
+}
+
+/// Bytes of every proof of `vk`'s circuit as the generated verifier reads it (keccak transcript, SHPLONK):
+/// the witness and quotient commitments and SHPLONK's two opening points as 64-byte affine points, then one
+/// 32-byte word per evaluation. It depends on the verifying key only, never on the witness.
+pub fn proof_len(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instance: usize) -> usize {
+    /// An uncompressed G1 point in the EVM transcript: x and y as 32-byte words.
+    const POINT_BYTES: usize = 64;
+    /// A scalar in the EVM transcript.
+    const SCALAR_BYTES: usize = 32;
+    /// SHPLONK (BDFG21) opens every query with two commitments, `W` and `W'`.
+    const SHPLONK_POINTS: usize = 2;
+    let protocol = compile_protocol(params, vk, Config::kzg().with_num_instance(vec![num_instance]));
+    let points = protocol.num_witness.iter().sum::<usize>() + protocol.quotient.num_chunk() + SHPLONK_POINTS;
+    points * POINT_BYTES + protocol.evaluations.len() * SCALAR_BYTES
+}
+
+/// What [`mark_unsafe_dev_srs`] puts into a verifier's source, as the name of a Solidity constant.
+pub const UNSAFE_DEV_SRS_MARKER: &str = "UNSAFE_DEV_SRS";
+
+/// Marks the source of a verifier built from the development SRS: a warning comment above the contract and
+/// an `internal` constant [`UNSAFE_DEV_SRS_MARKER`] inside it. Neither changes the bytecode: a public getter
+/// would add a function dispatcher in front of the verifier's raw-calldata fallback, and proof calldata
+/// whose first four bytes matched its selector would then be answered by the getter instead.
+pub fn mark_unsafe_dev_srs(source: &str) -> String {
+    let contract = format!("contract {VERIFIER_CONTRACT} {{");
+    let warning = format!(
+        "// WARNING: UNSAFE development SRS. This verifier was generated from zkml-eth's development SRS, whose\n\
+         // secret is public: anyone can forge proofs that it accepts. Tests and demos only; generate it again\n\
+         // with `--srs FILE` (parameters from a powers-of-tau ceremony) for anything real.\n\
+         {contract}\n    \
+         /// @dev Built from the zkml-eth development SRS: proofs can be forged.\n    \
+         bool internal constant {UNSAFE_DEV_SRS_MARKER} = true;\n"
+    );
+    source.replacen(&format!("{contract}\n"), &warning, 1)
 }
 
 /// `pragma solidity 0.8.N;` becomes `pragma solidity ^0.8.N;`.

@@ -60,7 +60,7 @@ pub fn dev_srs_file_name(k: u32) -> String {
 /// in the field (`s^i`, and `L_i(s)` with one batch inversion), which a fixed-base comb does with 32
 /// additions.
 pub fn generate_unsafe_dev_srs(k: u32) -> ParamsKZG<Bn256> {
-    let s = Fr::random(ChaCha20Rng::seed_from_u64(DEV_SRS_SEED));
+    let s = dev_srs_secret();
     let n = 1usize << k;
     let comb = FixedBaseComb::new(G1Affine::generator());
 
@@ -102,6 +102,17 @@ pub fn generate_unsafe_dev_srs(k: u32) -> ParamsKZG<Bn256> {
         g2,
         s_g2,
     )
+}
+
+/// The development SRS's secret `s`, which anyone can recompute from [`DEV_SRS_SEED`].
+fn dev_srs_secret() -> Fr {
+    Fr::random(ChaCha20Rng::seed_from_u64(DEV_SRS_SEED))
+}
+
+/// True when `params` are the development SRS (at any size), whichever file or flag they came from: a
+/// KZG verifier's trust rests on `s·G2`, and this one's `s` is public.
+pub fn is_unsafe_dev_srs(params: &ParamsKZG<Bn256>) -> bool {
+    params.s_g2() == (G2Affine::generator() * dev_srs_secret()).to_affine()
 }
 
 /// Multiples of one fixed point by many scalars. Tables of `d·2^(8j)·P` for every byte value `d` and byte

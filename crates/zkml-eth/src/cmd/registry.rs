@@ -131,6 +131,9 @@ pub struct ModelView {
     pub status: &'static str,
     /// The model's owner.
     pub owner: Address,
+    /// Instance indices that must equal the commitment (committed weights); empty when the verifying key
+    /// pins the weights.
+    pub commitment_indices: Vec<u16>,
 }
 
 /// What `registry show` reports.
@@ -189,6 +192,7 @@ impl ShowArgs {
                     verify_gas_limit: m.verifyGasLimit,
                     status: model_status(m.status)?,
                     owner: m.owner,
+                    commitment_indices: m.commitmentIndices,
                 })
             }
         };
@@ -196,11 +200,30 @@ impl ShowArgs {
         out.result(&view, || match &view.model {
             None => format!("ZkmlModelRegistry {} on chain {chain_id}\n  models registered: {model_count}", view.registry),
             Some(m) => format!(
-                "model {} in {} (chain {chain_id})\n  status      {}\n  owner       {}\n  verifier    {}\n  commitment  {}\n  scales      input 2^-{}, output 2^-{}\n  gas limit   {}",
-                m.model_id, view.registry, m.status, m.owner, m.verifier, m.commitment, m.input_scale, m.output_scale, m.verify_gas_limit
+                "model {} in {} (chain {chain_id})\n  status      {}\n  owner       {}\n  verifier    {}\n  commitment  {}\n  weights     {}\n  scales      input 2^-{}, output 2^-{}\n  gas limit   {}",
+                m.model_id,
+                view.registry,
+                m.status,
+                m.owner,
+                m.verifier,
+                m.commitment,
+                weights_text(&m.commitment_indices),
+                m.input_scale,
+                m.output_scale,
+                m.verify_gas_limit
             ),
         })
     }
+}
+
+/// How the registry binds proofs to the weights: through the verifying key, or through the commitment at
+/// these instance indices.
+fn weights_text(indices: &[u16]) -> String {
+    if indices.is_empty() {
+        return "fixed (the verifier pins them)".to_string();
+    }
+    let list: Vec<String> = indices.iter().map(u16::to_string).collect();
+    format!("committed (the commitment must be instance {})", list.join(", "))
 }
 
 /// Names the Solidity `ModelStatus` enum value.

@@ -4,6 +4,7 @@
 
 use std::{
     path::{Path, PathBuf},
+    sync::atomic::{AtomicBool, Ordering},
     time::Instant,
 };
 
@@ -20,7 +21,7 @@ use zkml_model::CompiledModel;
 use zkml_prover::{
     artifact::UNSAFE_DEV_SRS,
     keys::{CacheStatus, Hash32, circuit_hash, key_dir, load_or_keygen, srs_fingerprint, to_hex, write_vk},
-    srs::{SrsSource, dev_srs_file_name},
+    srs::{SrsSource, dev_srs_file_name, is_unsafe_dev_srs},
 };
 
 use crate::output::Output;
@@ -85,7 +86,8 @@ impl SrsOpts {
 
     /// Loads the parameters for circuits of `2^k` rows. The development SRS is generated at `k` on first
     /// use (its secret does not depend on the size, so every size shares it) and cached under
-    /// `CACHE/srs`; a loud warning goes to stderr unless `--quiet`.
+    /// `CACHE/srs`. Development parameters, also when a file of them is passed with `--srs`, get a loud
+    /// warning on stderr, once per command and also with `--quiet`.
     pub fn load(&self, k: u32, out: &Output) -> Result<LoadedSrs> {
         let label = self.label()?;
         let source = match &self.srs {
@@ -101,15 +103,31 @@ impl SrsOpts {
                 SrsSource::UnsafeDev { cache_dir, max_k: k }
             }
         };
-        if source.is_unsafe() && !out.quiet {
-            eprintln!(
-                "WARNING: UNSAFE development SRS: its secret is public, anyone can forge proofs under it. \
-                 Tests and demos only; use --srs FILE for anything real."
-            );
+        if source.is_unsafe() {
+            warn_unsafe_dev_srs();
         }
         let params = source.params(k).with_context(|| format!("loading the SRS ({label})"))?;
+        let unsafe_dev = source.is_unsafe() || is_unsafe_dev_srs(&params);
+        if unsafe_dev {
+            warn_unsafe_dev_srs();
+        }
         let fingerprint = srs_fingerprint(&params);
-        Ok(LoadedSrs { params, label, unsafe_dev: source.is_unsafe(), fingerprint })
+        Ok(LoadedSrs { params, label, unsafe_dev, fingerprint })
+    }
+}
+
+/// Set once the development-SRS warning is printed: commands that load parameters more than once (inner
+/// and outer circuits, `verify --evm`) warn once.
+static DEV_SRS_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// Warns on stderr that the development SRS is in use. Not silenced by `--quiet`: forgeable proofs and
+/// verifiers must never pass unnoticed, and scripts run quiet.
+fn warn_unsafe_dev_srs() {
+    if !DEV_SRS_WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "WARNING: UNSAFE development SRS: its secret is public, anyone can forge proofs under it. Tests and \
+             demos only; use --srs FILE for anything real."
+        );
     }
 }
 
@@ -276,10 +294,13 @@ impl CircuitFile {
     pub fn check(&self, dir: &Path, srs: &LoadedSrs, hash: &Hash32) -> Result<()> {
         if to_hex(&srs.fingerprint) != self.srs_fingerprint {
             bail!(
-                "{} was set up with the SRS {}, not {}: pass that SRS, or run `zkml-eth setup {}` again with this one",
+                "{} was set up with the SRS {} (fingerprint {}), not {} (fingerprint {}): pass that SRS, or run \
+                 `zkml-eth setup {}` again with this one",
                 dir.join(CIRCUIT_FILE).display(),
                 self.srs,
+                self.srs_fingerprint,
                 srs.label,
+                to_hex(&srs.fingerprint),
                 dir.display()
             );
         }

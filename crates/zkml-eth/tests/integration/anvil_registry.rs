@@ -42,6 +42,7 @@ async fn deploys_registry_registers_a_model_and_reads_it_back() {
         inputScale: 7,
         outputScale: 9,
         verifyGasLimit: 400_000,
+        commitmentIndices: vec![0],
     };
     let receipt = registry
         .registerModel(config.clone())
@@ -61,6 +62,7 @@ async fn deploys_registry_registers_a_model_and_reads_it_back() {
     assert_eq!(registered.modelId, U256::from(1));
     assert_eq!(registered.owner, owner);
     assert_eq!(registered.commitment, commitment);
+    assert_eq!(registered.commitmentIndices, vec![0]);
 
     let model = registry.model(U256::from(1)).call().await.expect("model 1 is readable");
     assert_eq!(model.verifier, *verifier.address());
@@ -68,15 +70,34 @@ async fn deploys_registry_registers_a_model_and_reads_it_back() {
     assert_eq!((model.inputScale, model.outputScale, model.verifyGasLimit), (7, 9, 400_000));
     assert_eq!(model.status, 1, "Active");
     assert_eq!(model.owner, owner);
+    assert_eq!(model.commitmentIndices, vec![0]);
     assert_eq!(registry.modelCount().call().await.unwrap(), U256::from(1));
 
     // Verification goes through the registry's gas-capped call; a tampered proof is rejected.
-    let instances = vec![U256::from(3), U256::from(5)];
+    let instances = vec![U256::from_be_bytes(commitment.0), U256::from(5)];
     let proof = verifier.mockProof(instances.clone()).call().await.unwrap();
     assert!(registry.isValidProof(U256::from(1), proof.clone(), instances.clone()).call().await.unwrap());
     let mut tampered = proof.to_vec();
     tampered[0] ^= 1;
     assert!(!registry.isValidProof(U256::from(1), tampered.into(), instances).call().await.unwrap());
+
+    // A proof of other weights (another commitment at instance 0) is refused with a named error, although
+    // the verifier itself accepts it.
+    let other = vec![U256::from(0xbad_u64), U256::from(5)];
+    let proof = verifier.mockProof(other.clone()).call().await.unwrap();
+    assert!(verifier.verifyProof(proof.clone(), other.clone()).call().await.unwrap());
+    assert!(!registry.isValidProof(U256::from(1), proof.clone(), other.clone()).call().await.unwrap());
+    let err = registry
+        .requireValidProof(U256::from(1), proof, other)
+        .call()
+        .await
+        .expect_err("a proof of other weights is refused");
+    match err.as_decoded_interface_error::<ZkmlModelRegistryErrors>() {
+        Some(ZkmlModelRegistryErrors::ZkmlRegistryCommitmentMismatch(e)) => {
+            assert_eq!((e.modelId, e.index, e.found), (U256::from(1), U256::ZERO, U256::from(0xbad_u64)))
+        }
+        other => panic!("expected ZkmlRegistryCommitmentMismatch, got {other:?} from {err}"),
+    }
 
     // Reverts come back as our own custom errors, decoded from the ABI.
     let err = registry

@@ -36,6 +36,7 @@ async fn deploy_then_show_registry_and_model() {
             inputScale: 6,
             outputScale: 8,
             verifyGasLimit: 300_000,
+            commitmentIndices: vec![0],
         })
         .send()
         .await
@@ -54,11 +55,14 @@ async fn deploy_then_show_registry_and_model() {
     assert_eq!(model["commitment"].as_str().unwrap().parse::<B256>().unwrap(), commitment);
     assert_eq!((model["inputScale"].as_u64(), model["outputScale"].as_u64()), (Some(6), Some(8)));
     assert_eq!(model["owner"].as_str().unwrap().parse::<Address>().unwrap(), anvil.addresses()[0]);
+    assert_eq!(model["commitmentIndices"], serde_json::json!([0]));
 
     let human =
         zkml_eth(&["registry", "show", "--rpc-url", &rpc, "--registry", &registry.to_string(), "--model-id", "1"], &[]);
     assert!(human.status.success());
-    assert!(String::from_utf8_lossy(&human.stdout).contains("status      active"));
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("status      active"), "{text}");
+    assert!(text.contains("weights     committed (the commitment must be instance 0)"), "{text}");
 
     // Errors name the problem and never panic.
     let unknown =
