@@ -287,11 +287,11 @@ mod tests {
             path: Some(other.bin()),
         };
         assert_eq!(all.locate().unwrap(), (s.solc(), SolcOrigin::Flag));
-        let env = SolcSearch { explicit: None, zkml_solc: Some(s.solc().into()), ..all.clone() };
+        let env = SolcSearch { explicit: None, zkml_solc: Some(s.solc().into()), ..all };
         assert_eq!(env.locate().unwrap(), (s.solc(), SolcOrigin::ZkmlSolc));
-        let foundry = SolcSearch { zkml_solc: None, foundry_solc: Some(s.solc().into()), ..env.clone() };
+        let foundry = SolcSearch { zkml_solc: None, foundry_solc: Some(s.solc().into()), ..env };
         assert_eq!(foundry.locate().unwrap(), (s.solc(), SolcOrigin::FoundrySolc));
-        let repo = SolcSearch { foundry_solc: None, repository: Some(s.solc()), ..foundry.clone() };
+        let repo = SolcSearch { foundry_solc: None, repository: Some(s.solc()), ..foundry };
         assert_eq!(repo.locate().unwrap(), (s.solc(), SolcOrigin::Repository));
         let path = SolcSearch { repository: None, path: Some(s.bin()), ..repo };
         assert_eq!(path.locate().unwrap(), (s.solc(), SolcOrigin::Path));
@@ -308,7 +308,7 @@ mod tests {
         for (search, origin) in [
             (SolcSearch { explicit: Some(missing.clone()), ..fallback.clone() }, "--solc"),
             (SolcSearch { zkml_solc: Some(missing.clone().into()), ..fallback.clone() }, "ZKML_SOLC"),
-            (SolcSearch { foundry_solc: Some(missing.clone().into()), ..fallback.clone() }, "FOUNDRY_SOLC"),
+            (SolcSearch { foundry_solc: Some(missing.clone().into()), ..fallback }, "FOUNDRY_SOLC"),
         ] {
             let err = search.locate().unwrap_err().to_string();
             assert!(err.starts_with(&format!("{origin} is {}, which does not exist", missing.display())), "{err}");

@@ -594,7 +594,7 @@ impl Mapper<'_> {
             return None;
         };
         let c = uniform(c)? as f64;
-        if self.nodes[*x].shape != shape || !(c > 0.0) {
+        if self.nodes[*x].shape != shape || c.is_nan() || c <= 0.0 {
             return None;
         }
         let n = (1.0 / c).round();
