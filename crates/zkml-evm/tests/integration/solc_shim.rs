@@ -34,8 +34,10 @@ fn snark_verifier_compiles_through_the_shim_and_revm_runs_the_bytecode() {
         std::iter::once(shim_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )
     .unwrap();
-    // SAFETY: this binary holds this single test, and nothing else reads or writes the environment while
-    // it runs; compile_solidity only finds `solc` through PATH.
+    // SAFETY: compile_solidity only finds `solc` through PATH. The other tests of this binary
+    // (rolled_verifier) read the environment only through std (`env::var_os`, `Command`), which
+    // synchronizes with `set_var`, and no foreign code reads it while they run; the shim put first on PATH
+    // is the compiler they would find there anyway.
     unsafe { std::env::set_var("PATH", path) };
 
     let bytecode = compile_solidity(CHECKER);
