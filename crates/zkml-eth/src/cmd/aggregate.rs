@@ -14,9 +14,10 @@ use serde::Serialize;
 use zkml_prover::{
     aggregate::{
         ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
-        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, LayerPlan, MAX_PROOFS,
-        ONE_LAYER_MAX_PUBLIC_VALUES, OneLayerLimit, SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with, aggregation_hash,
-        auto_k_for, estimated_peak_bytes, gigabytes, load_or_keygen, max_advice_columns, plan_layers, verify_with,
+        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, LayerPlan, MAX_PROOFS, MemoryEstimate,
+        ONE_LAYER_MAX_PUBLIC_VALUES, OneLayerLimit, Protocol, SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with,
+        aggregated_protocol, aggregation_hash, auto_k_for, gigabytes, load_or_keygen, max_advice_columns, plan_layers,
+        verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
@@ -25,7 +26,7 @@ use zkml_prover::{
 
 use crate::{
     cmd::{
-        proc_kb,
+        peak_rss_bytes, proc_kb, reset_peak_rss,
         setup::{CircuitFile, LoadedSrs, SrsOpts, VK_FILE},
     },
     output::Output,
@@ -75,8 +76,10 @@ pub struct AggregateArgs {
 /// The memory the outer circuit is sized for.
 #[derive(Debug, Clone, Args)]
 pub struct MemoryOpts {
-    /// Peak memory to size the outer circuit for, in GB [default: 80% of this machine's memory]. Fewer
-    /// advice columns make a cheaper verifier but need more rows, and memory grows with the rows.
+    /// Peak memory to size the aggregation for, in GB [default: 80% of this machine's memory]: every layer's
+    /// keygen and proving must fit (estimated; the report shows the estimate beside the measured peak). Fewer
+    /// advice columns make a cheaper verifier but need more rows, and memory grows with the rows. With two
+    /// layers the second is sized before the first is proven, so a job that cannot finish is refused early.
     #[arg(long, value_name = "GB")]
     pub max_memory: Option<f64>,
 }
@@ -117,6 +120,23 @@ pub struct AggregateReport {
     /// With --layers 2: the first layer, whose proof the circuit above verifies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_layer: Option<LayerReport>,
+    /// Estimated peak memory of the whole command, layers and phases together (what sizing checks against
+    /// --max-memory), beside the measured peak.
+    pub memory: MemoryReport,
+}
+
+/// Peak memory of the whole command: estimated and measured.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryReport {
+    /// The estimate for every layer's keygen and proving (keygen as if the keys were generated).
+    pub estimated: MemoryEstimate,
+    /// The larger of the two estimated phases, bytes.
+    pub estimated_peak_bytes: u64,
+    /// This process's measured peak resident memory, bytes (Linux).
+    pub measured_peak_bytes: Option<u64>,
+    /// The budget sizing used (--max-memory), bytes.
+    pub budget_bytes: u64,
 }
 
 /// One aggregation circuit and its proof.
@@ -132,7 +152,12 @@ pub struct LayerReport {
     /// Seconds to load or generate its keys.
     pub keys_seconds: f64,
     /// Its estimated peak memory of keygen and proving, bytes.
-    pub estimated_peak_bytes: u64,
+    pub estimated_memory: MemoryEstimate,
+    /// The measured peak resident memory of this process while it loaded or generated the keys, bytes
+    /// (Linux).
+    pub measured_keys_peak_bytes: Option<u64>,
+    /// The measured peak resident memory while it proved, bytes (Linux).
+    pub measured_prove_peak_bytes: Option<u64>,
     /// Seconds to prove it.
     pub prove_seconds: f64,
     /// Its proof bytes.
@@ -141,13 +166,20 @@ pub struct LayerReport {
     pub aggregation_hash: String,
 }
 
-/// One aggregation proven: its keys, proof and timings.
-struct Layer {
+/// One aggregation's keys, loaded or generated.
+struct LayerKeys {
     k: u32,
     keys: AggregationKeys,
     status: CacheStatus,
-    keys_seconds: f64,
+    seconds: f64,
+    peak_bytes: Option<u64>,
+}
+
+/// One aggregation proven: its keys, proof and timings.
+struct Layer {
+    keys: LayerKeys,
     prove_seconds: f64,
+    prove_peak_bytes: Option<u64>,
     proof: AggregatedProof,
     hash: String,
 }
@@ -155,11 +187,13 @@ struct Layer {
 impl Layer {
     fn report(&self) -> LayerReport {
         LayerReport {
-            k: self.k,
-            advice_columns: self.keys.shape.config.num_advice,
-            keys: self.status,
-            keys_seconds: self.keys_seconds,
-            estimated_peak_bytes: estimated_peak_bytes(&self.keys.shape.config),
+            k: self.keys.k,
+            advice_columns: self.keys.keys.shape.config.num_advice,
+            keys: self.keys.status,
+            keys_seconds: self.keys.seconds,
+            estimated_memory: self.keys.keys.shape.memory_estimate(),
+            measured_keys_peak_bytes: self.keys.peak_bytes,
+            measured_prove_peak_bytes: self.prove_peak_bytes,
             prove_seconds: self.prove_seconds,
             proof_bytes: self.proof.proof.len(),
             aggregation_hash: self.hash.clone(),
@@ -215,31 +249,46 @@ impl AggregateArgs {
             loaded.push(item);
         }
         let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
+        let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
         let (first_layer, last) = match self.plan(&inner, &srs_by_k, &out)? {
             Layers::Two { first_k } => {
-                let first = self.prove_layer(
-                    "first layer",
-                    &inner,
-                    (first_k, |_| FIRST_LAYER_MAX_ADVICE_COLUMNS),
-                    Transcript::Poseidon,
-                    &mut srs_by_k,
-                    &out,
-                )?;
-                let next = InnerProof::from_aggregated(&srs_by_k[&first.k].params, first.keys.vk(), &first.proof);
+                let first_max = |_| FIRST_LAYER_MAX_ADVICE_COLUMNS;
+                let first_keys =
+                    self.layer_keys("first layer", &protocols, (first_k, first_max), &mut srs_by_k, &out)?;
+                // Size the second layer before proving the first: a second layer over the memory budget is
+                // refused now, not after minutes of proving.
+                let first_params = &srs_by_k[&first_keys.k].params;
+                let next_protocol =
+                    aggregated_protocol(first_params, first_keys.keys.vk(), first_keys.keys.shape.num_instance);
+                let second_k = match self.k {
+                    Some(k) => k,
+                    None => self.size_layer(
+                        "second layer",
+                        &[next_protocol],
+                        |_| SECOND_LAYER_MAX_ADVICE_COLUMNS,
+                        &srs_by_k,
+                        &out,
+                    )?,
+                };
+                let first =
+                    self.prove_with("first layer", first_keys, &inner, Transcript::Poseidon, &srs_by_k, &out)?;
+                let first_params = &srs_by_k[&first.keys.k].params;
+                let next = InnerProof::from_aggregated(first_params, first.keys.keys.vk(), &first.proof);
                 let report = first.report();
                 // Its proving key is gigabytes: free it before the second layer.
                 drop(first);
-                let size = (self.k, |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
-                let last = self.prove_layer("second layer", &[next], size, Transcript::Keccak, &mut srs_by_k, &out)?;
-                (Some(report), last)
+                let second_protocols = [next.protocol().clone()];
+                let size = (Some(second_k), |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
+                let keys = self.layer_keys("second layer", &second_protocols, size, &mut srs_by_k, &out)?;
+                (Some(report), self.prove_with("second layer", keys, &[next], Transcript::Keccak, &srs_by_k, &out)?)
             }
             Layers::One { k } => {
-                let size = (k, max_advice_columns);
-                (None, self.prove_layer("aggregation", &inner, size, Transcript::Keccak, &mut srs_by_k, &out)?)
+                let keys = self.layer_keys("aggregation", &protocols, (k, max_advice_columns), &mut srs_by_k, &out)?;
+                (None, self.prove_with("aggregation", keys, &inner, Transcript::Keccak, &srs_by_k, &out)?)
             }
         };
-        let outer = &srs_by_k[&last.k];
-        let (keys, proof) = (&last.keys, &last.proof);
+        let outer = &srs_by_k[&last.keys.k];
+        let (keys, proof) = (&last.keys.keys, &last.proof);
 
         let artifact = AggregatedArtifact {
             format: AGGREGATED_FORMAT.to_string(),
@@ -255,13 +304,24 @@ impl AggregateArgs {
             proof: to_hex(&proof.proof),
         };
         artifact.save(&self.out, self.force)?;
+        let outer_report = last.report();
+        let estimated = first_layer
+            .as_ref()
+            .map_or(outer_report.estimated_memory, |first| first.estimated_memory.then(outer_report.estimated_memory));
+        let memory = MemoryReport {
+            estimated,
+            estimated_peak_bytes: estimated.peak(),
+            measured_peak_bytes: peak_rss_bytes(),
+            budget_bytes: self.memory.budget_bytes()?,
+        };
         let report = AggregateReport {
             out: self.out.clone(),
             proofs: artifact.inner.len(),
             instances: proof.instances.len(),
             unsafe_srs: outer.unsafe_dev,
-            outer: last.report(),
+            outer: outer_report,
             first_layer,
+            memory,
         };
         out.result(&report, || {
             let layers = match &report.first_layer {
@@ -324,37 +384,47 @@ impl AggregateArgs {
         }
     }
 
-    /// Keys and proves one aggregation of `inner` with `transcript` at `k`, or sized for at most
-    /// `max_columns(k)` advice columns within the memory budget, loading the SRS it needs into `srs_by_k`.
-    fn prove_layer(
+    /// The `k` for the aggregation of `protocols` in at most `max_columns(k)` advice columns within the
+    /// memory budget ([`auto_k_for`]: an error naming the memory needed where nothing fits).
+    fn size_layer(
         &self,
         what: &str,
-        inner: &[InnerProof],
+        protocols: &[Protocol],
+        max_columns: impl Fn(u32) -> usize,
+        srs_by_k: &BTreeMap<u32, LoadedSrs>,
+        out: &Output,
+    ) -> Result<u32> {
+        let any_srs = srs_by_k.values().next().expect("the inner proofs' SRS is loaded");
+        let bar = spinner(out, format!("Sizing the {what} ({} proof(s)) ...", protocols.len()));
+        let size = auto_k_for(&any_srs.params, protocols, self.memory.budget_bytes()?, &max_columns)
+            .with_context(|| format!("sizing the {what}"))?;
+        bar.finish_and_clear();
+        if size.advice_columns > max_columns(size.k) {
+            out.status(format!(
+                "The {what} is sized at k = {} with {} advice columns (about {:.1} GB): fewer columns would make a \
+                 cheaper verifier but need more memory than --max-memory allows",
+                size.k,
+                size.advice_columns,
+                gigabytes(size.estimated_peak_bytes)
+            ));
+        }
+        Ok(size.k)
+    }
+
+    /// Loads or generates the keys of one aggregation of `protocols` at `k`, or sized for at most
+    /// `max_columns(k)` advice columns within the memory budget, loading the SRS it needs into `srs_by_k`.
+    fn layer_keys(
+        &self,
+        what: &str,
+        protocols: &[Protocol],
         (k, max_columns): (Option<u32>, impl Fn(u32) -> usize),
-        transcript: Transcript,
         srs_by_k: &mut BTreeMap<u32, LoadedSrs>,
         out: &Output,
-    ) -> Result<Layer> {
-        let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
-        let any_srs = srs_by_k.values().next().expect("the inner proofs' SRS is loaded");
-        let fingerprint = any_srs.fingerprint;
+    ) -> Result<LayerKeys> {
+        let fingerprint = srs_by_k.values().next().expect("the inner proofs' SRS is loaded").fingerprint;
         let k = match k {
             Some(k) => k,
-            None => {
-                let bar = spinner(out, format!("Sizing the {what} ({} proof(s)) ...", inner.len()));
-                let size = auto_k_for(&any_srs.params, &protocols, self.memory.budget_bytes()?, &max_columns)?;
-                bar.finish_and_clear();
-                if size.advice_columns > max_columns(size.k) {
-                    out.status(format!(
-                        "The {what} is sized at k = {} with {} advice columns (about {:.1} GB): fewer columns would \
-                         make a cheaper verifier but need more memory than --max-memory allows",
-                        size.k,
-                        size.advice_columns,
-                        gigabytes(size.estimated_peak_bytes)
-                    ));
-                }
-                size.k
-            }
+            None => self.size_layer(what, protocols, max_columns, srs_by_k, out)?,
         };
         if let std::collections::btree_map::Entry::Vacant(slot) = srs_by_k.entry(k) {
             slot.insert(self.srs.load(k, out)?);
@@ -367,29 +437,47 @@ impl AggregateArgs {
         let cache_dir = self.srs.cache_dir()?;
         let bar =
             spinner(out, format!("Keys of the {what} (k = {k}; generating them takes minutes the first time) ..."));
+        let measured = reset_peak_rss();
         let started = Instant::now();
         let (keys, status) =
-            load_or_keygen(&cache_dir, &outer.params, &protocols).with_context(|| format!("keys of the {what}"))?;
-        let keys_seconds = started.elapsed().as_secs_f64();
+            load_or_keygen(&cache_dir, &outer.params, protocols).with_context(|| format!("keys of the {what}"))?;
+        let seconds = started.elapsed().as_secs_f64();
+        let peak_bytes = peak_rss_bytes().filter(|_| measured);
         bar.finish_and_clear();
         out.status(format!(
-            "Keys of the {what} {} in {keys_seconds:.1} s: k = {k}, {} advice columns",
+            "Keys of the {what} {} in {seconds:.1} s: k = {k}, {} advice columns",
             if status == CacheStatus::Hit { "read from the cache" } else { "generated" },
             keys.shape.config.num_advice
         ));
+        Ok(LayerKeys { k, keys, status, seconds, peak_bytes })
+    }
 
+    /// Proves the aggregation of `inner` with `keys` and `transcript`, and verifies the proof natively.
+    fn prove_with(
+        &self,
+        what: &str,
+        keys: LayerKeys,
+        inner: &[InnerProof],
+        transcript: Transcript,
+        srs_by_k: &BTreeMap<u32, LoadedSrs>,
+        out: &Output,
+    ) -> Result<Layer> {
+        let outer = &srs_by_k[&keys.k];
         let bar = spinner(out, format!("Proving the {what} of {} proof(s) ...", inner.len()));
+        let measured = reset_peak_rss();
         let started = Instant::now();
-        let proof =
-            aggregate_with(&outer.params, &keys, inner, transcript).with_context(|| format!("proving the {what}"))?;
+        let proof = aggregate_with(&outer.params, &keys.keys, inner, transcript)
+            .with_context(|| format!("proving the {what}"))?;
         let prove_seconds = started.elapsed().as_secs_f64();
+        let prove_peak_bytes = peak_rss_bytes().filter(|_| measured);
         bar.finish_and_clear();
-        if !verify_with(&outer.params, keys.vk(), &proof, transcript) {
+        if !verify_with(&outer.params, keys.keys.vk(), &proof, transcript) {
             bail!("the proof of the {what} does not verify natively: this is a bug in zkml-eth, please report it");
         }
         out.status(format!("Proved the {what} in {prove_seconds:.1} s"));
-        let hash = to_hex(&aggregation_hash(&protocols, k, &fingerprint));
-        Ok(Layer { k, keys, status, keys_seconds, prove_seconds, proof, hash })
+        let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
+        let hash = to_hex(&aggregation_hash(&protocols, keys.k, &outer.fingerprint));
+        Ok(Layer { keys, prove_seconds, prove_peak_bytes, proof, hash })
     }
 
     /// Loads `path`, checks it against its model directory and verifies it natively.

@@ -28,7 +28,7 @@ use zkml_evm::{
 };
 use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet, exec::execute};
 use zkml_prover::{
-    aggregate,
+    aggregate::{self, MemoryEstimate},
     keys::{CacheStatus, load_or_keygen},
     prove::{Transcript, prove, verify},
 };
@@ -136,7 +136,8 @@ struct PhaseReport {
 struct AggregationFigures {
     k: u32,
     advice_columns: usize,
-    estimated_peak_mb: f64,
+    /// The estimate of every layer's phases together (`zkml_prover::aggregate::MemoryEstimate`).
+    estimated: MemoryEstimate,
     proof_bytes: usize,
     verified: bool,
     runtime_bytes: usize,
@@ -151,6 +152,7 @@ struct AggregationFigures {
 struct FirstLayerFigures {
     k: u32,
     advice_columns: usize,
+    estimated: MemoryEstimate,
     /// Keygen or proving seconds of this layer alone (the phase's total includes both layers).
     seconds: f64,
 }
@@ -172,8 +174,11 @@ pub struct AggregationRow {
     prove_s: f64,
     peak_rss_keygen_mb: f64,
     peak_rss_prove_mb: f64,
-    /// The peak sizing plans for (`zkml_prover::aggregate::estimated_peak_bytes`), to check it against.
-    estimated_peak_mb: f64,
+    /// The keygen peak sizing plans for (`zkml_prover::aggregate::MemoryEstimate`, every layer), to check
+    /// `peak_rss_keygen_mb` against.
+    estimated_keygen_mb: f64,
+    /// The proving peak sizing plans for, to check `peak_rss_prove_mb` against.
+    estimated_prove_mb: f64,
     proof_bytes: usize,
     runtime_bytes: usize,
     verify_gas: u64,
@@ -321,7 +326,8 @@ impl BenchArgs {
                 prove_s: proved.seconds,
                 peak_rss_keygen_mb: keygen.peak_rss_mb,
                 peak_rss_prove_mb: proved.peak_rss_mb,
-                estimated_peak_mb: figures.estimated_peak_mb,
+                estimated_keygen_mb: figures.estimated.keygen_bytes as f64 / MIB,
+                estimated_prove_mb: figures.estimated.prove_bytes as f64 / MIB,
                 proof_bytes: figures.proof_bytes,
                 runtime_bytes: figures.runtime_bytes,
                 verify_gas: figures.gas,
@@ -377,15 +383,16 @@ fn render(report: &BenchReport) -> String {
     }
     if !report.aggregation.is_empty() {
         text += &format!(
-            "\n{:<6} {:>3} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9}\n",
+            "\n{:<6} {:>3} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9}\n",
             "proofs",
             "k",
             "advice",
             "keygen s",
             "prove s",
             "RSS kg MB",
+            "est. kg",
             "RSS pr MB",
-            "est. MB",
+            "est. pr",
             "proof B",
             "code B",
             "gas",
@@ -393,15 +400,16 @@ fn render(report: &BenchReport) -> String {
         );
         for r in &report.aggregation {
             text += &format!(
-                "{:<6} {:>3} {:>7} {:>9.1} {:>9.1} {:>9.0} {:>9.0} {:>9.0} {:>7} {:>8} {:>9} {:>9}{}\n",
+                "{:<6} {:>3} {:>7} {:>9.1} {:>9.1} {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>7} {:>8} {:>9} {:>9}{}\n",
                 r.proofs,
                 r.k,
                 r.advice_columns,
                 r.keygen_s,
                 r.prove_s,
                 r.peak_rss_keygen_mb,
+                r.estimated_keygen_mb,
                 r.peak_rss_prove_mb,
-                r.estimated_peak_mb,
+                r.estimated_prove_mb,
                 r.proof_bytes,
                 r.runtime_bytes,
                 r.verify_gas,
@@ -587,8 +595,12 @@ fn run_aggregation_phase(
         let params = srs.load(first_k, &quiet)?.params;
         let (keys, keygen_s) = fresh_keys(&params, &protocols)?;
         let num_instance = keys.shape.num_instance;
-        let mut figures =
-            FirstLayerFigures { k: first_k, advice_columns: keys.shape.config.num_advice, seconds: keygen_s };
+        let mut figures = FirstLayerFigures {
+            k: first_k,
+            advice_columns: keys.shape.config.num_advice,
+            estimated: keys.shape.memory_estimate(),
+            seconds: keygen_s,
+        };
         let next = if phase == Phase::AggregateProve {
             let start = Instant::now();
             let proof = aggregate::aggregate_with(&params, &keys, &proofs, Transcript::Poseidon)?;
@@ -614,10 +626,11 @@ fn run_aggregation_phase(
     };
     let params = srs.load(k, &quiet)?.params;
     let (keys, keygen_s) = fresh_keys(&params, &protocols)?;
+    let outer_estimate = keys.shape.memory_estimate();
     let mut figures = AggregationFigures {
         k,
         advice_columns: keys.shape.config.num_advice,
-        estimated_peak_mb: aggregate::estimated_peak_bytes(&keys.shape.config) as f64 / MIB,
+        estimated: first_layer.as_ref().map_or(outer_estimate, |first| first.estimated.then(outer_estimate)),
         first_layer: first_layer.clone(),
         ..Default::default()
     };

@@ -16,3 +16,14 @@ pub(crate) fn proc_kb(path: &str, key: &str) -> Option<u64> {
     let line = text.lines().find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))?;
     line.trim().trim_end_matches("kB").trim().parse().ok()
 }
+
+/// Starts a new measurement of this process's peak resident memory (Linux: `/proc/self/clear_refs`, which
+/// resets `VmHWM` to the current resident size); false where that is not possible.
+pub(crate) fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// This process's peak resident memory since it started or since [`reset_peak_rss`], in bytes.
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
+    proc_kb("/proc/self/status", "VmHWM").map(|kb| kb * 1024)
+}

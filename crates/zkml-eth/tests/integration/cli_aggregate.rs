@@ -261,6 +261,34 @@ fn two_layers_verify_on_the_evm_with_the_one_layer_instance_layout() {
     assert_eq!(report["k"], 21, "{report}");
     let first = &report["firstLayer"];
     assert!(first["k"].as_u64().is_some() && first["proofBytes"].as_u64().is_some(), "{report}");
+    // The memory report covers both layers' keygen and proving, beside the measured peak.
+    let bytes = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("a byte count: {report}"));
+    let memory = &report["memory"];
+    let (first_estimate, second_estimate) = (&first["estimatedMemory"], &report["estimatedMemory"]);
+    assert_eq!(
+        bytes(&memory["estimated"]["proveBytes"]),
+        bytes(&first_estimate["proveBytes"]).max(bytes(&second_estimate["proveBytes"])),
+        "{report}"
+    );
+    assert!(bytes(&memory["estimatedPeakBytes"]) >= bytes(&memory["estimated"]["keygenBytes"]), "{report}");
+    assert!(bytes(&memory["measuredPeakBytes"]) > 0 && bytes(&report["measuredProvePeakBytes"]) > 0, "{report}");
+
+    // A second layer that no layout fits in the budget is refused before the first layer is proven: with a
+    // budget just above the first layer's estimate (its keys cached above, its k given), the second layer's
+    // sizing fails, naming what it would need.
+    let budget = format!(
+        "{:.3}",
+        bytes(&first_estimate["keygenBytes"]).max(bytes(&first_estimate["proveBytes"])) as f64 * 1.05 / 1e9
+    );
+    let first_k = first["k"].to_string();
+    let started = std::time::Instant::now();
+    let args = ["aggregate", path(&p0), "--out", path(&dir.join("agg3.json")), "--first-k", &first_k];
+    let refused = run(&[&args[..], &["--max-memory", &budget, "--unsafe-dev-srs"]].concat());
+    let message = stderr(&refused);
+    assert!(!refused.status.success(), "{message}");
+    assert!(message.contains("second layer") && message.contains("--max-memory"), "{message}");
+    assert!(!message.contains("Proved the first layer"), "refused only after proving: {message}");
+    eprintln!("second layer refused in {:.1} s", started.elapsed().as_secs_f64());
     let artifact: Value = serde_json::from_slice(&std::fs::read(&agg).expect("read")).expect("JSON");
     assert_eq!(artifact["first_layer"]["aggregation_hash"], first["aggregationHash"]);
     // The instances are laid out as with one layer: the limbs, then the inference's own instances.

@@ -378,6 +378,11 @@ impl AggregationCircuit {
             .map_err(|e| Error::Aggregation(format!("aggregation circuit configuration: {e}")))
     }
 
+    /// Advice cells laid out (lookup advice not included): keygen's memory follows them.
+    pub fn advice_cells(&self) -> usize {
+        self.builder.borrow().statistics().gate.total_advice_per_phase.iter().sum()
+    }
+
     /// Where the cells break across columns (fixed at keygen, reused to prove).
     pub fn break_points(&self) -> MultiPhaseThreadBreakPoints {
         self.builder.borrow().break_points()

@@ -87,6 +87,9 @@ pub const ACCUMULATOR_LIMBS: usize = 4 * snark_verifier_sdk::LIMBS;
 /// The most proofs one aggregation takes.
 pub const MAX_PROOFS: usize = 16;
 
+/// A circuit as an aggregation circuit verifies it: its verifying key compiled with its domain and queries.
+pub type Protocol = PlonkProtocol<G1Affine>;
+
 /// One inner proof with what its in-circuit verifier needs: the verifying key compiled to a protocol.
 #[derive(Clone, Debug)]
 pub struct InnerProof {
@@ -155,6 +158,17 @@ pub struct AggregationShape {
     pub break_points: MultiPhaseThreadBreakPoints,
     /// Public instances: accumulator limbs then every inner instance.
     pub num_instance: usize,
+    /// Advice cells laid out, for the memory estimate (0 in keys cached before it was recorded: the
+    /// estimate then takes the columns as full).
+    #[serde(default)]
+    pub advice_cells: usize,
+}
+
+impl AggregationShape {
+    /// The estimated peak memory of keygen and proving for this circuit.
+    pub fn memory_estimate(&self) -> MemoryEstimate {
+        MemoryEstimate::new(&self.config, (self.advice_cells > 0).then_some(self.advice_cells))
+    }
 }
 
 /// Keys of an aggregation circuit.
@@ -208,10 +222,11 @@ fn lay_out(
 pub fn keygen(params: &ParamsKZG<Bn256>, protocols: &[PlonkProtocol<G1Affine>]) -> Result<AggregationKeys> {
     let (circuit, config) = lay_out(params, protocols, params.k())?;
     let num_instance = circuit.num_instance()[0];
+    let advice_cells = circuit.advice_cells();
     let vk = keygen_vk(params, &circuit).map_err(|e| Error::Halo2(format!("aggregation verifying key: {e:?}")))?;
     let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Halo2(format!("aggregation proving key: {e:?}")))?;
     let break_points = circuit.break_points();
-    Ok(AggregationKeys { pk, shape: AggregationShape { config, break_points, num_instance } })
+    Ok(AggregationKeys { pk, shape: AggregationShape { config, break_points, num_instance, advice_cells } })
 }
 
 /// Rows halo2 keeps for blinding, as halo2-base's examples reserve.
@@ -265,11 +280,32 @@ pub const FIRST_LAYER_MAX_ADVICE_COLUMNS: usize = 5;
 /// the cheapest (the second column cost 48,000 gas: 374,119 against 326,314 for one digits proof).
 pub const SECOND_LAYER_MAX_ADVICE_COLUMNS: usize = 1;
 
-/// Peak memory of aggregation keygen and proving, in bytes per row for every polynomial halo2's prover
-/// carries (see [`polynomials`]); fitted, about 10% above, to the digits aggregations on two cores with the
-/// patched halo2-axiom (vendor/halo2-axiom/PATCHES.md): 4.6 GB for 25 polynomials at k = 21 (N = 4) and
-/// 11.6 GB for 32 at k = 22 (N = 16), 86 to 88 bytes.
-pub const PEAK_BYTES_PER_ROW_AND_POLYNOMIAL: u64 = 96;
+/// Keygen memory per advice cell laid out: halo2-base's builder keeps every cell with its copy constraints
+/// while halo2 synthesizes the circuit twice (verifying key, then proving key). Fitted with
+/// [`KEYGEN_PEAK_BYTES_PER_ROW_AND_KEY_COLUMN`] to the digits aggregations on two cores with the patched
+/// halo2-axiom (vendor/halo2-axiom/PATCHES.md); docs/memory.md lists the measurements and the fit.
+pub const KEYGEN_PEAK_BYTES_PER_ADVICE_CELL: u64 = 660;
+/// Keygen memory per row and column the proving key holds polynomials of ([`key_columns`]): values and
+/// coefficients of each, 64 bytes, less what is freed before the peak.
+pub const KEYGEN_PEAK_BYTES_PER_ROW_AND_KEY_COLUMN: u64 = 25;
+/// Proving memory per row for every polynomial halo2's prover carries (see [`polynomials`]), the SRS
+/// aside; fitted as the keygen constants are, at the top of the measured 75 to 84 bytes so the estimate
+/// errs high.
+pub const PROVE_PEAK_BYTES_PER_ROW_AND_POLYNOMIAL: u64 = 85;
+
+/// Bytes of an SRS of `2^k` points in memory: the powers of the secret and the Lagrange basis, 64 bytes a
+/// point each.
+pub fn srs_bytes(k: u32) -> u64 {
+    128 << k
+}
+
+/// Columns the proving key of an outer circuit of `config` holds polynomials of: fixed (a selector per
+/// advice column, the lookup table, the constants) and permutation (every column with copies: advice,
+/// lookup advice, constants, instance).
+pub fn key_columns(config: &AggregationConfigParams) -> usize {
+    let (advice, lookup, constants) = (config.num_advice, config.num_lookup_advice, config.num_fixed);
+    (advice + 1 + constants) + (advice + lookup + constants + 1)
+}
 
 /// The polynomials halo2's prover holds for an outer circuit of `config`, each evaluated on the whole
 /// domain and transformed part by part to the extended one: advice (lookup advice included) and instance;
@@ -283,9 +319,56 @@ pub fn polynomials(config: &AggregationConfigParams) -> usize {
     (advice + lookup + 1) + (advice + constants + 1) + with_copies + with_copies.div_ceil(2) + 3 * lookup + 3
 }
 
-/// Estimated peak memory of keygen or proving for an outer circuit of `config`.
+/// Estimated peak memory of the phases of an aggregation, in bytes, the SRS included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryEstimate {
+    /// Generating the keys (reading them from the cache takes less).
+    pub keygen_bytes: u64,
+    /// Proving, keys loaded.
+    pub prove_bytes: u64,
+    /// The SRS the circuit is proven with, which stays loaded for a next layer.
+    pub srs_bytes: u64,
+}
+
+impl MemoryEstimate {
+    /// The estimate for one aggregation circuit of `config` with `advice_cells` laid out (`None`: its
+    /// advice columns taken as full, which errs high).
+    pub fn new(config: &AggregationConfigParams, advice_cells: Option<usize>) -> Self {
+        let rows = 1u64 << config.degree;
+        let cells = advice_cells.map_or(config.num_advice as u64 * rows, |cells| cells as u64);
+        let srs = srs_bytes(config.degree);
+        Self {
+            keygen_bytes: srs
+                + cells * KEYGEN_PEAK_BYTES_PER_ADVICE_CELL
+                + key_columns(config) as u64 * rows * KEYGEN_PEAK_BYTES_PER_ROW_AND_KEY_COLUMN,
+            prove_bytes: srs + polynomials(config) as u64 * rows * PROVE_PEAK_BYTES_PER_ROW_AND_POLYNOMIAL,
+            srs_bytes: srs,
+        }
+    }
+
+    /// The estimate for one process that runs `self`, frees its keys, then runs `next` (two layers): each
+    /// phase peaks at the larger of the two layers' peaks, the first layer's SRS still loaded during the
+    /// second when that is at another `k` (an SRS of the same size is loaded once).
+    pub fn then(self, next: Self) -> Self {
+        let held = if self.srs_bytes == next.srs_bytes { 0 } else { self.srs_bytes };
+        Self {
+            keygen_bytes: self.keygen_bytes.max(next.keygen_bytes + held),
+            prove_bytes: self.prove_bytes.max(next.prove_bytes + held),
+            srs_bytes: next.srs_bytes + held,
+        }
+    }
+
+    /// The larger of the two phases: what a process that generates the keys and proves needs.
+    pub fn peak(&self) -> u64 {
+        self.keygen_bytes.max(self.prove_bytes)
+    }
+}
+
+/// Estimated peak memory of keygen or proving for an outer circuit of `config` with its advice columns
+/// full, whichever is larger ([`MemoryEstimate`]).
 pub fn estimated_peak_bytes(config: &AggregationConfigParams) -> u64 {
-    polynomials(config) as u64 * (1u64 << config.degree) * PEAK_BYTES_PER_ROW_AND_POLYNOMIAL
+    MemoryEstimate::new(config, None).peak()
 }
 
 /// How [`auto_k`] sized an aggregation.
@@ -435,9 +518,10 @@ fn lay_out_each_k(
     let mut fitting = Vec::new();
     let mut smallest: Option<AutoSize> = None;
     for k in MIN_K..=MAX_K {
-        let config = lay_out(params, protocols, k)?.1;
-        let size =
-            AutoSize { k, advice_columns: config.num_advice, estimated_peak_bytes: estimated_peak_bytes(&config) };
+        let (circuit, config) = lay_out(params, protocols, k)?;
+        let estimate = MemoryEstimate::new(&config, Some(circuit.advice_cells()));
+        drop(circuit);
+        let size = AutoSize { k, advice_columns: config.num_advice, estimated_peak_bytes: estimate.peak() };
         if smallest.is_none_or(|s| size.estimated_peak_bytes < s.estimated_peak_bytes) {
             smallest = Some(size);
         }

@@ -107,3 +107,30 @@ fn past_the_planned_k_two_layers_even_where_two_columns_would_hold_one() {
         other => panic!("five proofs at k = {} must take two layers: {other:?}", one.k),
     }
 }
+
+#[test]
+fn two_layers_are_estimated_at_each_phases_larger_layer_with_the_first_srs_still_loaded() {
+    use snark_verifier_sdk::halo2::aggregation::AggregationConfigParams;
+    use zkml_prover::aggregate::{MemoryEstimate, srs_bytes};
+    let config = |degree, num_advice| AggregationConfigParams {
+        degree,
+        num_advice,
+        num_lookup_advice: 1,
+        num_fixed: 1,
+        lookup_bits: degree as usize - 1,
+    };
+    // One digits proof in two layers: k = 19 in three columns, then k = 22 in one.
+    let (first, second) = (MemoryEstimate::new(&config(19, 3), None), MemoryEstimate::new(&config(22, 1), None));
+    assert!(first.prove_bytes > first.srs_bytes && first.srs_bytes == srs_bytes(19), "{first:?}");
+    let both = first.then(second);
+    assert_eq!(both.prove_bytes, second.prove_bytes + srs_bytes(19), "the first SRS stays loaded: {both:?}");
+    assert_eq!(both.keygen_bytes, second.keygen_bytes + srs_bytes(19), "{both:?}");
+    // A larger first layer rules its phase; an SRS of the same size is counted once.
+    let big_first = MemoryEstimate::new(&config(22, 4), None);
+    let both = big_first.then(second);
+    assert_eq!((both.keygen_bytes, both.prove_bytes), (big_first.keygen_bytes, big_first.prove_bytes), "{both:?}");
+    assert_eq!(both.srs_bytes, srs_bytes(22));
+    // Fewer cells than the columns hold take less keygen memory, the same proving memory.
+    let sparse = MemoryEstimate::new(&config(22, 4), Some(3 << 22));
+    assert!(sparse.keygen_bytes < big_first.keygen_bytes && sparse.prove_bytes == big_first.prove_bytes);
+}
