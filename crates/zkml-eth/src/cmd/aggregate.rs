@@ -147,6 +147,8 @@ pub struct LayerReport {
     pub k: u32,
     /// Its advice columns.
     pub advice_columns: usize,
+    /// Its advice cells (0 for keys cached before they were counted).
+    pub advice_cells: usize,
     /// Whether its keys came from the cache.
     pub keys: CacheStatus,
     /// Seconds to load or generate its keys.
@@ -189,6 +191,7 @@ impl Layer {
         LayerReport {
             k: self.keys.k,
             advice_columns: self.keys.keys.shape.config.num_advice,
+            advice_cells: self.keys.keys.shape.advice_cells,
             keys: self.keys.status,
             keys_seconds: self.keys.seconds,
             estimated_memory: self.keys.keys.shape.memory_estimate(),
