@@ -399,18 +399,17 @@ impl AggregationCircuit {
 type InnerVerifier = PlonkSuccinctVerifier<SHPLONK, LimbsEncoding<LIMBS, BITS>>;
 
 /// Bits of the fold coefficients. A forged inner accumulator survives the fold for one coefficient value
-/// in 2^128 (twice that, as a 254-bit challenge has up to two bit decompositions), the usual margin of
-/// batched pairing checks; 128-bit scalars make the right-hand MSM half as long.
+/// in 2^128, the usual margin of batched pairing checks; 128-bit scalars make the right-hand MSM half as
+/// long.
 const COEFFICIENT_BITS: usize = 128;
 
-/// The low [`COEFFICIENT_BITS`] bits of `challenge`.
-fn short_coefficient(
-    gate: &impl GateInstructions<Fr>,
-    pool: &mut SinglePhaseCoreManager<Fr>,
-    challenge: Scalar,
-) -> Scalar {
+/// The low [`COEFFICIENT_BITS`] bits of `challenge`, cut from its canonical decomposition: a plain 254-bit
+/// one would also take the bits of `challenge + r` where that is below 2^254, a second coefficient the
+/// prover could pick after the offset seed, which the MSM's argument assumes fixed (see [`super::msm`]).
+fn short_coefficient(range: &RangeChip<Fr>, pool: &mut SinglePhaseCoreManager<Fr>, challenge: Scalar) -> Scalar {
     let ctx = pool.main();
-    let bits = gate.num_to_bits(ctx, challenge, SCALAR_BITS);
+    let bits = msm::canonical_bits(range, ctx, challenge, SCALAR_BITS);
+    let gate = &range.gate;
     let powers = gate.pow_of_two()[..COEFFICIENT_BITS].iter().map(|p| QuantumCell::Constant(*p));
     gate.inner_product(ctx, bits[..COEFFICIENT_BITS].iter().copied(), powers)
 }
@@ -499,7 +498,7 @@ fn build(
 
     let gate = &range.gate;
     let coefficients: Vec<_> =
-        challenges.into_iter().map(|challenge| Some(short_coefficient(gate, pool, challenge))).collect();
+        challenges.into_iter().map(|challenge| Some(short_coefficient(range, pool, challenge))).collect();
     let (mut lhs, mut rhs) = (Fold::default(), Fold::default());
     for (accumulator, coefficient) in accumulators.into_iter().zip(std::iter::once(None).chain(coefficients)) {
         lhs.add(gate, pool, accumulator.lhs, coefficient);
@@ -568,5 +567,61 @@ impl CircuitExt<Fr> for AggregationCircuit {
 
     fn selectors(config: &Self::Config) -> Vec<Selector> {
         BaseCircuitBuilder::selectors(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use halo2_base::{
+        gates::circuit::{BaseCircuitParams, CircuitBuilderStage, builder::BaseCircuitBuilder},
+        halo2_proofs::{
+            dev::MockProver,
+            halo2curves::ff::{Field, PrimeField},
+        },
+    };
+
+    use super::*;
+
+    /// A fold coefficient is the low 128 bits of its challenge, decomposed canonically (that a second bit
+    /// pattern is refused is `msm`'s `a_scalar_has_one_bit_pattern`): for challenges with one pattern, and for
+    /// those below 2^254 - r, to which a plain 254-bit decomposition gives two.
+    #[test]
+    fn a_fold_coefficient_is_the_low_bits_of_the_canonical_challenge() {
+        let k = 12;
+        let mut builder =
+            BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_params(BaseCircuitParams {
+                k,
+                num_advice_per_phase: vec![2],
+                num_fixed: 1,
+                num_lookup_advice_per_phase: vec![1],
+                lookup_bits: Some(k - 1),
+                num_instance_columns: 1,
+            });
+        let range = builder.range_chip();
+        let two_128 = Fr::from_u128(u128::MAX) + Fr::ONE;
+        let challenges = [Fr::ZERO, Fr::from(5), -Fr::ONE, two_128 - Fr::ONE, two_128 * Fr::from(7) + Fr::from(3)];
+        let mut cells = Vec::new();
+        for challenge in challenges {
+            let before = builder.main(0).advice.len();
+            let assigned = builder.main(0).load_witness(challenge);
+            let coefficient = short_coefficient(&range, builder.pool(0), assigned);
+            cells.push(builder.main(0).advice.len() - before - 1);
+            let repr = challenge.to_repr();
+            let low = Fr::from_u128(u128::from_le_bytes(repr[..16].try_into().expect("16 bytes")));
+            assert_eq!(*coefficient.value(), low, "{challenge:?}");
+            let ctx = builder.main(0);
+            let expected = ctx.load_constant(low);
+            ctx.constrain_equal(&coefficient, &expected);
+        }
+        // What the plain decomposition cost, for the record.
+        let ctx = builder.main(0);
+        let before = ctx.advice.len();
+        let assigned = ctx.load_witness(Fr::from(5));
+        let bits = range.gate.num_to_bits(ctx, assigned, SCALAR_BITS);
+        let powers = range.gate.pow_of_two()[..COEFFICIENT_BITS].iter().map(|p| QuantumCell::Constant(*p));
+        range.gate.inner_product(ctx, bits[..COEFFICIENT_BITS].iter().copied(), powers);
+        eprintln!("cells per coefficient: {cells:?}, plain decomposition {}", ctx.advice.len() - before - 1);
+        builder.calculate_params(Some(20));
+        assert_eq!(MockProver::run(k as u32, &builder, vec![vec![]]).expect("runs").verify(), Ok(()));
     }
 }

@@ -545,8 +545,9 @@ pub fn gigabytes(bytes: u64) -> f64 {
 /// Revision of the aggregation circuit's layout code, part of [`aggregation_hash`]: cached keys of
 /// another revision are never reused. 2: one batched MSM for all inner accumulators. 3: constant bases in
 /// that MSM, with a constant offset point. 4: additions without operand checks against an offset fixed by a
-/// challenge, y-coordinates reduced lazily, canonical scalar bits; the MSM from four bases on.
-const CIRCUIT_REVISION: u32 = 4;
+/// challenge, y-coordinates reduced lazily, canonical scalar bits; the MSM from four bases on. 5: fold
+/// coefficients cut from canonical decompositions of their challenges.
+const CIRCUIT_REVISION: u32 = 5;
 
 /// Domain tag of [`aggregation_hash`].
 const AGGREGATION_DOMAIN: &[u8] = b"zkml-eth/aggregation-hash";

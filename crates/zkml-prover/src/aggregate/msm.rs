@@ -34,7 +34,7 @@ use halo2_base::{
     AssignedValue, Context,
     QuantumCell::Constant,
     gates::{
-        GateInstructions, RangeInstructions,
+        GateInstructions, RangeChip, RangeInstructions,
         flex_gate::threads::{SinglePhaseCoreManager, parallelize_core},
     },
     halo2_proofs::halo2curves::{
@@ -213,23 +213,29 @@ const HALF_BITS: usize = 127;
 
 /// The bits of `scalar`, `scalar_bits` of them, least significant first. A 254-bit decomposition is made
 /// canonical (the integer it spells is below r), so that a scalar has one bit pattern and the prover
-/// cannot pick the lookups after seeing the offset.
-fn canonical_bits(chip: &FpChip<'_, Fr>, ctx: &mut Context<Fr>, scalar: Scalar, scalar_bits: usize) -> Vec<Scalar> {
+/// cannot pick the lookups after seeing the offset (nor, in the aggregation circuit, the fold coefficients
+/// cut from a challenge's bits).
+pub(super) fn canonical_bits(
+    range: &RangeChip<Fr>,
+    ctx: &mut Context<Fr>,
+    scalar: Scalar,
+    scalar_bits: usize,
+) -> Vec<Scalar> {
     if scalar_bits < Fr::NUM_BITS as usize {
         // 2^scalar_bits <= r: one pattern already.
-        return chip.gate().num_to_bits(ctx, scalar, scalar_bits);
+        return range.gate().num_to_bits(ctx, scalar, scalar_bits);
     }
     assert_eq!(scalar_bits, 2 * HALF_BITS, "scalars are at most 254 bits");
     let value = fe_to_biguint(scalar.value());
     let high = &value >> HALF_BITS;
     let low = &value - (&high << HALF_BITS);
-    bits_of_halves(chip, ctx, scalar, [high, low].map(|v| biguint_to_fe::<Fr>(&v)))
+    bits_of_halves(range, ctx, scalar, [high, low].map(|v| biguint_to_fe::<Fr>(&v)))
 }
 
 /// The 254 bits of `scalar` from its witnessed halves `[high, low]` (`scalar = high·2^127 + low`), constrained
 /// to spell an integer below r.
-fn bits_of_halves(chip: &FpChip<'_, Fr>, ctx: &mut Context<Fr>, scalar: Scalar, halves: [Fr; 2]) -> Vec<Scalar> {
-    let gate = chip.gate();
+fn bits_of_halves(range: &RangeChip<Fr>, ctx: &mut Context<Fr>, scalar: Scalar, halves: [Fr; 2]) -> Vec<Scalar> {
+    let gate = range.gate();
     let r = modulus::<Fr>();
     let r_high = &r >> HALF_BITS;
     let r_low = &r - (&r_high << HALF_BITS);
@@ -242,9 +248,9 @@ fn bits_of_halves(chip: &FpChip<'_, Fr>, ctx: &mut Context<Fr>, scalar: Scalar, 
     bits.extend(gate.num_to_bits(ctx, high, HALF_BITS));
     // (high, low) < (r_high, r_low) in lexicographic order.
     let [r_high, r_low] = [r_high, r_low].map(|v| Constant(biguint_to_fe::<Fr>(&v)));
-    let high_less = chip.range().is_less_than(ctx, high, r_high, HALF_BITS);
+    let high_less = range.is_less_than(ctx, high, r_high, HALF_BITS);
     let high_equal = gate.is_equal(ctx, high, r_high);
-    let low_less = chip.range().is_less_than(ctx, low, r_low, HALF_BITS);
+    let low_less = range.is_less_than(ctx, low, r_low, HALF_BITS);
     let below_r = gate.mul_add(ctx, high_equal, low_less, high_less);
     gate.assert_is_const(ctx, &below_r, &Fr::ONE);
     bits
@@ -321,7 +327,7 @@ fn msm_reducing(
     let mut to_bits = |scalars: Vec<Scalar>| -> Vec<Vec<Scalar>> {
         let mut bits = vec![Vec::with_capacity(scalars.len()); scalar_bits];
         for scalar in scalars {
-            for (b, bit) in canonical_bits(chip, ctx, scalar, scalar_bits).into_iter().enumerate() {
+            for (b, bit) in canonical_bits(chip.range(), ctx, scalar, scalar_bits).into_iter().enumerate() {
                 bits[b].push(bit);
             }
         }
@@ -537,7 +543,6 @@ mod tests {
         let check = |scalar: Fr, lift: bool| {
             let mut builder = mock_builder(12, 2, 1);
             let range = builder.range_chip();
-            let fp = FpChip::<Fr>::new(&range, snark_verifier_sdk::BITS, snark_verifier_sdk::LIMBS);
             let ctx = builder.main(0);
             let assigned = ctx.load_witness(scalar);
             let mut integer = fe_to_biguint(&scalar);
@@ -546,7 +551,7 @@ mod tests {
             }
             let high = &integer >> HALF_BITS;
             let low = &integer - (&high << HALF_BITS);
-            let bits = bits_of_halves(&fp, ctx, assigned, [high, low].map(|v| biguint_to_fe::<Fr>(&v)));
+            let bits = bits_of_halves(&range, ctx, assigned, [high, low].map(|v| biguint_to_fe::<Fr>(&v)));
             assert_eq!(bits.len(), 254);
             builder.calculate_params(Some(20));
             MockProver::run(12, &builder, vec![vec![]]).expect("runs").verify().is_ok()
@@ -603,7 +608,6 @@ mod tests {
     fn decompositions() -> (BaseCircuitBuilder<Fr>, Vec<Vec<Scalar>>) {
         let mut builder = mock_builder(SMALL_K, 1, 1);
         let range = builder.range_chip();
-        let fp = FpChip::<Fr>::new(&range, BITS, LIMBS);
         let ctx = builder.main(0);
         let mut rng = ChaCha20Rng::seed_from_u64(9);
         let mut sums = Vec::new();
@@ -613,7 +617,7 @@ mod tests {
                 _ => Fr::random(&mut rng),
             };
             let scalar = ctx.load_witness(value);
-            let decomposition = canonical_bits(&fp, ctx, scalar, bits);
+            let decomposition = canonical_bits(&range, ctx, scalar, bits);
             // A running sum lays its bits out at o, o + 1, o + 4, o + 7, ...
             let mut sum = vec![decomposition[0]];
             for bit in decomposition.into_iter().skip(1) {
