@@ -13,7 +13,7 @@ use halo2_base::{
     utils::BigPrimeField,
 };
 use zkml_model::{
-    commit::{constants_width, model_constants, node_constants},
+    commit::{commitment_header, constants_width, model_constants, node_constants},
     graph::BinaryKind,
     quantize::{QOp, QOperand, QuantizedModel, signed_bits},
     tensor::index,
@@ -81,7 +81,6 @@ pub fn assign_model<F: BigPrimeField>(
         return Err(Error::InputLength { expected, got: input.len() });
     }
     let s = model.scales.activation as u32;
-    let p = model.scales.param as u32;
     let one = 1i64 << s;
     let mut offsets = vec![0usize];
     for shape in model.input_shapes() {
@@ -100,6 +99,8 @@ pub fn assign_model<F: BigPrimeField>(
             reason: reason.to_string(),
         };
         let source = |i: usize| &model.nodes[node.inputs[i]];
+        // The exponent of this op's constants: the executor rescales its products by the same.
+        let p = node.op.param_scale(model.scales.param) as u32;
         let x = |i: usize| &cells[node.inputs[i]];
         // The bound the op's result is known to satisfy without a check; None: always checked.
         let mut implied: Option<i64> = None;
@@ -107,7 +108,7 @@ pub fn assign_model<F: BigPrimeField>(
             QOp::Input { index } => {
                 input[offsets[*index]..offsets[*index + 1]].iter().map(|v| ctx.load_witness(fe_from_i64(*v))).collect()
             }
-            QOp::MatMul { weight, bias } => {
+            QOp::MatMul { weight, bias, .. } => {
                 let (k, n) = (weight.shape[0], weight.shape[1]);
                 // |acc| <= (bound + 1/2) · 2^P for every output within its bound; larger fails rescale.
                 let acc_bits = signed_bits(node.bound) + p;
@@ -122,7 +123,7 @@ pub fn assign_model<F: BigPrimeField>(
                 }
                 out
             }
-            QOp::Conv { kernel, bias, window } => {
+            QOp::Conv { kernel, bias, window, .. } => {
                 let x_shape = &source(0).shape;
                 let (c, h, w) = (x_shape[1], x_shape[2], x_shape[3]);
                 let (o, kh, kw) = (kernel.shape[0], kernel.shape[2], kernel.shape[3]);
@@ -149,7 +150,7 @@ pub fn assign_model<F: BigPrimeField>(
                 }
                 out
             }
-            QOp::Binary { kind, lhs, rhs } => {
+            QOp::Binary { kind, lhs, rhs, .. } => {
                 let mut const_cursor = 0;
                 let mut operand = |o: &QOperand| -> Result<Vec<QuantumCell<F>>, Error> {
                     let (shape, values): (Vec<usize>, Vec<QuantumCell<F>>) = match o {
@@ -206,7 +207,7 @@ pub fn assign_model<F: BigPrimeField>(
                     })
                     .collect()
             }
-            QOp::LeakyRelu { alpha } => {
+            QOp::LeakyRelu { alpha, .. } => {
                 let bits = signed_bits(source(0).bound);
                 let product_bits = (bits + signed_bits(alpha.abs())).max(p);
                 let offset = Constant(F::from_u128(1u128 << bits));
@@ -385,8 +386,7 @@ fn load_constants<F: BigPrimeField>(
                 let slot = range.gate().add(ctx, *cell, half);
                 range.range_check(ctx, slot, width as usize);
             }
-            let header =
-                [model.format_version as u64, model.scales.activation as u64, model.scales.param as u64, width as u64];
+            let header = commitment_header(model, width);
             let mut elements: Vec<_> = header.iter().map(|v| ctx.load_constant(F::from(*v))).collect();
             elements.extend(pack_cells(ctx, range.gate(), &cells, width));
             let commitment = hash_cells(ctx, range.gate(), &elements);

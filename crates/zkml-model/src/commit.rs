@@ -4,7 +4,10 @@
 //! weights (row-major `[k, n]`) then biases; Conv kernel (OIHW) then biases; the constant operand of a
 //! binary op; the bounds of Clamp that exist; the alpha of LeakyRelu. They are packed ([`pack_signed`])
 //! in slots of `W` bits, the fewest that hold the largest magnitude, and the hashed array is
-//! `[FORMAT_VERSION, S, P, W, packed constants...]`. The hash is halo2-base's Poseidon (T = 3, rate 2,
+//! `[FORMAT_VERSION, S, P, W + 2^16·n, n scale entries, packed constants...]` ([`commitment_header`]):
+//! the `n` ops whose constants have their own parameter scale `P_t` each add `node · 2^8 + P_t`, so the
+//! scales that give the integers their meaning are committed with them; a model without such ops hashes
+//! `[FORMAT_VERSION, S, P, W, packed constants...]` (`W < 2^16` tells the two apart). The hash is halo2-base's Poseidon (T = 3, rate 2,
 //! 8 full and 57 partial rounds) over that fixed-length array, computed by the same `PoseidonHasher` the
 //! circuit constrains when weights are committed, so the two agree by construction.
 
@@ -99,7 +102,7 @@ pub fn model_constants(model: &QuantizedModel) -> Vec<i64> {
 pub fn node_constants(op: &QOp) -> Vec<i64> {
     let mut out = vec![];
     match op {
-        QOp::MatMul { weight, bias } => {
+        QOp::MatMul { weight, bias, .. } => {
             out.extend(&weight.data);
             out.extend(bias.as_deref().unwrap_or(&[]));
         }
@@ -115,7 +118,7 @@ pub fn node_constants(op: &QOp) -> Vec<i64> {
             }
         }
         QOp::Clamp { min, max } => out.extend(min.iter().chain(max.iter())),
-        QOp::LeakyRelu { alpha } => out.push(*alpha),
+        QOp::LeakyRelu { alpha, .. } => out.push(*alpha),
         _ => {}
     }
     out
@@ -127,16 +130,33 @@ pub fn constants_width(constants: &[i64]) -> u32 {
     signed_bits(constants.iter().map(|c| c.saturating_abs()).max().unwrap_or(0))
 }
 
+/// The committed values before the packed constants, for constants packed `width` bits a slot (see the
+/// module docs); the circuit hashes the same values as constants.
+pub fn commitment_header(model: &QuantizedModel, width: u32) -> Vec<u64> {
+    let own_scales: Vec<u64> = model
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, node)| {
+            let own = node.op.param_scale(model.scales.param);
+            (own != model.scales.param).then_some(((i as u64) << 8) | own as u64)
+        })
+        .collect();
+    let mut header = vec![
+        model.format_version as u64,
+        model.scales.activation as u64,
+        model.scales.param as u64,
+        width as u64 + ((own_scales.len() as u64) << 16),
+    ];
+    header.extend(own_scales);
+    header
+}
+
 /// The committed field elements of a model (see the module docs for the order).
 pub fn commitment_elements(model: &QuantizedModel) -> Vec<Fr> {
     let constants = model_constants(model);
     let width = constants_width(&constants);
-    let mut out = vec![
-        Fr::from(model.format_version as u64),
-        Fr::from(model.scales.activation as u64),
-        Fr::from(model.scales.param as u64),
-        Fr::from(width as u64),
-    ];
+    let mut out: Vec<Fr> = commitment_header(model, width).into_iter().map(Fr::from).collect();
     out.extend(pack_signed::<Fr>(&constants, width));
     out
 }

@@ -2,8 +2,10 @@
 //!
 //! - `rescale(v, k) = floor((v + 2^(k-1)) / 2^k)`: division by a power of two, rounding half up (the
 //!   circuit proves it as a floor division with a range-checked remainder, after adding `2^(k-1)`);
-//! - a matrix product or convolution accumulates `Σ x·w + bias` at scale `2^(S+P)` and rescales by `P`;
-//! - `x · y` of two activations rescales by `S`, `x · c` of an activation and a constant by `P`;
+//! - a matrix product or convolution accumulates `Σ x·w + bias` at scale `2^(S+P)` and rescales by `P`,
+//!   where `P` is the op's own parameter scale ([`QOp::param_scale`]);
+//! - `x · y` of two activations rescales by `S`, `x · c` of an activation and a constant by the
+//!   constant's `P`, as does LeakyRelu's `alpha · x`;
 //! - average pooling divides by the window count rounding half up: `floor((2·sum + n) / (2·n))`, and so
 //!   does the exact division by an integer (`Div`, which ends a mean);
 //! - Sigmoid, Tanh and the exponentials of Softmax are lookup tables `round(f(q / 2^S) · 2^S)` over the
@@ -39,6 +41,7 @@ pub fn execute(model: &QuantizedModel, sample: &[f32]) -> Result<Vec<Tensor<i64>
     let mut values: Vec<ArrayD<i64>> = Vec::with_capacity(model.nodes.len());
     for node in &model.nodes {
         let input = |i: usize| &values[node.inputs[i]];
+        let p = node.op.param_scale(p);
         let out: ArrayD<i128> = match &node.op {
             QOp::Input { index } => {
                 let slice = &sample[offsets[*index]..offsets[*index + 1]];
@@ -47,9 +50,9 @@ pub fn execute(model: &QuantizedModel, sample: &[f32]) -> Result<Vec<Tensor<i64>
                 }
                 array(&node.shape, slice.iter().map(|v| quantize_value(*v as f64, s) as i128).collect())
             }
-            QOp::MatMul { weight, bias } => matmul(input(0), weight, bias.as_deref(), p, &node.shape),
-            QOp::Conv { kernel, bias, window } => conv(input(0), kernel, bias.as_deref(), window, p),
-            QOp::Binary { kind, lhs, rhs } => {
+            QOp::MatMul { weight, bias, .. } => matmul(input(0), weight, bias.as_deref(), p, &node.shape),
+            QOp::Conv { kernel, bias, window, .. } => conv(input(0), kernel, bias.as_deref(), window, p),
+            QOp::Binary { kind, lhs, rhs, .. } => {
                 let operand = |o: &QOperand| -> ArrayD<i128> {
                     let a = match o {
                         QOperand::Node(n) => values[*n].mapv(|v| v as i128),
@@ -76,7 +79,7 @@ pub fn execute(model: &QuantizedModel, sample: &[f32]) -> Result<Vec<Tensor<i64>
                 let v = min.map_or(v, |m| v.max(m));
                 max.map_or(v, |m| v.min(m)) as i128
             }),
-            QOp::LeakyRelu { alpha } => {
+            QOp::LeakyRelu { alpha, .. } => {
                 input(0).mapv(|v| if v >= 0 { v as i128 } else { rescale(v as i128 * *alpha as i128, p) })
             }
             QOp::Sigmoid => input(0).mapv(|v| sigmoid_table(v, s) as i128),

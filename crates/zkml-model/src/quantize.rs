@@ -2,7 +2,10 @@
 //!
 //! Every activation is an integer `q` standing for the real `q / 2^S` (the activation scale); weights and
 //! multiplicative constants use `2^P` (the parameter scale), biases `2^(S+P)` so they add straight into a
-//! matrix product's accumulator. Calibration runs tract's float model over sample inputs, records the
+//! matrix product's accumulator. A constant tensor whose largest magnitude is below 1/2 gets its own
+//! larger exponent `P_t` ([`tensor_scale`]), so that its largest weight keeps the `P` significant bits a
+//! weight near 1 has at `2^P` (at one model-wide `2^-12`, a tensor of weights near 0.003 would keep 3 or 4
+//! bits); its product is rescaled by `P_t` instead of `P`, and its bias is at `2^(S+P_t)`. Calibration runs tract's float model over sample inputs, records the
 //! largest magnitude of every node's output, and fixes a bound per node (with a safety margin) that the
 //! circuit range-checks: a value outside its bound is an error, never a silently wrapped proof.
 
@@ -29,6 +32,24 @@ pub const MAX_AUTO_SCALE: u8 = 12;
 /// sized chunks; this keeps every check to a few lookups and every product far below the 254-bit field.
 pub const MAX_VALUE_BITS: u32 = 40;
 
+/// The most bits [`tensor_scale`] adds to the parameter scale for a tensor of small weights.
+pub const MAX_EXTRA_PARAM_BITS: u8 = 12;
+
+/// Largest sum of the activation scale and a parameter scale: products stay far inside 128 bits.
+pub const MAX_SCALE_SUM: u8 = 48;
+
+/// The exponent of a constant tensor whose largest magnitude is `max_abs`, at model scales `2^s` and `2^p`:
+/// `p`, raised (by at most [`MAX_EXTRA_PARAM_BITS`], and to at most `MAX_SCALE_SUM - s`) until
+/// `max_abs · 2^P_t >= 2^(p-1)`, the magnitude a weight of 1/2 has at `2^p`. A tensor reaching 1/2 keeps `p`.
+pub fn tensor_scale(max_abs: f64, s: u8, p: u8) -> u8 {
+    if !(max_abs.is_finite() && max_abs > 0.0) || max_abs >= 0.5 {
+        return p;
+    }
+    let wanted = (p as f64 - 1.0 - max_abs.log2()).ceil();
+    let cap = (p + MAX_EXTRA_PARAM_BITS).min(MAX_SCALE_SUM.saturating_sub(s)).max(p);
+    (wanted.max(p as f64) as u8).min(cap)
+}
+
 /// The fixed-point exponents of a quantized model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scales {
@@ -48,26 +69,88 @@ pub enum QOperand {
 }
 
 /// An integer op; see the module docs for scales and [`crate::exec`] for the exact arithmetic.
+///
+/// `param_scale` is the exponent of the op's multiplicative constants when it is not the model's `P`
+/// (see [`tensor_scale`]); absent from the file when it is, so models without small tensors keep their
+/// bytes and commitments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum QOp {
-    Input { index: usize },
-    MatMul { weight: Tensor<i64>, bias: Option<Vec<i64>> },
-    Conv { kernel: Tensor<i64>, bias: Option<Vec<i64>>, window: Window },
-    Binary { kind: BinaryKind, lhs: QOperand, rhs: QOperand },
-    Clamp { min: Option<i64>, max: Option<i64> },
-    LeakyRelu { alpha: i64 },
+    Input {
+        index: usize,
+    },
+    MatMul {
+        weight: Tensor<i64>,
+        bias: Option<Vec<i64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        param_scale: Option<u8>,
+    },
+    Conv {
+        kernel: Tensor<i64>,
+        bias: Option<Vec<i64>>,
+        window: Window,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        param_scale: Option<u8>,
+    },
+    Binary {
+        kind: BinaryKind,
+        lhs: QOperand,
+        rhs: QOperand,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        param_scale: Option<u8>,
+    },
+    Clamp {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    LeakyRelu {
+        alpha: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        param_scale: Option<u8>,
+    },
     Sigmoid,
     Tanh,
-    MaxPool { window: Window },
-    AvgPool { window: Window, count_include_pad: bool, normalize: bool },
-    Div { divisor: u64 },
-    ReduceSum { axes: Vec<usize> },
+    MaxPool {
+        window: Window,
+    },
+    AvgPool {
+        window: Window,
+        count_include_pad: bool,
+        normalize: bool,
+    },
+    Div {
+        divisor: u64,
+    },
+    ReduceSum {
+        axes: Vec<usize>,
+    },
     Reshape,
-    Transpose { perm: Vec<usize> },
-    Concat { axis: usize },
-    Softmax { axis: usize },
-    ArgMax { axis: usize },
+    Transpose {
+        perm: Vec<usize>,
+    },
+    Concat {
+        axis: usize,
+    },
+    Softmax {
+        axis: usize,
+    },
+    ArgMax {
+        axis: usize,
+    },
+}
+
+impl QOp {
+    /// The exponent of the op's multiplicative constants (weights, a Mul's constant, LeakyRelu's alpha):
+    /// its own, or the model's `model_param`.
+    pub fn param_scale(&self, model_param: u8) -> u8 {
+        match self {
+            QOp::MatMul { param_scale, .. }
+            | QOp::Conv { param_scale, .. }
+            | QOp::Binary { param_scale, .. }
+            | QOp::LeakyRelu { param_scale, .. } => param_scale.unwrap_or(model_param),
+            _ => model_param,
+        }
+    }
 }
 
 /// A node of the quantized graph with the range its output must stay in.
@@ -178,8 +261,8 @@ pub fn calibrate_and_quantize(
                 ));
             }
         }
-        if s as u32 + p as u32 > 48 {
-            return Err(format!("scales 2^{s} and 2^{p} together exceed 48 bits"));
+        if s as u32 + p as u32 > MAX_SCALE_SUM as u32 {
+            return Err(format!("scales 2^{s} and 2^{p} together exceed {MAX_SCALE_SUM} bits"));
         }
         Ok(())
     };
@@ -264,35 +347,57 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
     let s = scales.activation;
     let p = scales.param;
     let q_act = |v: f32| quantize_value(v as f64, s);
-    let q_par = |v: f32| quantize_value(v as f64, p);
-    let q_bias = |v: f32| quantize_value(v as f64, s + p);
+    // A constant tensor's own exponent; `None` in the file when it is the model's.
+    let own_scale = |values: &[f32]| {
+        let largest = values.iter().fold(0f64, |m, v| m.max((*v as f64).abs()));
+        let t = tensor_scale(largest, s, p);
+        (t, (t != p).then_some(t))
+    };
 
     let mut nodes: Vec<QNode> = Vec::with_capacity(graph.nodes.len());
     for (node, &m) in graph.nodes.iter().zip(max_abs) {
         {
             let op = match &node.op {
                 Op::Input { index } => QOp::Input { index: *index },
-                Op::MatMul { weight, bias } => QOp::MatMul {
-                    weight: weight.map(|w| q_par(*w)),
-                    bias: bias.as_ref().map(|b| b.iter().map(|v| q_bias(*v)).collect()),
-                },
-                Op::Conv { kernel, bias, window } => QOp::Conv {
-                    kernel: kernel.map(|w| q_par(*w)),
-                    bias: bias.as_ref().map(|b| b.iter().map(|v| q_bias(*v)).collect()),
-                    window: window.clone(),
-                },
+                Op::MatMul { weight, bias } => {
+                    let (t, param_scale) = own_scale(&weight.data);
+                    QOp::MatMul {
+                        weight: weight.map(|w| quantize_value(*w as f64, t)),
+                        bias: bias.as_ref().map(|b| b.iter().map(|v| quantize_value(*v as f64, s + t)).collect()),
+                        param_scale,
+                    }
+                }
+                Op::Conv { kernel, bias, window } => {
+                    let (t, param_scale) = own_scale(&kernel.data);
+                    QOp::Conv {
+                        kernel: kernel.map(|w| quantize_value(*w as f64, t)),
+                        bias: bias.as_ref().map(|b| b.iter().map(|v| quantize_value(*v as f64, s + t)).collect()),
+                        window: window.clone(),
+                        param_scale,
+                    }
+                }
                 Op::Binary { kind, lhs, rhs } => {
+                    // Only a product's constant is a multiplier; added constants are activations.
+                    let (t, param_scale) = match (kind, lhs, rhs) {
+                        (BinaryKind::Mul, Operand::Const(c), _) | (BinaryKind::Mul, _, Operand::Const(c)) => {
+                            own_scale(&c.data)
+                        }
+                        _ => (p, None),
+                    };
                     let operand = |o: &Operand| match o {
                         Operand::Node(n) => QOperand::Node(*n),
                         Operand::Const(c) => QOperand::Const(match kind {
-                            BinaryKind::Mul => c.map(|v| q_par(*v)),
+                            BinaryKind::Mul => c.map(|v| quantize_value(*v as f64, t)),
                             BinaryKind::Add | BinaryKind::Sub => c.map(|v| q_act(*v)),
                         }),
                     };
-                    QOp::Binary { kind: *kind, lhs: operand(lhs), rhs: operand(rhs) }
+                    QOp::Binary { kind: *kind, lhs: operand(lhs), rhs: operand(rhs), param_scale }
                 }
                 Op::Clamp { min, max } => QOp::Clamp { min: min.map(q_act), max: max.map(q_act) },
-                Op::LeakyRelu { alpha } => QOp::LeakyRelu { alpha: q_par(*alpha) },
+                Op::LeakyRelu { alpha } => {
+                    let (t, param_scale) = own_scale(&[*alpha]);
+                    QOp::LeakyRelu { alpha: quantize_value(*alpha as f64, t), param_scale }
+                }
                 Op::Sigmoid => QOp::Sigmoid,
                 Op::Tanh => QOp::Tanh,
                 Op::MaxPool { window } => QOp::MaxPool { window: window.clone() },

@@ -11,13 +11,13 @@ use halo2_base::{
 };
 use tract_onnx::pb::ModelProto;
 use zkml_circuit::{
-    ModelCircuit, ModelCircuitParams, PublicLayout, Visibility,
+    ModelCircuit, ModelCircuitParams, PublicLayout, Visibility, WeightVisibility,
     public::SectionKind,
     sizing::{RangeChecks, auto_size},
 };
 use zkml_model::{
-    CalibrationOptions, exec::execute, import_proto, quantize::QuantizedModel, quantize::calibrate_and_quantize,
-    quantize::quantize_value,
+    CalibrationOptions, commit::model_commitment, exec::execute, import_proto, quantize::QuantizedModel,
+    quantize::calibrate_and_quantize, quantize::quantize_value,
 };
 
 /// A small scale keeps the lookup tables small: T = ceil(10 · ln 2 · 2^8) = 1775 entries a side.
@@ -233,4 +233,45 @@ fn max_and_average_pooling_windows() {
         .output("y")
         .build();
     check("pools", &quantized("pools", m, &[1, 1, 5, 5], 1.0), &["MaxPool", "AvgPool"], 1.0);
+}
+
+#[test]
+fn small_weights_with_their_own_scales() {
+    // Weights within ±0.004, a kernel within ±0.003, a product with 0.0123 and LeakyRelu's 0.01: each gets
+    // its own parameter scale (above 2^8 here), and the circuit rescales by it exactly as the executor.
+    let m = OnnxBuilder::new(13)
+        .input("x", &[Fixed(1), Fixed(2), Fixed(4), Fixed(4)])
+        .init("k", &[2, 2, 3, 3], values(41, 36, 0.003))
+        .init("kb", &[2], values(42, 2, 0.5))
+        .node(
+            "Conv",
+            &["x", "k", "kb"],
+            &["c"],
+            vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("pads", &[1, 1, 1, 1])],
+        )
+        .node("LeakyRelu", &["c"], &["l"], vec![attr_f("alpha", 0.01)])
+        .node("Flatten", &["l"], &["f"], vec![])
+        .init("w", &[32, 4], values(43, 128, 0.004))
+        .init("wb", &[4], values(44, 4, 0.5))
+        .node("Gemm", &["f", "w", "wb"], &["g"], vec![])
+        .init("c2", &[1], vec![0.0123])
+        .node("Mul", &["g", "c2"], &["y"], vec![])
+        .output("y")
+        .build();
+    let model = quantized("small", m, &[1, 2, 4, 4], 60.0);
+    let p = model.scales.param;
+    let own: Vec<&str> = model.nodes.iter().filter(|n| n.op.param_scale(p) > p).map(|n| n.op_name.as_str()).collect();
+    assert_eq!(own, ["Conv", "LeakyRelu", "MatMul", "Mul"], "every small tensor has its own scale");
+    check("small weights", &model, &["Conv", "LeakyRelu", "MatMul", "Mul"], 60.0);
+
+    // With committed weights the in-circuit commitment, which hashes the own scales, is the executor's.
+    let layout = PublicLayout::new(&model, Visibility { weights: WeightVisibility::Committed, ..Default::default() });
+    let k = auto_size(&model, &layout, Some(RangeChecks::Lookup)).expect("the model fits").k;
+    let sample = values(7_200, model.input_len(), 60.0 * 0.95);
+    let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
+    let circuit = mock(&model, &layout, &input, k, RangeChecks::Lookup);
+    let instances = circuit.instances().to_vec();
+    let offset = layout.section(SectionKind::ModelCommitment).expect("committed weights are public").offset;
+    assert_eq!(instances[offset], model_commitment(&model));
+    assert!(accepts(&circuit, &instances), "the committed model is rejected");
 }

@@ -4,5 +4,6 @@
 mod errors_and_format;
 mod means;
 mod ops;
+mod small_constants;
 mod support;
 mod symbolic_shapes;
