@@ -282,7 +282,8 @@ fn two_layers_verify_on_the_evm_with_the_one_layer_instance_layout() {
     );
     let first_k = first["k"].to_string();
     let started = std::time::Instant::now();
-    let args = ["aggregate", path(&p0), "--out", path(&dir.join("agg3.json")), "--first-k", &first_k];
+    let agg3 = dir.join("agg3.json");
+    let args = ["aggregate", path(&p0), "--out", path(&agg3), "--first-k", &first_k];
     let refused = run(&[&args[..], &["--max-memory", &budget, "--unsafe-dev-srs"]].concat());
     let message = stderr(&refused);
     assert!(!refused.status.success(), "{message}");
