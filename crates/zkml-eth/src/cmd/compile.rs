@@ -5,7 +5,13 @@ use std::{path::PathBuf, time::Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
-use zkml_model::{CalibrationOptions, CompiledModel, import::BatchBinding, quantize::QNode};
+use zkml_model::{
+    CalibrationOptions, CompiledModel,
+    data::DataSet,
+    fidelity::{DEFAULT_MAX_REL_ERROR, fidelity_of},
+    import::BatchBinding,
+    quantize::QNode,
+};
 
 use crate::output::Output;
 
@@ -65,6 +71,8 @@ pub struct LayerRange {
     pub bound: i64,
     /// Bits of a signed value within the bound.
     pub bits: u32,
+    /// The exponent of the node's constants when they have their own (a tensor of small weights).
+    pub own_param_scale: Option<u8>,
 }
 
 /// What `compile` reports.
@@ -81,6 +89,11 @@ pub struct CompileReport {
     pub scale: u8,
     /// Parameter scale exponent.
     pub param_scale: u8,
+    /// The largest relative output error over the calibration samples, as `fidelity` measures it
+    /// (`None` for an ArgMax output).
+    pub calibration_max_rel_error: Option<f64>,
+    /// True when it exceeds `fidelity`'s default threshold.
+    pub rel_error_exceeded: bool,
     /// Poseidon commitment of the quantized model.
     pub model_commitment: String,
     /// Per-layer ranges.
@@ -103,14 +116,20 @@ impl CompileArgs {
             out.status(format!("Replaced the previous compile output in {}", self.out.display()));
         }
         let q = &compiled.quantized;
+        // The calibration samples once more through both models: a quantization that loses precision is
+        // reported now, not first by `fidelity` or a user.
+        let calibration = DataSet::load(&self.calibration, q.input_len())?;
+        let check = fidelity_of(&compiled.imported, q, &calibration, DEFAULT_MAX_REL_ERROR)?;
         let report = CompileReport {
             out: self.out.clone(),
             input_shapes: compiled.settings.input_shapes.clone(),
             batch_bound: compiled.settings.batch_bound.clone(),
             scale: q.scales.activation,
             param_scale: q.scales.param,
+            calibration_max_rel_error: check.max_rel_error,
+            rel_error_exceeded: check.rel_error_exceeded,
             model_commitment: compiled.settings.model_commitment.clone(),
-            layers: q.nodes.iter().enumerate().map(|(index, n)| layer(index, n)).collect(),
+            layers: q.nodes.iter().enumerate().map(|(index, n)| layer(index, n, q.scales.param)).collect(),
         };
         out.result(&report, || {
             let mut text = format!(
@@ -138,20 +157,33 @@ impl CompileArgs {
             if !report.batch_bound.is_empty() {
                 text.push('\n');
             }
+            let own: Vec<String> = report
+                .layers
+                .iter()
+                .filter_map(|l| l.own_param_scale.map(|t| format!("#{} {} 2^{t}", l.index, l.op)))
+                .collect();
+            let own = if own.is_empty() { String::new() } else { format!(" (own: {})", own.join(", ")) };
             text += &format!(
-                "\nscales: activations 2^{}, weights 2^{}   commitment: {}\nwrote {} in {:.1}s",
-                report.scale,
-                report.param_scale,
-                report.model_commitment,
-                report.out.display(),
-                started.elapsed().as_secs_f64()
+                "\nscales: activations 2^{}, weights 2^{}{own}   commitment: {}",
+                report.scale, report.param_scale, report.model_commitment,
             );
+            if let Some(err) = report.calibration_max_rel_error {
+                text += &format!("\non the calibration data: outputs within {:.4}% of the float model's", err * 100.0);
+                if report.rel_error_exceeded {
+                    text += &format!(
+                        "\nWARNING: that is above {:.0}%: compile with a larger --scale or --param-scale, and check \
+                         with `zkml-eth fidelity`",
+                        DEFAULT_MAX_REL_ERROR * 100.0
+                    );
+                }
+            }
+            text += &format!("\nwrote {} in {:.1}s", report.out.display(), started.elapsed().as_secs_f64());
             text
         })
     }
 }
 
-fn layer(index: usize, n: &QNode) -> LayerRange {
+fn layer(index: usize, n: &QNode, model_param: u8) -> LayerRange {
     LayerRange {
         index,
         name: n.name.clone(),
@@ -160,6 +192,7 @@ fn layer(index: usize, n: &QNode) -> LayerRange {
         calibrated_max: n.calibrated_max,
         bound: n.bound,
         bits: n.bits(),
+        own_param_scale: Some(n.op.param_scale(model_param)).filter(|t| *t != model_param),
     }
 }
 

@@ -8,4 +8,5 @@ mod cli_gen_verifier;
 mod cli_model;
 mod cli_prove;
 mod cli_registry;
+mod cli_solc;
 mod common;
