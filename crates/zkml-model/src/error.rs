@@ -110,15 +110,17 @@ fn dynamic_message(inputs: &[DynamicInput], example: &str) -> String {
     let described: Vec<String> = inputs
         .iter()
         .map(|i| {
+            if i.dims.is_empty() {
+                return format!("input {} ('{}') declares no shape", i.index, i.name);
+            }
             let dims: Vec<String> = i.dims.iter().map(|(axis, d)| format!("dimension {axis} is '{d}'")).collect();
-            let what = if dims.is_empty() { "declares no shape".to_string() } else { dims.join(", ") };
-            format!("input {} ('{}') has the dynamic shape {} ({what})", i.index, i.name, i.declared)
+            format!("input {} ('{}') has the dynamic shape {} ({})", i.index, i.name, i.declared, dims.join(", "))
         })
         .collect();
     let every = if example.matches("--input-shape").count() > 1 {
         "every input's concrete shape, in input order"
     } else {
-        "the concrete shapes"
+        "its concrete shape"
     };
     format!(
         "{}; only a leading batch dimension is bound to 1 by default: pass {every}, e.g. {example}",

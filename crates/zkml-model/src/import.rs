@@ -101,7 +101,7 @@ pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Ve
             for i in 0..input_count {
                 let fact = model.input_fact(i).map_err(|e| onnx_error(source, "reading inputs", e))?;
                 if let Some(concrete) = fact.shape.as_concrete_finite().ok().flatten() {
-                    suggested.push(concrete.to_vec());
+                    suggested.push(join(&concrete));
                     bound.push(None);
                     continue;
                 }
@@ -117,7 +117,9 @@ pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Ve
                     .filter(|(axis, d)| fixed(d).is_none() && !is_batch(*axis))
                     .map(|(axis, d)| (axis, d.clone()))
                     .collect();
-                suggested.push(declared.iter().map(|d| fixed(d).unwrap_or(1)).collect());
+                let shape: Vec<usize> = declared.iter().map(|d| fixed(d).unwrap_or(1)).collect();
+                // Without a declared rank there is nothing to suggest but the form.
+                suggested.push(if declared.is_empty() { "D0,D1,...".to_string() } else { join(&shape) });
                 if declared.is_empty() {
                     dynamic.push(DynamicInput { index: i, name, declared: "unknown".into(), dims: vec![] });
                     bound.push(None);
@@ -131,12 +133,11 @@ pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Ve
                     bound.push(None);
                 } else {
                     batch_bound.push(BatchBinding { input: i, name, dim: declared[0].clone() });
-                    bound.push(suggested.last().cloned());
+                    bound.push(Some(shape));
                 }
             }
             if !dynamic.is_empty() {
-                let example =
-                    suggested.iter().map(|s| format!("--input-shape {}", join(s))).collect::<Vec<_>>().join(" ");
+                let example = suggested.iter().map(|s| format!("--input-shape {s}")).collect::<Vec<_>>().join(" ");
                 return Err(Error::DynamicInputShape { inputs: dynamic, example });
             }
             bound

@@ -56,6 +56,18 @@ fn a_symbolic_non_batch_dimension_is_an_error_naming_the_input_and_the_dimension
     let err = import_proto(&relu(&[Param("N")]), Path::new("vec.onnx"), None).unwrap_err().to_string();
     assert!(err.contains("[N] (dimension 0 is 'N')") && err.contains("--input-shape 1"), "{err}");
 
+    // An input that declares no shape at all.
+    let mut shapeless = relu(&[Fixed(1)]);
+    let input = &mut shapeless.graph.as_mut().expect("a graph").input[0];
+    let Some(tract_onnx::pb::type_proto::Value::TensorType(t)) = input.r#type.as_mut().and_then(|t| t.value.as_mut())
+    else {
+        panic!("a tensor input")
+    };
+    t.shape = None;
+    let err = import_proto(&shapeless, Path::new("shapeless.onnx"), None).unwrap_err().to_string();
+    assert!(err.contains("input 0 ('x') declares no shape; only a leading batch dimension is bound to 1 by default: pass its concrete shape"), "{err}");
+    assert!(err.contains("e.g. --input-shape D0,D1,..."), "{err}");
+
     let ok = import_proto(&m, Path::new("seq.onnx"), Some(&[vec![1, 5, 8]])).unwrap();
     assert_eq!(ok.graph.input_shapes(), vec![vec![1, 5, 8]]);
     let wrong_count = import_proto(&m, Path::new("seq.onnx"), Some(&[vec![1, 5, 8], vec![1]])).unwrap_err();
