@@ -26,7 +26,7 @@ use zkml_prover::{
 
 use crate::{
     cmd::{
-        peak_rss_bytes, proc_kb, reset_peak_rss,
+        peak_rss_bytes, proc_kb, process_peak_rss_bytes, reset_peak_rss,
         setup::{CircuitFile, LoadedSrs, SrsOpts, VK_FILE},
     },
     output::Output,
@@ -314,7 +314,7 @@ impl AggregateArgs {
         let memory = MemoryReport {
             estimated,
             estimated_peak_bytes: estimated.peak(),
-            measured_peak_bytes: peak_rss_bytes(),
+            measured_peak_bytes: process_peak_rss_bytes(),
             budget_bytes: self.memory.budget_bytes()?,
         };
         let report = AggregateReport {
