@@ -11,9 +11,11 @@ import {ZkmlInstances} from "../libraries/ZkmlInstances.sol";
 ///      each instance modulo the BN254 scalar field, so `x` and `x + r` would both verify, and ignores any
 ///      calldata after the proof, so a proof with bytes appended would verify too. The adapter accepts only
 ///      canonical instances, in the number the verifier was generated for, and proofs of exactly the length
-///      the circuit's proofs have (a halo2 proof of one circuit always has the same length): a proof has one
-///      encoding, so its bytes or hash can serve as an identifier. The verifier runs under a staticcall with
-///      all remaining gas: a tampered proof can burn it, so callers cap the gas (the registry does).
+///      the circuit's proofs have (a halo2 proof of one circuit always has the same length). Proof bytes are
+///      still not unique: the verifier reads each evaluation modulo the scalar field, so an evaluation word
+///      plus the modulus verifies too. Identify an inference by its instances, never by its proof bytes or
+///      their hash. The verifier runs under a staticcall with all remaining gas: a tampered proof can burn
+///      it, so callers cap the gas (the registry does).
 contract Halo2VerifierAdapter is IZkmlVerifier {
     /// @notice The generated halo2 verifier.
     address public immutable HALO2_VERIFIER;
