@@ -13,7 +13,10 @@ use crate::{
     data::DataSet,
     error::{Error, Result},
     import::{BatchBinding, ImportedModel, import_onnx},
-    quantize::{CalibrationOptions, FORMAT_VERSION, QuantizedModel, Scales, calibrate_and_quantize},
+    quantize::{
+        CalibrationOptions, FORMAT_VERSION, FORMAT_VERSION_MODEL_PARAM_SCALE, QuantizedModel, Scales,
+        calibrate_and_quantize,
+    },
 };
 
 /// File names inside a compiled model directory.
@@ -84,7 +87,7 @@ impl CompiledModel {
         let data = DataSet::load(calibration_path, imported.graph.input_len())?;
         let quantized = calibrate_and_quantize(&imported, &data.inputs, options)?;
         let settings = Settings {
-            format_version: FORMAT_VERSION,
+            format_version: quantized.format_version,
             source: onnx_path.to_path_buf(),
             input_shapes: imported.graph.input_shapes(),
             batch_bound: imported.batch_bound.clone(),
@@ -111,14 +114,27 @@ impl CompiledModel {
         let settings: Settings = read_json(&dir.join(SETTINGS_FILE))?;
         let quantized: QuantizedModel = read_json(&dir.join(QUANTIZED_FILE))?;
         for (file, version) in [(SETTINGS_FILE, settings.format_version), (QUANTIZED_FILE, quantized.format_version)] {
-            if version != FORMAT_VERSION {
+            if !(FORMAT_VERSION_MODEL_PARAM_SCALE..=FORMAT_VERSION).contains(&version) {
                 return Err(Error::Format {
                     path: dir.join(file),
                     reason: format!(
-                        "format version {version}, this zkml-eth reads {FORMAT_VERSION}: compile the model again"
+                        "format version {version}, this zkml-eth reads {FORMAT_VERSION_MODEL_PARAM_SCALE} to \
+                         {FORMAT_VERSION}: compile the model again"
                     ),
                 });
             }
+        }
+        if quantized.format_version < FORMAT_VERSION
+            && let Some(node) = quantized.nodes.iter().find(|node| node.op.has_own_param_scale())
+        {
+            return Err(Error::Format {
+                path: dir.join(QUANTIZED_FILE),
+                reason: format!(
+                    "format version {} cannot give node {} a parameter scale of its own (version {FORMAT_VERSION} \
+                     can): the file was edited, compile the model again",
+                    quantized.format_version, node.name
+                ),
+            });
         }
         let onnx_path = dir.join(ONNX_FILE);
         let onnx = std::fs::read(&onnx_path).map_err(|e| Error::io(&onnx_path, e))?;

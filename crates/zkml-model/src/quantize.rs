@@ -19,8 +19,13 @@ use crate::{
     tensor::Tensor,
 };
 
-/// Version of the on-disk quantized model format; bumped on any change to its meaning.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the on-disk quantized model format; bumped on any change to its meaning. The newest this
+/// build writes and reads: 2 adds constants with their own parameter scale (`param_scale`).
+pub const FORMAT_VERSION: u32 = 2;
+/// The version of a model whose constants all use the model's parameter scale: such models are written as
+/// version 1, exactly as before version 2 existed (same files, same commitments). A model with any constant
+/// at its own scale is version 2, which a reader of version 1 refuses instead of ignoring the scales.
+pub const FORMAT_VERSION_MODEL_PARAM_SCALE: u32 = 1;
 
 /// Headroom over the calibrated maximum: bounds are this many times the largest magnitude seen.
 pub const DEFAULT_MARGIN: f64 = 2.0;
@@ -150,6 +155,17 @@ impl QOp {
             | QOp::LeakyRelu { param_scale, .. } => param_scale.unwrap_or(model_param),
             _ => model_param,
         }
+    }
+
+    /// True when the op's constants have a scale of their own (format version 2).
+    pub fn has_own_param_scale(&self) -> bool {
+        matches!(
+            self,
+            QOp::MatMul { param_scale: Some(_), .. }
+                | QOp::Conv { param_scale: Some(_), .. }
+                | QOp::Binary { param_scale: Some(_), .. }
+                | QOp::LeakyRelu { param_scale: Some(_), .. }
+        )
     }
 }
 
@@ -438,8 +454,13 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
             });
         }
     }
+    let format_version = if nodes.iter().any(|node: &QNode| node.op.has_own_param_scale()) {
+        FORMAT_VERSION
+    } else {
+        FORMAT_VERSION_MODEL_PARAM_SCALE
+    };
     QuantizedModel {
-        format_version: FORMAT_VERSION,
+        format_version,
         scales,
         margin,
         nodes,

@@ -12,7 +12,9 @@ use zkml_model::{
     data::DataSet,
     fidelity::{DEFAULT_MAX_REL_ERROR, fidelity_of},
     import_proto,
-    quantize::{QOp, QuantizedModel, calibrate_and_quantize, tensor_scale},
+    quantize::{
+        FORMAT_VERSION, FORMAT_VERSION_MODEL_PARAM_SCALE, QOp, QuantizedModel, calibrate_and_quantize, tensor_scale,
+    },
 };
 
 /// Imports and calibrates on inputs within ±`magnitude`.
@@ -134,5 +136,38 @@ fn own_scales_are_committed_and_the_digits_models_keep_the_model_scale() {
         assert!(own_scales(&compiled.quantized).is_empty(), "{file}: {:?}", own_scales(&compiled.quantized));
         let text = serde_json::to_string(&compiled.quantized).unwrap();
         assert!(!text.contains("param_scale"), "{file}: the file format is unchanged");
+        assert_eq!(compiled.quantized.format_version, FORMAT_VERSION_MODEL_PARAM_SCALE, "{file}: still version 1");
     }
+}
+
+#[test]
+fn own_scales_make_format_version_2_which_a_version_1_file_cannot_claim() {
+    // A release that reads only version 1 refuses a version-2 file instead of ignoring `param_scale` (serde
+    // skips unknown fields) and running the constants at the wrong scale.
+    let m = OnnxBuilder::new(13)
+        .input("x", &[Fixed(1), Fixed(4)])
+        .init("w", &[4, 2], values(41, 8, 0.01))
+        .node("MatMul", &["x", "w"], &["y"], vec![])
+        .output("y")
+        .build();
+    let dir = tempfile::tempdir().unwrap();
+    let onnx = dir.path().join("small.onnx");
+    std::fs::write(&onnx, prost::Message::encode_to_vec(&m)).unwrap();
+    let calibration = dir.path().join("calibration.json");
+    let inputs: Vec<Vec<f32>> = (0..8).map(|i| values(50 + i, 4, 1.0)).collect();
+    std::fs::write(&calibration, serde_json::json!({ "inputs": inputs }).to_string()).unwrap();
+    let compiled = CompiledModel::compile(&onnx, None, &calibration, CalibrationOptions::default()).unwrap();
+    assert_eq!(compiled.quantized.format_version, FORMAT_VERSION);
+    assert_eq!(compiled.settings.format_version, FORMAT_VERSION);
+    let out = dir.path().join("compiled");
+    compiled.save(&out).unwrap();
+    assert!(CompiledModel::load(&out).unwrap().quantized == compiled.quantized, "version 2 loads back");
+
+    let path = out.join("quantized.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replacen(&format!("\"format_version\": {FORMAT_VERSION}"), "\"format_version\": 1", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&path, edited).unwrap();
+    let err = CompiledModel::load(&out).unwrap_err().to_string();
+    assert!(err.contains("quantized.json") && err.contains("format version 1") && err.contains("own"), "{err}");
 }
