@@ -284,10 +284,10 @@ pub const SECOND_LAYER_MAX_ADVICE_COLUMNS: usize = 1;
 /// while halo2 synthesizes the circuit twice (verifying key, then proving key). Fitted with
 /// [`KEYGEN_PEAK_BYTES_PER_ROW_AND_KEY_COLUMN`] to the digits aggregations on two cores with the patched
 /// halo2-axiom (vendor/halo2-axiom/PATCHES.md); docs/memory.md lists the measurements and the fit.
-pub const KEYGEN_PEAK_BYTES_PER_ADVICE_CELL: u64 = 400;
+pub const KEYGEN_PEAK_BYTES_PER_ADVICE_CELL: u64 = 350;
 /// Keygen memory per row and column the proving key holds polynomials of ([`key_columns`]): values and
 /// coefficients of each, 64 bytes, and the permutation's cycle tables while they are built.
-pub const KEYGEN_PEAK_BYTES_PER_ROW_AND_KEY_COLUMN: u64 = 85;
+pub const KEYGEN_PEAK_BYTES_PER_ROW_AND_KEY_COLUMN: u64 = 100;
 /// Proving memory per row for every polynomial halo2's prover carries (see [`polynomials`]), the SRS
 /// aside; fitted as the keygen constants are, at the top of the measured 75 to 84 bytes so the estimate
 /// errs high.
