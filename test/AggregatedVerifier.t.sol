@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Test} from "forge-std/Test.sol";
+import {GeneratedVerifierTest} from "./utils/GeneratedVerifierTest.sol";
 
 import {Halo2VerifierAdapter} from "../contracts/verifiers/Halo2VerifierAdapter.sol";
 import {ZkmlInstances} from "../contracts/libraries/ZkmlInstances.sol";
@@ -11,7 +11,7 @@ import {ModelConfig} from "../contracts/interfaces/IZkmlModelRegistry.sol";
 /// @notice A REAL aggregated proof (two digits-MLP inference proofs, aggregated by `zkml-eth aggregate`)
 ///         through the REAL generated verifier (`zkml-eth gen-verifier --bytecode`). Regenerate the
 ///         fixture with `make fixtures` (tools/fixtures/aggregated.sh); it is made with the UNSAFE dev SRS.
-contract AggregatedVerifierTest is Test {
+contract AggregatedVerifierTest is GeneratedVerifierTest {
     string internal constant DIR = "test/fixtures/aggregated/";
     /// @dev The gas a consumer forwards to the verifier: a tampered proof may burn all of it.
     uint32 internal constant VERIFY_GAS = 1_000_000;
@@ -28,12 +28,7 @@ contract AggregatedVerifierTest is Test {
         aggregated = vm.readFile(string.concat(DIR, "aggregated.json"));
         proof = vm.parseJsonBytes(aggregated, ".proof");
         instances = vm.parseJsonUintArray(aggregated, ".instances");
-        bytes memory code = vm.parseBytes(vm.trim(vm.readFile(string.concat(DIR, "Halo2Verifier.hex"))));
-        address deployed;
-        assembly ("memory-safe") {
-            deployed := create(0, add(code, 0x20), mload(code))
-        }
-        require(deployed != address(0), "the generated verifier did not deploy");
+        address deployed = _deployGeneratedVerifier(string.concat(DIR, "Halo2Verifier.hex"));
         halo2Verifier = deployed;
         adapter = new Halo2VerifierAdapter(deployed, instances.length, proof.length);
     }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Test} from "forge-std/Test.sol";
+import {GeneratedVerifierTest} from "./utils/GeneratedVerifierTest.sol";
 
 import {ZkmlModelRegistry} from "../contracts/ZkmlModelRegistry.sol";
 import {IZkmlModelRegistry, ModelConfig} from "../contracts/interfaces/IZkmlModelRegistry.sol";
@@ -14,7 +14,7 @@ import {Halo2VerifierAdapter} from "../contracts/verifiers/Halo2VerifierAdapter.
 ///         committed weights, and only the registry's check of the commitment instance tells B's proof from
 ///         A's. Regenerate the fixture with `make fixtures` (tools/fixtures/committed.sh); it is made with the
 ///         UNSAFE dev SRS.
-contract CommittedVerifierTest is Test {
+contract CommittedVerifierTest is GeneratedVerifierTest {
     string internal constant DIR = "test/fixtures/committed/";
     /// @dev Where the commitment sits in a single proof's instances with committed weights.
     uint16 internal constant COMMITMENT_INDEX = 0;
@@ -44,12 +44,7 @@ contract CommittedVerifierTest is Test {
         instancesB = vm.parseJsonUintArray(b, ".instances");
         commitmentB = vm.parseJsonBytes32(b, ".model_commitment");
 
-        bytes memory code = vm.parseBytes(vm.trim(vm.readFile(string.concat(DIR, "Halo2Verifier.hex"))));
-        address deployed;
-        assembly ("memory-safe") {
-            deployed := create(0, add(code, 0x20), mload(code))
-        }
-        require(deployed != address(0), "the generated verifier did not deploy");
+        address deployed = _deployGeneratedVerifier(string.concat(DIR, "Halo2Verifier.hex"));
         halo2Verifier = deployed;
         // As a deployer would: the instance count and proof length from gen-verifier's report.
         string memory report = vm.readFile(string.concat(DIR, "verifier.json"));
