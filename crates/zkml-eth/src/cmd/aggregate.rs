@@ -175,6 +175,8 @@ struct LayerKeys {
     status: CacheStatus,
     seconds: f64,
     peak_bytes: Option<u64>,
+    /// Its key cache entry ([`aggregation_hash`]), hex.
+    hash: String,
 }
 
 /// One aggregation proven: its keys, proof and timings.
@@ -183,7 +185,6 @@ struct Layer {
     prove_seconds: f64,
     prove_peak_bytes: Option<u64>,
     proof: AggregatedProof,
-    hash: String,
 }
 
 impl Layer {
@@ -199,7 +200,7 @@ impl Layer {
             measured_prove_peak_bytes: self.prove_peak_bytes,
             prove_seconds: self.prove_seconds,
             proof_bytes: self.proof.proof.len(),
-            aggregation_hash: self.hash.clone(),
+            aggregation_hash: self.keys.hash.clone(),
         }
     }
 }
@@ -253,7 +254,7 @@ impl AggregateArgs {
         }
         let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
         let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
-        let (first_layer, last) = match self.plan(&inner, &srs_by_k, &out)? {
+        let (first_layer, last) = match self.plan(&protocols, &srs_by_k, &out)? {
             Layers::Two { first_k } => {
                 let first_max = |_| FIRST_LAYER_MAX_ADVICE_COLUMNS;
                 let first_keys =
@@ -295,7 +296,7 @@ impl AggregateArgs {
 
         let artifact = AggregatedArtifact {
             format: AGGREGATED_FORMAT.to_string(),
-            aggregation_hash: last.hash.clone(),
+            aggregation_hash: last.keys.hash.clone(),
             config: keys.shape.config,
             first_layer: first_layer
                 .as_ref()
@@ -347,15 +348,14 @@ impl AggregateArgs {
 
     /// The layers to aggregate `inner` in: as --layers, --k and --first-k say, else as [`plan_layers`]
     /// decides (its sizes are kept, so the layer is not laid out again).
-    fn plan(&self, inner: &[InnerProof], srs_by_k: &BTreeMap<u32, LoadedSrs>, out: &Output) -> Result<Layers> {
+    fn plan(&self, protocols: &[Protocol], srs_by_k: &BTreeMap<u32, LoadedSrs>, out: &Output) -> Result<Layers> {
         match (self.layers, self.k, self.first_k) {
             (Some(1), k, _) | (None, k @ Some(_), None) => Ok(Layers::One { k }),
             (Some(_), _, first_k) | (None, _, first_k @ Some(_)) => Ok(Layers::Two { first_k }),
             (None, None, None) => {
-                let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
                 let params = &srs_by_k.values().next().expect("the inner proofs' SRS is loaded").params;
-                let bar = spinner(out, format!("Sizing the aggregation ({} proof(s)) ...", inner.len()));
-                let plan = plan_layers(params, &protocols, self.memory.budget_bytes()?)?;
+                let bar = spinner(out, format!("Sizing the aggregation ({} proof(s)) ...", protocols.len()));
+                let plan = plan_layers(params, protocols, self.memory.budget_bytes()?)?;
                 bar.finish_and_clear();
                 match plan {
                     LayerPlan::One(size) => Ok(Layers::One { k: Some(size.k) }),
@@ -452,7 +452,8 @@ impl AggregateArgs {
             if status == CacheStatus::Hit { "read from the cache" } else { "generated" },
             keys.shape.config.num_advice
         ));
-        Ok(LayerKeys { k, keys, status, seconds, peak_bytes })
+        let hash = to_hex(&aggregation_hash(protocols, k, &fingerprint));
+        Ok(LayerKeys { k, keys, status, seconds, peak_bytes, hash })
     }
 
     /// Proves the aggregation of `inner` with `keys` and `transcript`, and verifies the proof natively.
@@ -478,9 +479,7 @@ impl AggregateArgs {
             bail!("the proof of the {what} does not verify natively: this is a bug in zkml-eth, please report it");
         }
         out.status(format!("Proved the {what} in {prove_seconds:.1} s"));
-        let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
-        let hash = to_hex(&aggregation_hash(&protocols, keys.k, &outer.fingerprint));
-        Ok(Layer { keys, prove_seconds, prove_peak_bytes, proof, hash })
+        Ok(Layer { keys, prove_seconds, prove_peak_bytes, proof })
     }
 
     /// Loads `path`, checks it against its model directory and verifies it natively.

@@ -34,7 +34,7 @@ use zkml_prover::{
 };
 
 use crate::{
-    cmd::{aggregate::MemoryOpts, proc_kb, setup::SrsOpts},
+    cmd::{aggregate::MemoryOpts, peak_rss_bytes, setup::SrsOpts},
     output::Output,
 };
 
@@ -465,7 +465,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 
 /// Peak resident memory of this process so far, in MiB.
 fn peak_rss_mb() -> f64 {
-    proc_kb("/proc/self/status", "VmHWM").map_or(f64::NAN, |kb| kb as f64 / 1024.0)
+    peak_rss_bytes().map_or(f64::NAN, |bytes| bytes as f64 / MIB)
 }
 
 /// An example compiled with its default public layout and circuit size.

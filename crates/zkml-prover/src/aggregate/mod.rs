@@ -25,7 +25,7 @@
 //! The outer circuit's `k` trades proving time and memory against verifier cost. Every advice column adds a
 //! commitment, a selector, a permutation column and evaluations, about 25,000 to 30,000 gas on chain; but
 //! halo2's prover time and peak memory both grow with the number of polynomials times the rows
-//! ([`polynomials`], [`estimated_peak_bytes`]), so halving the columns by doubling the rows costs more, not
+//! ([`polynomials`], [`MemoryEstimate`]), so halving the columns by doubling the rows costs more, not
 //! less. [`auto_k`] lays the circuit out at each `k` from [`MIN_K`] up (a second or two for four proofs)
 //! and takes the first with at most [`EVM_MAX_ADVICE_COLUMNS`] advice columns that fits the memory budget,
 //! up to [`ONE_LAYER_MAX_K`], else the fitting one with the fewest columns. [`plan_layers`] aggregates in two
@@ -365,12 +365,6 @@ impl MemoryEstimate {
     }
 }
 
-/// Estimated peak memory of keygen or proving for an outer circuit of `config` with its advice columns
-/// full, whichever is larger ([`MemoryEstimate`]).
-pub fn estimated_peak_bytes(config: &AggregationConfigParams) -> u64 {
-    MemoryEstimate::new(config, None).peak()
-}
-
 /// How [`auto_k`] sized an aggregation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AutoSize {
@@ -378,7 +372,7 @@ pub struct AutoSize {
     pub k: u32,
     /// Its advice columns.
     pub advice_columns: usize,
-    /// Its estimated peak memory ([`estimated_peak_bytes`]).
+    /// Its estimated peak memory, the larger phase of its [`MemoryEstimate`].
     pub estimated_peak_bytes: u64,
 }
 
