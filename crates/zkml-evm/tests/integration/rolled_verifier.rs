@@ -323,7 +323,7 @@ fn aggregated_fixture_rolled_and_straight_agree_on_every_tampering() {
     let (cases, straight) = differential("aggregated fixture", &source, &data, num_instances, 4);
     assert!(cases >= 100, "{cases} cases");
 
-    // What `gen-verifier` rolls first when it must (runs of 16 and more, the README's figures) verifies too.
+    // What `gen-verifier` rolls first when it must (runs of 16 and more, the figures of docs/aggregation.md) verifies too.
     let rolled = compiled(&roll_loops(&source, 16));
     let mut chain = LocalVerifier::deploy(&rolled.creation).expect("deploys");
     assert!(chain.call(data, CAP).expect("runs").success, "runs of 16 rolled: the real proof verifies");
