@@ -2,22 +2,17 @@
 //! field and on curve points (the SRS's Lagrange basis is an FFT of points), for every size from 1 to 2^15,
 //! and through the evaluation domain's conversions the prover uses.
 
+use crate::common::root_of_unity;
 use halo2_base::halo2_proofs::{
     arithmetic::{Field, best_fft},
     fft::baseline,
     halo2curves::{
         bn256::{Fr, G1},
-        ff::PrimeField,
         group::Group,
     },
     poly::EvaluationDomain,
 };
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
-
-/// A primitive `2^log_n`-th root of unity.
-fn root_of_unity(log_n: u32) -> Fr {
-    (log_n..Fr::S).fold(Fr::ROOT_OF_UNITY, |root, _| root.square())
-}
 
 #[test]
 fn patched_fft_matches_halo2s_radix_2_fft_on_field_elements_and_points() {

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use crate::common::srs_bytes;
 use halo2_base::halo2_proofs::{
-    SerdeFormat,
     halo2curves::bn256::{Bn256, G2Affine},
     poly::{
         commitment::{Params, ParamsProver},
@@ -16,15 +16,9 @@ use zkml_prover::{
     srs::{SrsSource, UNSAFE_DEV_MARK, downsize, generate_unsafe_dev_srs, read_srs, write_srs},
 };
 
-fn bytes(params: &ParamsKZG<Bn256>) -> Vec<u8> {
-    let mut out = vec![];
-    params.write_custom(&mut out, SerdeFormat::RawBytes).expect("writing to memory");
-    out
-}
-
 #[test]
 fn dev_srs_is_deterministic() {
-    assert_eq!(bytes(&generate_unsafe_dev_srs(5)), bytes(&generate_unsafe_dev_srs(5)));
+    assert_eq!(srs_bytes(&generate_unsafe_dev_srs(5)), srs_bytes(&generate_unsafe_dev_srs(5)));
 }
 
 #[test]
@@ -34,7 +28,7 @@ fn downsizing_keeps_the_secret() {
     let small = generate_unsafe_dev_srs(4);
     let shrunk = downsize(generate_unsafe_dev_srs(6), 4, Path::new("dev")).unwrap();
     assert_eq!(shrunk.k(), 4);
-    assert_eq!(bytes(&shrunk), bytes(&small));
+    assert_eq!(srs_bytes(&shrunk), srs_bytes(&small));
 
     let err = downsize(small, 5, Path::new("/srs/kzg_bn254_4.srs")).unwrap_err().to_string();
     assert!(
@@ -49,7 +43,7 @@ fn parameter_files_round_trip_and_damage_is_detected() {
     let path = dir.path().join("kzg_bn254_5.srs");
     let params = generate_unsafe_dev_srs(5);
     write_srs(&params, &path).unwrap();
-    assert_eq!(bytes(&read_srs(&path).unwrap()), bytes(&params));
+    assert_eq!(srs_bytes(&read_srs(&path).unwrap()), srs_bytes(&params));
 
     let good = std::fs::read(&path).unwrap();
     let truncated = dir.path().join("truncated.srs");
@@ -113,12 +107,12 @@ fn dev_source_generates_once_marks_the_file_and_serves_smaller_circuits() {
     let cached = dir.path().join("srs").join(format!("kzg_bn254_6.{UNSAFE_DEV_MARK}.srs"));
     assert!(cached.is_file(), "the generated SRS is cached under a name that says it is unsafe");
     let modified = std::fs::metadata(&cached).unwrap().modified().unwrap();
-    assert_eq!(bytes(&source.params(5).unwrap()), bytes(&params), "the cache serves the same parameters");
+    assert_eq!(srs_bytes(&source.params(5).unwrap()), srs_bytes(&params), "the cache serves the same parameters");
     assert_eq!(std::fs::metadata(&cached).unwrap().modified().unwrap(), modified, "not regenerated");
 
     let file_source = SrsSource::File(cached.clone());
     assert!(!file_source.is_unsafe());
-    assert_eq!(bytes(&file_source.params(4).unwrap()), bytes(&generate_unsafe_dev_srs(4)));
+    assert_eq!(srs_bytes(&file_source.params(4).unwrap()), srs_bytes(&generate_unsafe_dev_srs(4)));
 
     // The cached file is read back against its checksum: a changed byte is an error, never other parameters.
     let mut damaged = std::fs::read(&cached).unwrap();
@@ -132,7 +126,7 @@ fn dev_source_generates_once_marks_the_file_and_serves_smaller_circuits() {
 #[test]
 fn dev_srs_is_halo2_setup_with_the_seeded_secret() {
     let seeded = |seed| ParamsKZG::<Bn256>::setup(6, ChaCha20Rng::seed_from_u64(seed));
-    let fast = bytes(&generate_unsafe_dev_srs(6));
-    assert_eq!(fast, bytes(&seeded(zkml_prover::srs::DEV_SRS_SEED)), "same bytes as halo2's own setup");
-    assert_ne!(fast, bytes(&seeded(zkml_prover::srs::DEV_SRS_SEED + 1)), "and the comparison can fail");
+    let fast = srs_bytes(&generate_unsafe_dev_srs(6));
+    assert_eq!(fast, srs_bytes(&seeded(zkml_prover::srs::DEV_SRS_SEED)), "same bytes as halo2's own setup");
+    assert_ne!(fast, srs_bytes(&seeded(zkml_prover::srs::DEV_SRS_SEED + 1)), "and the comparison can fail");
 }

@@ -5,16 +5,16 @@
 //! threads that is not a power of two, the last segment of every group was dropped, and every FFT of 2^12
 //! points or more came out wrong (proofs that do not verify, SRS files whose Lagrange check fails).
 
+use crate::common::{root_of_unity, srs_bytes};
 use halo2_base::halo2_proofs::{
     SerdeFormat,
     arithmetic::{Field, best_fft},
     fft::baseline,
     halo2curves::{
-        bn256::{Bn256, Fr, G1},
-        ff::PrimeField,
+        bn256::{Fr, G1},
         group::Group,
     },
-    poly::{EvaluationDomain, kzg::commitment::ParamsKZG},
+    poly::EvaluationDomain,
 };
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use zkml_circuit::{PublicLayout, Visibility, sizing::auto_size};
@@ -33,17 +33,6 @@ fn in_pool<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
         assert_eq!(rayon::current_num_threads(), threads, "the work runs in the chosen pool");
         work()
     })
-}
-
-/// A primitive `2^log_n`-th root of unity.
-fn root_of_unity(log_n: u32) -> Fr {
-    (log_n..Fr::S).fold(Fr::ROOT_OF_UNITY, |root, _| root.square())
-}
-
-fn srs_bytes(params: &ParamsKZG<Bn256>) -> Vec<u8> {
-    let mut out = vec![];
-    params.write_custom(&mut out, SerdeFormat::RawBytes).expect("writing to memory");
-    out
 }
 
 #[test]

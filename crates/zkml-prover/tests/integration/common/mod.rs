@@ -2,7 +2,14 @@
 
 use std::path::PathBuf;
 
-use halo2_base::halo2_proofs::{halo2curves::bn256::Bn256, poly::kzg::commitment::ParamsKZG};
+use halo2_base::halo2_proofs::{
+    SerdeFormat,
+    halo2curves::{
+        bn256::{Bn256, Fr},
+        ff::PrimeField,
+    },
+    poly::kzg::commitment::ParamsKZG,
+};
 use zkml_circuit::{PublicLayout, Visibility, sizing::auto_size};
 use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet};
 use zkml_prover::{
@@ -29,4 +36,16 @@ pub(crate) fn setup(
     let keys = keygen(&params, &compiled.quantized, &layout, &size).expect("keygen succeeds");
     let data = DataSet::load(&dir.join("test.json"), 64).expect("the test data loads");
     (compiled, params, keys, data)
+}
+
+/// The parameters' bytes as halo2 writes them, to compare parameters.
+pub(crate) fn srs_bytes(params: &ParamsKZG<Bn256>) -> Vec<u8> {
+    let mut out = vec![];
+    params.write_custom(&mut out, SerdeFormat::RawBytes).expect("writing to memory");
+    out
+}
+
+/// A primitive `2^log_n`-th root of unity.
+pub(crate) fn root_of_unity(log_n: u32) -> Fr {
+    (log_n..Fr::S).fold(Fr::ROOT_OF_UNITY, |root, _| root.square())
 }
