@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand};
 use crate::{
     cmd::{
         aggregate::AggregateArgs, bench::BenchArgs, compile::CompileArgs, fidelity::FidelityArgs,
-        gen_verifier::GenVerifierArgs, prove::ProveArgs, registry::RegistryCommand, setup::SetupArgs,
-        verify::VerifyArgs,
+        gen_verifier::GenVerifierArgs, input::InputCommand, prove::ProveArgs, registry::RegistryCommand,
+        render::RenderArgs, setup::SetupArgs, verify::VerifyArgs,
     },
     output::Output,
 };
@@ -38,6 +38,11 @@ pub enum Command {
     Setup(SetupArgs),
     /// Prove inferences of a set-up model.
     Prove(ProveArgs),
+    /// Build a model input from a price feed or an EIP-7007 prompt.
+    #[command(subcommand)]
+    Input(InputCommand),
+    /// Draw a proof's outputs as an image (SVG and PNG) and print its aigcData.
+    Render(RenderArgs),
     /// Verify a proof artifact or an aggregated proof (natively, and on the EVM with --evm).
     Verify(VerifyArgs),
     /// Aggregate inference proofs into one proof for the EVM.
@@ -60,6 +65,8 @@ impl Cli {
             Command::Fidelity(args) => args.run(out),
             Command::Setup(args) => args.run(out),
             Command::Prove(args) => args.run(out),
+            Command::Input(cmd) => cmd.run(out),
+            Command::Render(args) => args.run(out),
             Command::Verify(args) => args.run(out),
             Command::Aggregate(args) => args.run(out),
             Command::GenVerifier(args) => args.run(out),

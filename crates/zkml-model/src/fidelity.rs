@@ -176,3 +176,105 @@ pub fn fidelity_of(
         param_scale: q.scales.param,
     })
 }
+
+/// How a generator's images survive quantization: the float model's outputs and the quantized model's,
+/// both drawn with the pixel rule of `docs/encodings.md` (intensity `clamp(round(y · 255), 0, 255)`),
+/// compared pixel by pixel, and optionally both shown to a classifier (the judge).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageFidelity {
+    /// Images compared (samples the quantized model refused are left out and counted in the main report).
+    pub images: usize,
+    /// Largest pixel difference, in intensity steps (0..255).
+    pub max_pixel_error: u8,
+    /// Mean pixel difference over every pixel of every image.
+    pub mean_pixel_error: f64,
+    /// Pixels that differ at all, as a fraction.
+    pub pixels_differing: f64,
+    /// The judge's verdicts, when one was given.
+    pub judge: Option<JudgeReport>,
+}
+
+/// The classes a classifier assigns to the float and to the quantized images.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JudgeReport {
+    /// Images whose two renderings get the same class.
+    pub agree: usize,
+    /// The float images' class is the label (the class the prompt asked for), as a fraction.
+    pub float_accuracy: Option<f64>,
+    /// The quantized images' class is the label, as a fraction.
+    pub quantized_accuracy: Option<f64>,
+}
+
+/// A float output's pixel intensity: `clamp(round_half_away(y · 255), 0, 255)`.
+fn float_pixel(y: f64) -> u8 {
+    (y * 255.0).round().clamp(0.0, 255.0) as u8
+}
+
+/// Compares the images the float model `imported` and its quantization `q` draw for every sample; with a
+/// `judge` (a classifier whose input is such an image, in real units), also the classes it assigns them
+/// (with its float model, so only the generator's quantization differs).
+pub fn image_fidelity(
+    imported: &ImportedModel,
+    q: &QuantizedModel,
+    data: &DataSet,
+    judge: Option<&CompiledModel>,
+) -> Result<ImageFidelity> {
+    let runner = FloatRunner::outputs(imported)?;
+    let output = &q.nodes[q.outputs[0]];
+    let pixels_per_image = output.shape.iter().product::<usize>();
+    let judge_runner = judge
+        .map(|j| {
+            let inputs = j.quantized.input_len();
+            if inputs != pixels_per_image {
+                return Err(Error::Input(format!(
+                    "the judge takes {inputs} inputs but an image has {pixels_per_image} pixels"
+                )));
+            }
+            FloatRunner::outputs(&j.imported)
+        })
+        .transpose()?;
+    let (mut images, mut max_err, mut sum_err, mut differing) = (0usize, 0u8, 0u64, 0usize);
+    let (mut agree, mut float_correct, mut quant_correct) = (0usize, 0usize, 0usize);
+    for (i, sample) in data.inputs.iter().enumerate() {
+        let values = match execute(q, sample) {
+            Ok(values) => values,
+            Err(Error::OutOfRange { .. }) => continue,
+            Err(e) => return Err(Error::Input(format!("sample {i}: {e}"))),
+        };
+        let float = &runner.run(sample)?[0];
+        let quantized = &values[q.outputs[0]].data;
+        let float_pixels: Vec<u8> = float.iter().map(|y| float_pixel(f64::from(*y))).collect();
+        let quant_pixels = crate::encode::pixels(quantized, output.scale);
+        for (f, qp) in float_pixels.iter().zip(&quant_pixels) {
+            let err = f.abs_diff(*qp);
+            max_err = max_err.max(err);
+            sum_err += u64::from(err);
+            differing += usize::from(err != 0);
+        }
+        images += 1;
+        if let Some(judge) = &judge_runner {
+            let as_real = |pixels: &[u8]| -> Vec<f32> { pixels.iter().map(|v| f32::from(*v) / 255.0).collect() };
+            let fc = argmax(&judge.run(&as_real(&float_pixels))?[0].iter().map(|v| f64::from(*v)).collect::<Vec<_>>());
+            let qc = argmax(&judge.run(&as_real(&quant_pixels))?[0].iter().map(|v| f64::from(*v)).collect::<Vec<_>>());
+            let label = data.labels.as_ref().map(|labels| labels[i]);
+            agree += usize::from(fc == qc);
+            float_correct += usize::from(label == Some(fc as i64));
+            quant_correct += usize::from(label == Some(qc as i64));
+        }
+    }
+    let pixels = (images * pixels_per_image).max(1) as f64;
+    let rate = |k: usize| k as f64 / images.max(1) as f64;
+    Ok(ImageFidelity {
+        images,
+        max_pixel_error: max_err,
+        mean_pixel_error: sum_err as f64 / pixels,
+        pixels_differing: differing as f64 / pixels,
+        judge: judge_runner.map(|_| JudgeReport {
+            agree,
+            float_accuracy: data.labels.as_ref().map(|_| rate(float_correct)),
+            quantized_accuracy: data.labels.as_ref().map(|_| rate(quant_correct)),
+        }),
+    })
+}

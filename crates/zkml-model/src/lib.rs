@@ -11,6 +11,7 @@
 pub mod artifact;
 pub mod commit;
 pub mod data;
+pub mod encode;
 pub mod error;
 pub mod exec;
 pub mod fidelity;

@@ -5,8 +5,10 @@ pub mod bench;
 pub mod compile;
 pub mod fidelity;
 pub mod gen_verifier;
+pub mod input;
 pub mod prove;
 pub mod registry;
+pub mod render;
 pub mod setup;
 pub mod verify;
 
