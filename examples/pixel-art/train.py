@@ -5,7 +5,7 @@ prompt (class 0..9, four signed latent bytes) -> 8x8 grayscale image, trained on
 Outputs (next to this file unless said):
   model.onnx        decoder MLP 14 -> 48 -> 48 -> 64 (Gemm, Relu, Gemm, Relu, Gemm), input [1, 14]
   calibration.json  200 training prompts as model inputs (for quantization ranges)
-  test.json         the 450 test images' prompts as model inputs, with their classes (for fidelity)
+  test.json         the 450 test images' prompts as model inputs, labelled with their classes (for fidelity)
   metrics.json      reconstruction error, recognisability, latent statistics, versions
   grid.png          classes x latent settings, drawn with the pixel rule of docs/encodings.md
   ../../test/fixtures/encodings/pixel-art.json   the encoding fixture (encoding.py writes it)
@@ -210,11 +210,11 @@ def draw_grid(path: Path, model_path: Path, columns: list[tuple[str, np.ndarray]
 # ---------------------------------------------------------------------------
 
 def write_data(path: Path, x: np.ndarray, classes: np.ndarray) -> None:
-    # The inputs are k/16 values, exact in binary, so repr writes them exactly.
-    # "classes", not "labels": zkml-eth fidelity would read a label as the argmax of the 64 pixels.
+    # The inputs are k/16 values, exact in binary, so repr writes them exactly. The labels are the classes
+    # the prompts ask for (what `zkml-eth fidelity --judge` compares a classifier's verdict with).
     doc = {
         "inputs": [[float(v) for v in row] for row in x],
-        "classes": [int(v) for v in classes],
+        "labels": [int(v) for v in classes],
     }
     path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
 
