@@ -21,7 +21,7 @@ CARGO ?= cargo
 # One profile for the binary and the tests, so the halo2 stack is compiled once.
 CARGO_FLAGS := --release --locked --workspace
 
-.PHONY: help deps build demo test test-solc test-forge test-rust lint fmt clean bench fixtures
+.PHONY: help deps build demo test test-solc test-python test-forge test-rust lint fmt clean bench fixtures
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,11 +40,16 @@ build: deps ## compile the contracts and the Rust workspace (release)
 demo: build ## run the end-to-end demo on a local anvil
 	tools/demo.sh
 
-test: build test-solc test-forge test-rust lint ## run every test
+test: build test-solc test-python test-forge test-rust lint ## run every test
 	@echo "make test: all tests passed"
 
 test-solc: deps ## tests of the solc shim
 	node --test tools/solc/test/
+
+# The examples' encodings in Python (standard library only), against the fixtures Rust and forge read too.
+test-python: ## tests of the examples' Python encodings
+	python3 -m unittest discover -s examples/eth-price -p 'test_*.py'
+	python3 -m unittest discover -s examples/pixel-art -p 'test_*.py'
 
 test-forge: deps ## forge tests (unit, fuzz, invariant)
 	forge test
@@ -68,9 +73,10 @@ $(EZKL_VENV)/.installed: tools/bench/requirements.txt
 bench: build $(EZKL_VENV)/.installed ## benchmark proving on the examples, beside EZKL 23.0.5
 	ZKML_CACHE_DIR=$(ROOT)/.zkml-cache ZKML_EZKL_PYTHON=$(ROOT)/$(EZKL_VENV)/bin/python target/release/zkml-eth bench
 
-fixtures: deps ## regenerate test/fixtures (real aggregated and committed-weights proofs and their verifiers) with the prover
+fixtures: deps ## regenerate test/fixtures (real proofs of the example models and their verifiers) with the prover
 	tools/fixtures/aggregated.sh
 	tools/fixtures/committed.sh
+	tools/fixtures/examples.sh
 
 fmt: deps ## format Rust and Solidity sources
 	$(CARGO) fmt --all

@@ -219,12 +219,19 @@ fn read_answers(path: &Path) -> Result<Vec<i128>> {
     list.iter()
         .enumerate()
         .map(|(i, v)| {
-            let parsed = match v {
-                Value::Number(n) => n.as_i64().map(i128::from),
-                Value::String(s) => s.trim().parse::<i128>().ok(),
-                _ => None,
+            let text = match v {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) => s.trim().to_string(),
+                _ => String::new(),
             };
-            parsed.with_context(|| format!("{}: answer {i} ({v}) is not an integer", path.display()))
+            let digits = text.strip_prefix('-').unwrap_or(&text);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                bail!("{}: answer {i} ({v}) is not an integer", path.display());
+            }
+            // An integer too large for i128 is far above the 2^96 the encoding allows.
+            text.parse::<i128>().map_err(|_| {
+                anyhow::anyhow!("{}: answer {i} is {text}: answers must be positive and below 2^96", path.display())
+            })
         })
         .collect()
 }
