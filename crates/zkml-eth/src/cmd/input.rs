@@ -85,7 +85,7 @@ struct InputFile {
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
 enum Source {
     /// A feed window.
     Feed {

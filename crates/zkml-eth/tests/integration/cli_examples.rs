@@ -151,6 +151,9 @@ fn pixel_art_proves_and_renders_a_prompt() {
     let args = ["--json", "input", "prompt", &format!("0x{hex}"), "--model", path(&example.model), "--out"];
     let built = json(&example.run(&[&args[..], &[path(&input)]].concat()));
     assert_eq!(ints(&built["quantized"][0]), prompt.inputs(12).expect("inputs"));
+    // EIP-7007: tokenId = uint256(keccak256(prompt)).
+    let token_id = alloy::primitives::U256::from_be_bytes(alloy::primitives::keccak256(prompt.encode()).0);
+    assert_eq!(built["source"]["tokenId"].as_str(), Some(token_id.to_string().as_str()));
 
     let proof = example.file("proof.json");
     let artifact = example.prove_and_verify(&input, &proof);
