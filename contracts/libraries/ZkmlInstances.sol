@@ -28,6 +28,8 @@ library ZkmlInstances {
     error ZkmlInstancesBadWidth(uint256 width);
     /// @notice A section holds fewer elements than its values need.
     error ZkmlInstancesShortSection(uint256 elements, uint256 needed);
+    /// @notice Value `index` of a section does not fit a signed slot of `width` bits: no proof can hold it.
+    error ZkmlInstancesValueOutOfRange(uint256 index, int256 value, uint256 width);
 
     /// @notice True when every instance is a canonical field element (below the modulus).
     /// @param instances The public instances.
@@ -99,5 +101,45 @@ library ZkmlInstances {
             // forge-lint: disable-next-line(unsafe-typecast)
             values[i] = int256((element >> (width * (i % perElement))) & mask) - bias;
         }
+    }
+
+    /// @notice The number of elements a section of `count` values of slot width `width` fills.
+    /// @param count Number of values.
+    /// @param width Slot width in bits.
+    /// @return elements `ceil(count / floor(252 / width))`.
+    function packedElements(uint256 count, uint256 width) internal pure returns (uint256 elements) {
+        if (width == 0 || width > PACKED_BITS) revert ZkmlInstancesBadWidth(width);
+        uint256 perElement = PACKED_BITS / width;
+        return (count + perElement - 1) / perElement;
+    }
+
+    /// @notice Packs signed values into `instances` from `offset` on, the inverse of `unpack`.
+    /// @dev The circuit range-checks every packed value to its slot, so a value outside
+    ///      `[-2^(width-1), 2^(width-1))` can never be proven: refusing it here names the value instead of
+    ///      letting it spill into the next slot and be rejected as a bad proof.
+    /// @param instances The instances being built; the section's elements must be zero.
+    /// @param offset Index of the section's first element.
+    /// @param values The quantized values, in model order.
+    /// @param width Slot width in bits.
+    /// @return next The index after the section's last element.
+    function packInto(uint256[] memory instances, uint256 offset, int256[] memory values, uint256 width)
+        internal
+        pure
+        returns (uint256 next)
+    {
+        uint256 elements = packedElements(values.length, width);
+        if (offset > instances.length || elements > instances.length - offset) {
+            revert ZkmlInstancesOutOfRange(offset, elements, instances.length);
+        }
+        uint256 perElement = PACKED_BITS / width;
+        int256 bias = int256(uint256(1) << (width - 1));
+        for (uint256 i = 0; i < values.length; ++i) {
+            int256 value = values[i];
+            if (value < -bias || value >= bias) revert ZkmlInstancesValueOutOfRange(i, value, width);
+            // In range, `value + bias` is in [0, 2^width): the cast is exact.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            instances[offset + i / perElement] |= uint256(value + bias) << (width * (i % perElement));
+        }
+        return offset + elements;
     }
 }

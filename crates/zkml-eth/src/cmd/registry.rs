@@ -121,19 +121,85 @@ pub struct ModelView {
     pub verifier: Address,
     /// Poseidon commitment of the quantized weights.
     pub commitment: B256,
-    /// Input fixed-point exponent: real = integer / 2^inputScale.
-    pub input_scale: u8,
-    /// Output fixed-point exponent.
-    pub output_scale: u8,
     /// Gas forwarded to the verifier per verification.
     pub verify_gas_limit: u32,
     /// "active" or "retired".
     pub status: &'static str,
     /// The model's owner.
     pub owner: Address,
-    /// Instance indices that must equal the commitment (committed weights); empty when the verifying key
-    /// pins the weights.
-    pub commitment_indices: Vec<u16>,
+    /// The public instances of its proofs.
+    pub public_layout: LayoutView,
+}
+
+/// A model's public layout as the registry stores it (`PublicLayout` in `IZkmlModelRegistry.sol`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayoutView {
+    /// "fixed" (the verifier pins the weights) or "committed" (the commitment is instance 0).
+    pub weights: &'static str,
+    /// "public", "hashed" or "private".
+    pub input: &'static str,
+    /// "public" or "hashed".
+    pub output: &'static str,
+    /// Number of input values.
+    pub input_count: u16,
+    /// Slot width in bits of a packed input.
+    pub input_width: u8,
+    /// Input fixed-point exponent: real = integer / 2^inputScale.
+    pub input_scale: u8,
+    /// Number of output values.
+    pub output_count: u16,
+    /// Slot width in bits of a packed output.
+    pub output_width: u8,
+    /// Output fixed-point exponent.
+    pub output_scale: u8,
+}
+
+impl LayoutView {
+    fn new(layout: &ZkmlModelRegistry::PublicLayout) -> Result<Self> {
+        Ok(Self {
+            weights: match layout.weights {
+                0 => "fixed",
+                1 => "committed",
+                other => bail!("the registry returned an unknown weight visibility {other}"),
+            },
+            input: match layout.input {
+                0 => "public",
+                1 => "hashed",
+                2 => "private",
+                other => bail!("the registry returned an unknown input visibility {other}"),
+            },
+            output: match layout.output {
+                0 => "public",
+                1 => "hashed",
+                other => bail!("the registry returned an unknown output visibility {other}"),
+            },
+            input_count: layout.inputCount,
+            input_width: layout.inputWidth,
+            input_scale: layout.inputScale,
+            output_count: layout.outputCount,
+            output_width: layout.outputWidth,
+            output_scale: layout.outputScale,
+        })
+    }
+
+    fn text(&self) -> String {
+        let weights = match self.weights {
+            "committed" => "committed (the commitment must be instance 0)",
+            _ => "fixed (the verifier pins them)",
+        };
+        format!(
+            "  weights     {weights}\n  inputs      {} {} x {} bits, scale 2^-{}\n  outputs     {} {} x {} bits, scale 2^-{}",
+            self.input,
+            self.input_count,
+            self.input_width,
+            self.input_scale,
+            self.output,
+            self.output_count,
+            self.output_width,
+            self.output_scale
+        )
+    }
 }
 
 /// What `registry show` reports.
@@ -187,12 +253,10 @@ impl ShowArgs {
                     model_id,
                     verifier: m.verifier,
                     commitment: m.commitment,
-                    input_scale: m.inputScale,
-                    output_scale: m.outputScale,
                     verify_gas_limit: m.verifyGasLimit,
                     status: model_status(m.status)?,
                     owner: m.owner,
-                    commitment_indices: m.commitmentIndices,
+                    public_layout: LayoutView::new(&m.publicLayout)?,
                 })
             }
         };
@@ -200,30 +264,18 @@ impl ShowArgs {
         out.result(&view, || match &view.model {
             None => format!("ZkmlModelRegistry {} on chain {chain_id}\n  models registered: {model_count}", view.registry),
             Some(m) => format!(
-                "model {} in {} (chain {chain_id})\n  status      {}\n  owner       {}\n  verifier    {}\n  commitment  {}\n  weights     {}\n  scales      input 2^-{}, output 2^-{}\n  gas limit   {}",
+                "model {} in {} (chain {chain_id})\n  status      {}\n  owner       {}\n  verifier    {}\n  commitment  {}\n{}\n  gas limit   {}",
                 m.model_id,
                 view.registry,
                 m.status,
                 m.owner,
                 m.verifier,
                 m.commitment,
-                weights_text(&m.commitment_indices),
-                m.input_scale,
-                m.output_scale,
+                m.public_layout.text(),
                 m.verify_gas_limit
             ),
         })
     }
-}
-
-/// How the registry binds proofs to the weights: through the verifying key, or through the commitment at
-/// these instance indices.
-fn weights_text(indices: &[u16]) -> String {
-    if indices.is_empty() {
-        return "fixed (the verifier pins them)".to_string();
-    }
-    let list: Vec<String> = indices.iter().map(u16::to_string).collect();
-    format!("committed (the commitment must be instance {})", list.join(", "))
 }
 
 /// Names the Solidity `ModelStatus` enum value.

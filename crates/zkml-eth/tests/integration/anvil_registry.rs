@@ -12,7 +12,7 @@ use alloy::{
 };
 use zkml_eth::contracts::{
     MockZkmlVerifier,
-    ZkmlModelRegistry::{self, ModelConfig, ZkmlModelRegistryErrors},
+    ZkmlModelRegistry::{self, ModelConfig, PublicLayout, ZkmlModelRegistryErrors},
 };
 
 fn process_alive(pid: u32) -> bool {
@@ -39,10 +39,18 @@ async fn deploys_registry_registers_a_model_and_reads_it_back() {
     let config = ModelConfig {
         verifier: *verifier.address(),
         commitment,
-        inputScale: 7,
-        outputScale: 9,
         verifyGasLimit: 400_000,
-        commitmentIndices: vec![0],
+        publicLayout: PublicLayout {
+            weights: 1,
+            input: 0,
+            output: 0,
+            inputScale: 7,
+            outputScale: 9,
+            inputWidth: 17,
+            outputWidth: 17,
+            inputCount: 2,
+            outputCount: 1,
+        },
     };
     let receipt = registry
         .registerModel(config.clone())
@@ -62,15 +70,16 @@ async fn deploys_registry_registers_a_model_and_reads_it_back() {
     assert_eq!(registered.modelId, U256::from(1));
     assert_eq!(registered.owner, owner);
     assert_eq!(registered.commitment, commitment);
-    assert_eq!(registered.commitmentIndices, vec![0]);
+    assert_eq!(registered.publicLayout.inputCount, 2);
 
     let model = registry.model(U256::from(1)).call().await.expect("model 1 is readable");
     assert_eq!(model.verifier, *verifier.address());
     assert_eq!(model.commitment, commitment);
-    assert_eq!((model.inputScale, model.outputScale, model.verifyGasLimit), (7, 9, 400_000));
+    let layout = &model.publicLayout;
+    assert_eq!((layout.inputScale, layout.outputScale, model.verifyGasLimit), (7, 9, 400_000));
     assert_eq!(model.status, 1, "Active");
     assert_eq!(model.owner, owner);
-    assert_eq!(model.commitmentIndices, vec![0]);
+    assert_eq!((layout.weights, layout.input, layout.output), (1, 0, 0), "committed, public, public");
     assert_eq!(registry.modelCount().call().await.unwrap(), U256::from(1));
 
     // Verification goes through the registry's gas-capped call; a tampered proof is rejected.
@@ -94,7 +103,7 @@ async fn deploys_registry_registers_a_model_and_reads_it_back() {
         .expect_err("a proof of other weights is refused");
     match err.as_decoded_interface_error::<ZkmlModelRegistryErrors>() {
         Some(ZkmlModelRegistryErrors::ZkmlRegistryCommitmentMismatch(e)) => {
-            assert_eq!((e.modelId, e.index, e.found), (U256::from(1), U256::ZERO, U256::from(0xbad_u64)))
+            assert_eq!((e.modelId, e.found), (U256::from(1), U256::from(0xbad_u64)))
         }
         other => panic!("expected ZkmlRegistryCommitmentMismatch, got {other:?} from {err}"),
     }

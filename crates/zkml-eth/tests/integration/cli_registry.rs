@@ -33,10 +33,18 @@ async fn deploy_then_show_registry_and_model() {
         .registerModel(ZkmlModelRegistry::ModelConfig {
             verifier: *verifier.address(),
             commitment,
-            inputScale: 6,
-            outputScale: 8,
             verifyGasLimit: 300_000,
-            commitmentIndices: vec![0],
+            publicLayout: ZkmlModelRegistry::PublicLayout {
+                weights: 1,
+                input: 1,
+                output: 0,
+                inputScale: 6,
+                outputScale: 8,
+                inputWidth: 17,
+                outputWidth: 19,
+                inputCount: 64,
+                outputCount: 10,
+            },
         })
         .send()
         .await
@@ -53,9 +61,11 @@ async fn deploy_then_show_registry_and_model() {
     assert_eq!(model["status"], "active");
     assert_eq!(model["verifier"].as_str().unwrap().parse::<Address>().unwrap(), *verifier.address());
     assert_eq!(model["commitment"].as_str().unwrap().parse::<B256>().unwrap(), commitment);
-    assert_eq!((model["inputScale"].as_u64(), model["outputScale"].as_u64()), (Some(6), Some(8)));
+    let layout = &model["publicLayout"];
+    assert_eq!((layout["inputScale"].as_u64(), layout["outputScale"].as_u64()), (Some(6), Some(8)));
+    assert_eq!((layout["weights"].as_str(), layout["input"].as_str(), layout["output"].as_str()), (Some("committed"), Some("hashed"), Some("public")));
+    assert_eq!((layout["inputCount"].as_u64(), layout["outputWidth"].as_u64()), (Some(64), Some(19)));
     assert_eq!(model["owner"].as_str().unwrap().parse::<Address>().unwrap(), anvil.addresses()[0]);
-    assert_eq!(model["commitmentIndices"], serde_json::json!([0]));
 
     let human =
         zkml_eth(&["registry", "show", "--rpc-url", &rpc, "--registry", &registry.to_string(), "--model-id", "1"], &[]);
@@ -63,6 +73,7 @@ async fn deploy_then_show_registry_and_model() {
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("status      active"), "{text}");
     assert!(text.contains("weights     committed (the commitment must be instance 0)"), "{text}");
+    assert!(text.contains("outputs     public 10 x 19 bits, scale 2^-8"), "{text}");
 
     // Errors name the problem and never panic.
     let unknown =
