@@ -77,6 +77,14 @@ library PixelArtCodec {
     /// @notice Output `index` does not fit a signed 32-bit `aigcData` word.
     error PixelArtCodecBadOutput(uint256 index, int256 value);
 
+    /// @notice Whether `prompt` is a prompt of the generator: `PROMPT_LENGTH` bytes and a class below `CLASSES`
+    ///         (every latent byte is valid), so `inputs` accepts it.
+    /// @param prompt The candidate prompt.
+    /// @return valid True when `inputs` would decode it.
+    function isPrompt(bytes memory prompt) internal pure returns (bool valid) {
+        return prompt.length == PROMPT_LENGTH && uint8(prompt[CLASS_BYTE]) < CLASSES;
+    }
+
     /// @notice The model's quantized inputs for an EIP-7007 prompt: the one-hot class at `2^S`, then every
     ///         latent `z_j` as `z_j * 2^(S - 4)`.
     /// @param prompt Exactly `PROMPT_LENGTH` bytes: the class (0..9), then four signed latent bytes.
