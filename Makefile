@@ -21,7 +21,7 @@ CARGO ?= cargo
 # One profile for the binary and the tests, so the halo2 stack is compiled once.
 CARGO_FLAGS := --release --locked --workspace
 
-.PHONY: help deps build demo test test-solc test-python test-forge test-rust lint fmt clean bench fixtures
+.PHONY: help deps build demo test test-solc test-python test-forge test-deploy test-rust lint fmt clean bench fixtures
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ build: deps ## compile the contracts and the Rust workspace (release)
 demo: build ## run the end-to-end demo on a local anvil
 	tools/demo.sh
 
-test: build test-solc test-python test-forge test-rust lint ## run every test
+test: build test-solc test-python test-forge test-deploy test-rust lint ## run every test
 	@echo "make test: all tests passed"
 
 test-solc: deps ## tests of the solc shim
@@ -53,6 +53,9 @@ test-python: ## tests of the examples' Python encodings
 
 test-forge: deps ## forge tests (unit, fuzz, invariant)
 	forge test
+
+test-deploy: deps ## script/Deploy.s.sol against a real anvil, and what it deployed
+	tools/deploy-check.sh
 
 test-rust: deps ## cargo tests of the workspace (anvil, revm, prover)
 	$(CARGO) test $(CARGO_FLAGS)

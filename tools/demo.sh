@@ -5,8 +5,9 @@
 #   3. prove a digit and verify it natively and on the EVM (revm), then aggregate two more proofs into one
 #      and verify that natively and on the EVM,
 #   4. start anvil on a free loopback port (Prague, as foundry.toml and revm),
-#   5. deploy the model registry with the forge script,
-#   6. read it back with the zkml-eth CLI (alloy) and cast,
+#   5. deploy the contracts with script/Deploy.s.sol (registry, inference book, the examples' verifiers
+#      registered as models, the EIP-7007 NFT, the trading vault and a test market),
+#   6. read the registered models back with the zkml-eth CLI (alloy),
 #   7. stop anvil by its PID, also on failure or Ctrl-C.
 # Expects the toolchain and builds from `make build` (make demo does that first).
 set -euo pipefail
@@ -100,22 +101,23 @@ deployer_key=$(sed -n 's/^(0) \(0x[0-9a-f]\{64\}\)$/\1/p' "$workdir/anvil.log" |
 [ -n "$deployer_key" ] || { echo "could not read anvil's first dev key" >&2; exit 1; }
 echo "    anvil pid $anvil_pid at $rpc_url"
 
-step "Deploy ZkmlModelRegistry (forge script)"
-forge script script/DeployRegistry.s.sol --rpc-url "$rpc_url" --private-key "$deployer_key" --broadcast \
-  >"$workdir/deploy.log" 2>&1 || { cat "$workdir/deploy.log" >&2; exit 1; }
-registry=$(node -e '
-  const run = require(process.argv[1]);
-  const tx = run.transactions.find((t) => t.transactionType === "CREATE" && t.contractName === "ZkmlModelRegistry");
-  if (tx) console.log(tx.contractAddress);
-' "$ROOT/broadcast/DeployRegistry.s.sol/$(cast chain-id --rpc-url "$rpc_url")/run-latest.json")
-[ -n "$registry" ] || { echo "no deployment found in the forge broadcast" >&2; exit 1; }
-echo "    registry at $registry"
+step "Deploy the contracts (forge script script/Deploy.s.sol)"
+deployment="deployments/demo.json"
+DEPLOYMENT_FILE="$deployment" forge script script/Deploy.s.sol --rpc-url "$rpc_url" --private-key "$deployer_key" \
+  --broadcast >"$workdir/deploy.log" 2>&1 || { cat "$workdir/deploy.log" >&2; exit 1; }
+field() { node -e 'console.log(require(process.argv[1])[process.argv[2]])' "$ROOT/$deployment" "$1"; }
+registry=$(field registry)
+for name in registry book nft vault market; do
+  code=$(cast code --rpc-url "$rpc_url" "$(field "$name")")
+  [ "${#code}" -gt 2 ] || { echo "no code at $name" >&2; exit 1; }
+  printf '    %-9s %s  %6d bytes of code (EIP-170 limit: 24576)\n' "$name" "$(field "$name")" $(((${#code} - 2) / 2))
+done
+echo "    addresses and model ids: $deployment"
 
-step "Read the registry back (zkml-eth registry show, cast code)"
-"$ZKML_ETH" registry show --rpc-url "$rpc_url" --registry "$registry" | sed 's/^/    /'
-code=$(cast code --rpc-url "$rpc_url" "$registry")
-[ "${#code}" -gt 2 ] || { echo "no code at $registry" >&2; exit 1; }
-echo "    runtime code: $(((${#code} - 2) / 2)) bytes (EIP-170 limit: 24576)"
+step "Read the registered models back (zkml-eth registry show)"
+for id in "$(field ethPriceModelId)" "$(field pixelArtModelId)"; do
+  "$ZKML_ETH" registry show --rpc-url "$rpc_url" --registry "$registry" --model-id "$id" | sed 's/^/    /'
+done
 
 step "Stop anvil"
 cleanup
@@ -128,7 +130,7 @@ Demo finished in $((SECONDS - demo_start))s.
 What ran: ONNX import, calibration and quantization of the digits MLP with its Poseidon commitment,
 its fidelity against the float model, its circuit and keys, a proof of one inference verified natively
 and by its generated Solidity verifier in revm, two more proofs aggregated into one and verified natively
-and on the EVM, and the model registry deployed and read back on a local chain.
-Not yet part of the demo (coming with the next issues): verifiers deployed on anvil and the model's
-registration, submit-proof, the AIGC-NFT and the vault.
+and on the EVM, and the contracts (registry with the eth-price and pixel-art models, inference book,
+EIP-7007 NFT, trading vault, test market) deployed on a local chain and read back.
+Not yet part of the demo (coming with the next issue): submit-proof, minting and the vault acting.
 MSG
