@@ -44,6 +44,15 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
     ///         the packing loops that run before the verifier's gas cap short.
     uint256 public constant MAX_MODEL_INSTANCES = 256;
 
+    /// @notice Most values in one model's public sections (public inputs plus public outputs). Packing costs
+    ///         about 850 gas per value whatever the slot width, so this keeps packing one inference under
+    ///         3.5M gas, far inside EIP-7825's 2**24 beside the verifier. Larger inputs belong in a hashed
+    ///         section (one value); a 28x28x3 image (2,352 values) still fits.
+    uint256 public constant MAX_PUBLIC_VALUES = 4096;
+
+    /// @notice Most public values of all of a batch verifier's slots together, for the same reason.
+    uint256 public constant MAX_BATCH_PUBLIC_VALUES = 4096;
+
     /// @notice Most slots of a batch verifier: `zkml-eth aggregate` aggregates at most 16 proofs.
     uint256 public constant MAX_BATCH_SLOTS = 16;
 
@@ -52,6 +61,10 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
 
     /// @dev Size of an ABI-encoded `bool` return value.
     uint256 private constant _BOOL_RETURN_SIZE = 32;
+
+    /// @dev What the STATICCALL itself may cost before the verifier runs: a cold account access (2,600)
+    ///      and memory expansion for the call data, with room to spare.
+    uint256 private constant _CALL_OVERHEAD = 10_000;
 
     uint256 private _modelCount;
     mapping(uint256 modelId => Model) private _models;
@@ -128,9 +141,11 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
         uint256[] memory ids = modelIds;
         // One approval per distinct model, not per slot: a model filling several slots is one owner's call.
         uint256 pending;
+        uint256 values;
         for (uint256 i = 0; i < ids.length; ++i) {
             uint256 modelId = ids[i];
             Model storage m = _activeModel(modelId);
+            values += _numPublicValues(m.publicLayout);
             if (_seenBefore(ids, i)) continue;
             if (m.owner == msg.sender) {
                 _batchApprovals[batchVerifierId][modelId] = true;
@@ -138,6 +153,7 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
                 ++pending;
             }
         }
+        if (values > MAX_BATCH_PUBLIC_VALUES) revert ZkmlRegistryTooManyPublicValues(values, MAX_BATCH_PUBLIC_VALUES);
         BatchVerifier storage b = _batchVerifiers[batchVerifierId];
         b.verifier = verifier;
         b.verifyGasLimit = verifyGasLimit;
@@ -365,6 +381,14 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
         _validateSection(publicLayout.outputWidth, publicLayout.outputCount);
         uint256 count = _numInstances(publicLayout);
         if (count > MAX_MODEL_INSTANCES) revert ZkmlRegistryTooManyInstances(count, MAX_MODEL_INSTANCES);
+        uint256 values = _numPublicValues(publicLayout);
+        if (values > MAX_PUBLIC_VALUES) revert ZkmlRegistryTooManyPublicValues(values, MAX_PUBLIC_VALUES);
+    }
+
+    /// @dev The values that are packed one by one: those of the public (not hashed, not private) sections.
+    function _numPublicValues(PublicLayout memory publicLayout) private pure returns (uint256 values) {
+        if (publicLayout.input == InputVisibility.Public) values += publicLayout.inputCount;
+        if (publicLayout.output == OutputVisibility.Public) values += publicLayout.outputCount;
     }
 
     function _validateSection(uint256 width, uint256 count) private pure {
@@ -462,6 +486,14 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
     {
         bytes memory callData = abi.encodeCall(IZkmlVerifier.verifyProof, (proof, words));
 
+        // EIP-150 forwards at most 63/64 of the remaining gas. A verifier given less than its limit may
+        // run out and report a valid proof as invalid, which would let a submitter fail a valid proof on
+        // purpose; an adapter that catches its inner verifier's out-of-gas turns that into a plain `false`,
+        // so the only sound check is before the call: the verifier always gets its whole limit.
+        if (gasleft() < gasLimit + gasLimit / 63 + _CALL_OVERHEAD) {
+            revert ZkmlRegistryInsufficientGas(address(verifier), gasLimit);
+        }
+
         bool success;
         uint256 returnSize;
         uint256 returnWord;
@@ -470,10 +502,6 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
             returnSize := returndatasize()
             returnWord := mload(0x00)
         }
-        // EIP-150 forwards at most 63/64 of the remaining gas. If the call failed with less than 1/63 of the
-        // limit left here, the verifier may have been given less than its limit: the caller starved it, and
-        // reporting a rejection would let a submitter fail a valid proof on purpose.
-        if (!success && gasleft() <= gasLimit / 63) revert ZkmlRegistryInsufficientGas(address(verifier), gasLimit);
         return success && returnSize == _BOOL_RETURN_SIZE && returnWord == 1;
     }
 }

@@ -905,20 +905,19 @@ contract ZkmlModelRegistryTest is Test {
     }
 
     /// @dev EIP-7825 caps a transaction at 2**24 gas, the reason `MAX_VERIFY_GAS_LIMIT` refuses verifiers that
-    ///      need more. The same should hold for a registrable layout: with 1-bit slots, 256 instances hold
-    ///      64,260 values, and packing costs gas per value, not per instance. FAILS on the current registry
-    ///      (about 5.5e7 gas): `MAX_MODEL_INSTANCES` bounds elements, not values (reported to the lead).
+    ///      need more. The same must hold for a registrable layout: packing costs gas per value, not per
+    ///      instance, so with 1-bit slots 256 instances would hold 64,260 values (about 5.5e7 gas to pack).
+    ///      `MAX_PUBLIC_VALUES` bounds the values; the largest layout it allows packs in a fraction of 2**24.
     function test_RegistrableLayoutsCanBeVerifiedInOneTransaction() public {
-        uint256 max = registry.MAX_MODEL_INSTANCES();
+        uint256 max = registry.MAX_PUBLIC_VALUES();
         PublicLayout memory l = _layout();
         l.inputWidth = 1;
         l.outputWidth = 1;
-        // 252 one-bit values per element: max - 1 elements of inputs, one of outputs. The casts are exact.
+        // `max` is 4096: the casts are exact.
         // forge-lint: disable-next-line(unsafe-typecast)
-        l.inputCount = uint16((max - 1) * PACKED_BITS);
+        l.inputCount = uint16(max - 1);
         l.outputCount = 1;
         uint256 modelId = _registerLayout(alice, verifier, l);
-        assertEq(registry.numInstances(modelId), max);
 
         InferenceValues memory values;
         values.inputs = new int256[](l.inputCount);
@@ -926,7 +925,28 @@ contract ZkmlModelRegistryTest is Test {
         bytes memory proof = verifier.mockProof(registry.inferenceInstances(modelId, values));
         (bool accepted, uint256 used) = _inferenceGas(modelId, proof, values);
         assertTrue(accepted);
-        emit log_named_uint("requireValidInference gas, 64,260 one-bit values", used);
-        assertLe(used, 2 ** 24, "a registrable model cannot be verified in one transaction");
+        emit log_named_uint("requireValidInference gas, 4,096 one-bit values", used);
+        assertLe(used, 4_000_000, "packing the largest registrable layout leaves too little of 2**24");
+    }
+
+    function test_RevertsWhen_TooManyPublicValues() public {
+        uint256 max = registry.MAX_PUBLIC_VALUES();
+        PublicLayout memory l = _layout();
+        l.inputWidth = 1;
+        l.outputWidth = 1;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        l.inputCount = uint16(max);
+        l.outputCount = 1;
+        ModelConfig memory config = _config(verifier);
+        config.publicLayout = l;
+        vm.expectRevert(
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryTooManyPublicValues.selector, max + 1, max)
+        );
+        registry.registerModel(config);
+
+        // A hashed input section is one value, however many inputs the model reads.
+        l.input = InputVisibility.Hashed;
+        config.publicLayout = l;
+        registry.registerModel(config);
     }
 }

@@ -393,6 +393,31 @@ contract ZkmlModelRegistryBatchTest is Test {
         _assertVerifies(id, _repeat(modelA, max));
     }
 
+    /// @dev Every slot's values are packed in the one transaction: their sum is bounded like one model's.
+    function test_RevertsWhen_BatchHasTooManyPublicValues() public {
+        uint256 max = registry.MAX_BATCH_PUBLIC_VALUES();
+        uint256 slots = registry.MAX_BATCH_SLOTS();
+        // 256 one-bit inputs and one output: 16 slots of it are 4,112 values, 16 over the bound.
+        PublicLayout memory wide = _layoutA();
+        wide.inputWidth = 1;
+        wide.inputCount = 256;
+        wide.outputCount = 1;
+        uint256 modelW = _registerModel(alice, bytes32(0), wide);
+        uint256 perSlot = uint256(wide.inputCount) + wide.outputCount;
+
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryTooManyPublicValues.selector, perSlot * slots, max)
+        );
+        registry.registerBatchVerifier(verifier, GAS_LIMIT, _repeat(modelW, slots));
+
+        // Fifteen of them and one slot of model A (7 values) fit.
+        uint256[] memory ids = _repeat(modelW, slots);
+        ids[slots - 1] = modelA;
+        uint256 id = _registerBatch(alice, verifier, ids);
+        _assertVerifies(id, ids);
+    }
+
     function test_RevertsWhen_SlotModelUnknownOrRetired() public {
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryUnknownModel.selector, 99));

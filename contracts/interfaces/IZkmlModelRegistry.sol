@@ -169,6 +169,9 @@ interface IZkmlModelRegistry {
     error ZkmlRegistryInvalidLayout(uint256 width, uint256 count);
     /// @notice The layout has more public instances than the registry packs per proof.
     error ZkmlRegistryTooManyInstances(uint256 numInstances, uint256 maxInstances);
+    /// @notice The layout (or a batch's slots together) has more public values than the registry packs in
+    ///         one transaction; a large input belongs in a hashed section.
+    error ZkmlRegistryTooManyPublicValues(uint256 numValues, uint256 maxValues);
     /// @notice The verifier gas limit is outside the supported range.
     error ZkmlRegistryInvalidGasLimit(uint256 verifyGasLimit);
     /// @notice The proof's instance 0 is not the model's commitment: the proof is of other weights.
