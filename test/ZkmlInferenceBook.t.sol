@@ -321,6 +321,10 @@ contract ZkmlInferenceBookRealProofTest is ZkmlFixtures {
     /// @dev Single verification costs about 275k gas; aggregated about 380k (docs/aggregation.md).
     uint32 internal constant SINGLE_GAS = 500_000;
     uint32 internal constant BATCH_GAS = 800_000;
+    /// @dev What a rejected attestation may cost: the verifier's limit, which the registry forwards whole,
+    ///      and the packing around it.
+    uint256 internal constant SINGLE_REJECTION_CAP = 650_000;
+    uint256 internal constant BATCH_REJECTION_CAP = 1_200_000;
 
     ZkmlModelRegistry internal registry;
     ZkmlInferenceBook internal book;
@@ -424,8 +428,12 @@ contract ZkmlInferenceBookRealProofTest is ZkmlFixtures {
         for (uint256 i = 0; i < proof.length; i += 397) {
             bytes memory tampered = bytes.concat(proof);
             tampered[i] ^= 0x01;
-            vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryProofRejected.selector, ethModel));
-            book.attest(ethModel, tampered, values);
+            _assertRevertsWithin(
+                address(book),
+                abi.encodeCall(book.attest, (ethModel, tampered, values)),
+                SINGLE_REJECTION_CAP,
+                abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryProofRejected.selector, ethModel)
+            );
         }
     }
 
@@ -433,8 +441,12 @@ contract ZkmlInferenceBookRealProofTest is ZkmlFixtures {
         (bytes memory proof, InferenceValues memory values) = _single(ETH);
         // A submitter who wants another prediction (or another feed window) cannot get it recorded.
         values.outputs[4] += 1;
-        vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryProofRejected.selector, ethModel));
-        book.attest(ethModel, proof, values);
+        _assertRevertsWithin(
+            address(book),
+            abi.encodeCall(book.attest, (ethModel, proof, values)),
+            SINGLE_REJECTION_CAP,
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryProofRejected.selector, ethModel)
+        );
         values.outputs[4] -= 1;
         values.inputs[0] -= 1;
         vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryProofRejected.selector, ethModel));
@@ -471,8 +483,12 @@ contract ZkmlInferenceBookRealProofTest is ZkmlFixtures {
         for (uint256 i = 0; i < accumulator.length; i += 5) {
             uint256[12] memory tampered = accumulator;
             tampered[i] ^= 1;
-            vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryBatchProofRejected.selector, batchId));
-            book.attestBatch(batchId, proof, tampered, values);
+            _assertRevertsWithin(
+                address(book),
+                abi.encodeCall(book.attestBatch, (batchId, proof, tampered, values)),
+                BATCH_REJECTION_CAP,
+                abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryBatchProofRejected.selector, batchId)
+            );
         }
         accumulator[3] = uint256(1) << ZkmlInstances.ACCUMULATOR_LIMB_BITS;
         vm.expectRevert(
@@ -484,15 +500,23 @@ contract ZkmlInferenceBookRealProofTest is ZkmlFixtures {
     function test_RevertsWhen_BatchSlotValueIsTampered() public {
         (bytes memory proof, uint256[12] memory accumulator, InferenceValues[] memory values) = _batch();
         values[1].outputs[17] += 1;
-        vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryBatchProofRejected.selector, batchId));
-        book.attestBatch(batchId, proof, accumulator, values);
+        _assertRevertsWithin(
+            address(book),
+            abi.encodeCall(book.attestBatch, (batchId, proof, accumulator, values)),
+            BATCH_REJECTION_CAP,
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryBatchProofRejected.selector, batchId)
+        );
     }
 
     function test_RevertsWhen_BatchProofIsTampered() public {
         (bytes memory proof, uint256[12] memory accumulator, InferenceValues[] memory values) = _batch();
         proof[proof.length / 2] ^= 0x01;
-        vm.expectRevert(abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryBatchProofRejected.selector, batchId));
-        book.attestBatch(batchId, proof, accumulator, values);
+        _assertRevertsWithin(
+            address(book),
+            abi.encodeCall(book.attestBatch, (batchId, proof, accumulator, values)),
+            BATCH_REJECTION_CAP,
+            abi.encodeWithSelector(IZkmlModelRegistry.ZkmlRegistryBatchProofRejected.selector, batchId)
+        );
     }
 
     function test_RevertsWhen_ASlotModelIsRetired() public {
