@@ -80,6 +80,7 @@ fixtures: deps ## regenerate test/fixtures (real proofs of the example models an
 	tools/fixtures/aggregated.sh
 	tools/fixtures/committed.sh
 	tools/fixtures/examples.sh
+	tools/fixtures/batch.sh
 
 fmt: deps ## format Rust and Solidity sources
 	$(CARGO) fmt --all

@@ -122,7 +122,7 @@ library ZkmlInstances {
     /// @param values The quantized values, in model order.
     /// @param width Slot width in bits.
     /// @return next The index after the section's last element.
-    function packInto(uint256[] memory instances, uint256 offset, int256[] memory values, uint256 width)
+    function packInto(uint256[] memory instances, uint256 offset, int256[] calldata values, uint256 width)
         internal
         pure
         returns (uint256 next)
@@ -131,15 +131,33 @@ library ZkmlInstances {
         if (offset > instances.length || elements > instances.length - offset) {
             revert ZkmlInstancesOutOfRange(offset, elements, instances.length);
         }
+        next = offset + elements;
         uint256 perElement = PACKED_BITS / width;
-        int256 bias = int256(uint256(1) << (width - 1));
-        for (uint256 i = 0; i < values.length; ++i) {
-            int256 value = values[i];
-            if (value < -bias || value >= bias) revert ZkmlInstancesValueOutOfRange(i, value, width);
-            // In range, `value + bias` is in [0, 2^width): the cast is exact.
-            // forge-lint: disable-next-line(unsafe-typecast)
-            instances[offset + i / perElement] |= uint256(value + bias) << (width * (i % perElement));
+        uint256 bias = uint256(1) << (width - 1);
+        // Read from call data and built in a local word that is written once per element: packing is the
+        // registry's per-value cost.
+        uint256 word;
+        uint256 inElement;
+        for (uint256 i = 0; i < values.length;) {
+            int256 value;
+            assembly ("memory-safe") {
+                value := calldataload(add(values.offset, shl(5, i)))
+            }
+            uint256 biased;
+            // Two's complement wraps exactly: `value` is in [-bias, bias) iff `value + bias` is in [0, 2 * bias).
+            unchecked {
+                // forge-lint: disable-next-line(unsafe-typecast)
+                biased = uint256(value) + bias;
+            }
+            if (biased >= bias << 1) revert ZkmlInstancesValueOutOfRange(i, value, width);
+            unchecked {
+                word |= biased << (width * inElement);
+                ++i;
+                if (++inElement == perElement || i == values.length) {
+                    instances[offset++] |= word;
+                    (word, inElement) = (0, 0);
+                }
+            }
         }
-        return offset + elements;
     }
 }
