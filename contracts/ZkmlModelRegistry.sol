@@ -45,8 +45,8 @@ contract ZkmlModelRegistry is IZkmlModelRegistry {
     uint256 public constant MAX_MODEL_INSTANCES = 256;
 
     /// @notice Most values in one model's public sections (public inputs plus public outputs). Packing costs
-    ///         about 730 gas per value whatever the slot width, so this keeps packing one inference near
-    ///         3M gas, far inside EIP-7825's 2**24 beside the verifier. Larger inputs belong in a hashed
+    ///         about 140 gas per value whatever the slot width, so this keeps packing one inference near
+    ///         0.6M gas, far inside EIP-7825's 2**24 beside the verifier. Larger inputs belong in a hashed
     ///         section (one value); a 28x28x3 image (2,352 values) still fits.
     uint256 public constant MAX_PUBLIC_VALUES = 4096;
 

@@ -133,30 +133,39 @@ library ZkmlInstances {
         }
         next = offset + elements;
         uint256 perElement = PACKED_BITS / width;
-        uint256 bias = uint256(1) << (width - 1);
-        // Read from call data and built in a local word that is written once per element: packing is the
-        // registry's per-value cost.
-        uint256 word;
-        uint256 inElement;
-        for (uint256 i = 0; i < values.length;) {
-            int256 value;
-            assembly ("memory-safe") {
-                value := calldataload(add(values.offset, shl(5, i)))
-            }
-            uint256 biased;
-            // Two's complement wraps exactly: `value` is in [-bias, bias) iff `value + bias` is in [0, 2 * bias).
-            unchecked {
-                // forge-lint: disable-next-line(unsafe-typecast)
-                biased = uint256(value) + bias;
-            }
-            if (biased >= bias << 1) revert ZkmlInstancesValueOutOfRange(i, value, width);
-            unchecked {
-                word |= biased << (width * inElement);
-                ++i;
-                if (++inElement == perElement || i == values.length) {
-                    instances[offset++] |= word;
-                    (word, inElement) = (0, 0);
+        bytes4 outOfRange = ZkmlInstancesValueOutOfRange.selector;
+        // Packing is the registry's per-value cost (every value of every slot of a batch), so it is one pass
+        // over the call data in assembly: each element is built in a register and written once. The bounds
+        // were checked above: `elements` words from `offset` on are inside `instances`.
+        assembly ("memory-safe") {
+            let bias := shl(sub(width, 1), 1)
+            let limit := shl(1, bias)
+            let count := values.length
+            let element := add(add(instances, 0x20), shl(5, offset))
+            for { let i := 0 } lt(i, count) {} {
+                let end := add(i, perElement)
+                if gt(end, count) { end := count }
+                let word := 0
+                for { let shift := 0 } lt(i, end) {
+                    i := add(i, 1)
+                    shift := add(shift, width)
+                } {
+                    let value := calldataload(add(values.offset, shl(5, i)))
+                    // Two's complement wraps exactly: `value` is in [-bias, bias) iff `value + bias` is in
+                    // [0, 2 * bias).
+                    let biased := add(value, bias)
+                    if iszero(lt(biased, limit)) {
+                        let error := mload(0x40)
+                        mstore(error, outOfRange)
+                        mstore(add(error, 0x04), i)
+                        mstore(add(error, 0x24), value)
+                        mstore(add(error, 0x44), width)
+                        revert(error, 0x64)
+                    }
+                    word := or(word, shl(shift, biased))
                 }
+                mstore(element, or(mload(element), word))
+                element := add(element, 0x20)
             }
         }
     }

@@ -63,7 +63,10 @@ async fn deploy_then_show_registry_and_model() {
     assert_eq!(model["commitment"].as_str().unwrap().parse::<B256>().unwrap(), commitment);
     let layout = &model["publicLayout"];
     assert_eq!((layout["inputScale"].as_u64(), layout["outputScale"].as_u64()), (Some(6), Some(8)));
-    assert_eq!((layout["weights"].as_str(), layout["input"].as_str(), layout["output"].as_str()), (Some("committed"), Some("hashed"), Some("public")));
+    assert_eq!(
+        (layout["weights"].as_str(), layout["input"].as_str(), layout["output"].as_str()),
+        (Some("committed"), Some("hashed"), Some("public"))
+    );
     assert_eq!((layout["inputCount"].as_u64(), layout["outputWidth"].as_u64()), (Some(64), Some(19)));
     assert_eq!(model["owner"].as_str().unwrap().parse::<Address>().unwrap(), anvil.addresses()[0]);
 
