@@ -50,7 +50,9 @@ contract ERC7007ZkmlHandler is Test {
     }
 
     function _prompt(uint256 seed) internal pure returns (bytes memory) {
-        // Class 0..9 and four latent bytes: few enough prompts that tokens are minted again and again.
+        // Class 0..9 and four latent bytes: few enough prompts that tokens are minted again and again. Both
+        // casts keep only the bits wanted: `seed % 10` fits a byte, and the latents are its next 32 bits.
+        // forge-lint: disable-next-line(unsafe-typecast)
         return abi.encodePacked(uint8(seed % 10), bytes4(uint32(seed >> 8) & 0x0f0f0f0f));
     }
 
