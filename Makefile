@@ -26,15 +26,20 @@ CARGO_FLAGS := --release --locked --workspace
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-deps: node_modules/.package-lock.json ## install the EVM toolchain from npm (forge, anvil, cast, solcjs, forge-std, OpenZeppelin)
+deps: node_modules/.package-lock.json lib/forge-std/VERSION ## install the EVM toolchain from npm (forge, anvil, cast, solcjs, forge-std, OpenZeppelin)
 
 # npm ci writes node_modules/.package-lock.json; it is the stamp that the install matches the lock file.
+# Its postinstall writes lib/forge-std; the second rule redoes that alone when only the rewrite changed.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
+	@touch $@ lib/forge-std/VERSION
 
+lib/forge-std/VERSION: node_modules/.package-lock.json tools/forge-std/install.mjs
+	node tools/forge-std/install.mjs
+
+# Warnings in our contracts, scripts and tests fail the build (dependencies' are filtered in foundry.toml).
 build: deps ## compile the contracts and the Rust workspace (release)
-	forge build
+	forge build --deny warnings
 	$(CARGO) build $(CARGO_FLAGS)
 
 demo: build ## run the end-to-end demo on a local anvil
