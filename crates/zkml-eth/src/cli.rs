@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     cmd::{
-        aggregate::AggregateArgs, bench::BenchArgs, compile::CompileArgs, fidelity::FidelityArgs,
+        aggregate::AggregateArgs, bench::BenchArgs, compile::CompileArgs, deploy::DeployArgs, fidelity::FidelityArgs,
         gen_verifier::GenVerifierArgs, input::InputCommand, prove::ProveArgs, registry::RegistryCommand,
         render::RenderArgs, setup::SetupArgs, verify::VerifyArgs,
     },
@@ -54,6 +54,12 @@ pub enum Command {
     /// Deploy and inspect the model registry.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Deploy the registry, book, example models, NFT and vault (and a test market on a local chain).
+    ///
+    /// Example (anvil's first dev key in ETH_PRIVATE_KEY):
+    ///   zkml-eth deploy --eth-price target/eth-price --pixel-art target/pixel-art \
+    ///       --feed-history examples/eth-price/feed.json --unsafe-dev-srs
+    Deploy(DeployArgs),
 }
 
 impl Cli {
@@ -71,10 +77,13 @@ impl Cli {
             Command::Aggregate(args) => args.run(out),
             Command::GenVerifier(args) => args.run(out),
             Command::Bench(args) => args.run(out),
-            Command::Registry(cmd) => {
-                let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-                runtime.block_on(cmd.run(out))
-            }
+            Command::Registry(cmd) => runtime()?.block_on(cmd.run(out)),
+            Command::Deploy(args) => runtime()?.block_on(args.run(out)),
         }
     }
+}
+
+/// The async runtime of the commands that talk to a chain.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().context("could not start the async runtime")
 }

@@ -3,16 +3,34 @@
 //! `ZkmlModelRegistry::deploy(&provider)` deploys exactly what `forge test` tested.
 #![allow(missing_docs, unreachable_pub, clippy::too_many_arguments)]
 
-alloy::sol!(
-    #[sol(rpc)]
-    #[derive(Debug)]
-    ZkmlModelRegistry,
-    concat!(env!("OUT_DIR"), "/forge-out/ZkmlModelRegistry.sol/ZkmlModelRegistry.json")
-);
+/// Binds one contract of the package from its forge artifact, and records the artifact's path for
+/// [`ARTIFACTS`].
+macro_rules! bind {
+    ($($name:ident => $file:literal,)*) => {
+        $(
+            alloy::sol!(
+                #[sol(rpc)]
+                #[derive(Debug)]
+                $name,
+                concat!(env!("OUT_DIR"), "/forge-out/", $file, "/", stringify!($name), ".json")
+            );
+        )*
 
-alloy::sol!(
-    #[sol(rpc)]
-    #[derive(Debug)]
-    MockZkmlVerifier,
-    concat!(env!("OUT_DIR"), "/forge-out/MockZkmlVerifier.sol/MockZkmlVerifier.json")
-);
+        /// Every bound contract's forge artifact (name, JSON), for decoding reverts and events by ABI.
+        pub const ARTIFACTS: &[(&str, &str)] = &[
+            $((stringify!($name), include_str!(concat!(env!("OUT_DIR"), "/forge-out/", $file, "/", stringify!($name), ".json"))),)*
+        ];
+    };
+}
+
+bind! {
+    ZkmlModelRegistry => "ZkmlModelRegistry.sol",
+    ZkmlInferenceBook => "ZkmlInferenceBook.sol",
+    ERC7007Zkml => "ERC7007Zkml.sol",
+    VerifiedTradingVault => "VerifiedTradingVault.sol",
+    Halo2VerifierAdapter => "Halo2VerifierAdapter.sol",
+    MockZkmlVerifier => "MockZkmlVerifier.sol",
+    TestToken => "TestToken.sol",
+    TestPriceFeed => "TestPriceFeed.sol",
+    TestUniswapV2Market => "TestUniswapV2Market.sol",
+}

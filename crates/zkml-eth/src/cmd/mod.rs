@@ -3,6 +3,7 @@
 pub mod aggregate;
 pub mod bench;
 pub mod compile;
+pub mod deploy;
 pub mod fidelity;
 pub mod gen_verifier;
 pub mod input;
