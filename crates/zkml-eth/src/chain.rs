@@ -22,7 +22,9 @@ use crate::contracts::ARTIFACTS;
 /// The errors and events of every bound contract, by selector and topic.
 struct Abis {
     errors: HashMap<Selector, AbiError>,
-    events: HashMap<B256, AbiEvent>,
+    /// Events by topic; one topic can name several (ERC-20's and ERC-721's `Transfer` differ only in which
+    /// fields are indexed), so the one that decodes the log is chosen.
+    events: HashMap<B256, Vec<AbiEvent>>,
 }
 
 fn abis() -> &'static Abis {
@@ -42,7 +44,10 @@ fn abis() -> &'static Abis {
                 errors.insert(error.selector(), error.clone());
             }
             for event in abi.events() {
-                events.insert(event.selector(), event.clone());
+                let known: &mut Vec<AbiEvent> = events.entry(event.selector()).or_default();
+                if !known.contains(event) {
+                    known.push(event.clone());
+                }
             }
         }
         Abis { errors, events }
@@ -95,9 +100,16 @@ pub struct DecodedLog {
 }
 
 impl DecodedLog {
-    /// `Event(name: value, ...)`.
+    /// `Event(name: value, ...)`, long byte strings (a proof) shortened to their start and length.
     pub fn text(&self) -> String {
-        let fields: Vec<String> = self.fields.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+        let short = |v: &str| match v.len() > 2 + 2 * 32
+            && v.starts_with("0x")
+            && v.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
+        {
+            true => format!("{}.. ({} bytes)", &v[..18], (v.len() - 2) / 2),
+            false => v.to_string(),
+        };
+        let fields: Vec<String> = self.fields.iter().map(|(n, v)| format!("{n}: {}", short(v))).collect();
         format!("{}({})", self.event, fields.join(", "))
     }
 
@@ -116,8 +128,13 @@ pub fn decode_logs(receipt: &TransactionReceipt) -> Vec<DecodedLog> {
         .iter()
         .filter_map(|log| {
             let topic = *log.topics().first()?;
-            let event = abis().events.get(&topic)?;
-            let decoded = event.decode_log_parts(log.topics().iter().copied(), &log.data().data).ok()?;
+            let (event, decoded) = abis().events.get(&topic)?.iter().find_map(|event| {
+                let indexed = event.inputs.iter().filter(|i| i.indexed).count();
+                if indexed + 1 != log.topics().len() {
+                    return None;
+                }
+                Some((event, event.decode_log_parts(log.topics().iter().copied(), &log.data().data).ok()?))
+            })?;
             let (mut indexed, mut body) = (decoded.indexed.into_iter(), decoded.body.into_iter());
             let fields = event
                 .inputs
@@ -166,7 +183,10 @@ pub async fn send(provider: &DynProvider, action: impl Into<String>, tx: Transac
     let pending = provider.send_transaction(tx).await.with_context(|| format!("could not send: {action}"))?;
     let receipt = pending.get_receipt().await.with_context(|| format!("{action}: the transaction was not mined"))?;
     if !receipt.status() {
-        bail!("{action}: transaction {} reverted on chain (it passed simulation: the state changed between)", receipt.transaction_hash);
+        bail!(
+            "{action}: transaction {} reverted on chain (it passed simulation: the state changed between)",
+            receipt.transaction_hash
+        );
     }
     Ok(Sent {
         action,

@@ -7,7 +7,7 @@ use crate::{
     cmd::{
         aggregate::AggregateArgs, bench::BenchArgs, compile::CompileArgs, deploy::DeployArgs, fidelity::FidelityArgs,
         gen_verifier::GenVerifierArgs, input::InputCommand, prove::ProveArgs, registry::RegistryCommand,
-        render::RenderArgs, setup::SetupArgs, verify::VerifyArgs,
+        render::RenderArgs, setup::SetupArgs, submit::SubmitArgs, verify::VerifyArgs,
     },
     output::Output,
 };
@@ -60,6 +60,16 @@ pub enum Command {
     ///   zkml-eth deploy --eth-price target/eth-price --pixel-art target/pixel-art \
     ///       --feed-history examples/eth-price/feed.json --unsafe-dev-srs
     Deploy(DeployArgs),
+    /// Put a proof on chain: attest it in the book, mint the NFT with it, let the vault act on it, or ask
+    /// a verifier.
+    ///
+    /// Examples (addresses from deployments/local.json):
+    ///   zkml-eth submit-proof proof.json --to book
+    ///   zkml-eth submit-proof aggregated.json --to book --batch-verifier-id 1
+    ///   zkml-eth submit-proof pixel-art-proof.json --to nft
+    ///   zkml-eth submit-proof eth-price-proof.json --to vault --round 18446744073709551629
+    #[command(name = "submit-proof")]
+    SubmitProof(SubmitArgs),
 }
 
 impl Cli {
@@ -79,6 +89,7 @@ impl Cli {
             Command::Bench(args) => args.run(out),
             Command::Registry(cmd) => runtime()?.block_on(cmd.run(out)),
             Command::Deploy(args) => runtime()?.block_on(args.run(out)),
+            Command::SubmitProof(args) => runtime()?.block_on(args.run(out)),
         }
     }
 }

@@ -199,7 +199,8 @@ impl ModelRegistration {
         name: &str,
         sent: &mut Vec<Sent>,
     ) -> Result<u64> {
-        let (verifier, tx) = deploy(provider, format!("deploy the {name} verifier"), self.verifier_code.clone()).await?;
+        let (verifier, tx) =
+            deploy(provider, format!("deploy the {name} verifier"), self.verifier_code.clone()).await?;
         sent.push(tx);
         let adapter_code = Halo2VerifierAdapter::deploy_builder(
             provider,
@@ -260,7 +261,11 @@ pub fn registry_layout(layout: &zkml_circuit::PublicLayout) -> Result<PublicLayo
         let count = u16::try_from(section.values).context("more than 65,535 values in a section")?;
         let scale = section.scales.first().copied().unwrap_or(0);
         if section.scales.iter().any(|s| *s != scale) {
-            bail!("the {:?} section mixes scales {:?}: the registry stores one per section", section.kind, section.scales);
+            bail!(
+                "the {:?} section mixes scales {:?}: the registry stores one per section",
+                section.kind,
+                section.scales
+            );
         }
         match section.kind {
             SectionKind::Inputs | SectionKind::InputsHash => {
@@ -305,8 +310,9 @@ impl DeployArgs {
             Some(path) => {
                 let text =
                     std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
-                serde_json::from_str::<FeedHistory>(&text)
-                    .with_context(|| format!("{} is not a feed history (decimals, interval, answers)", path.display()))?
+                serde_json::from_str::<FeedHistory>(&text).with_context(|| {
+                    format!("{} is not a feed history (decimals, interval, answers)", path.display())
+                })?
             }
             None => bail!("the test market needs --feed-history (examples/eth-price/feed.json)"),
         };
@@ -345,7 +351,8 @@ impl DeployArgs {
             d.registry = previous.registry;
             reused.push(format!("registry {}", d.registry));
         } else {
-            let (address, tx) = deploy(&provider, "deploy ZkmlModelRegistry", ZkmlModelRegistry::BYTECODE.clone()).await?;
+            let (address, tx) =
+                deploy(&provider, "deploy ZkmlModelRegistry", ZkmlModelRegistry::BYTECODE.clone()).await?;
             d.registry = address;
             sent.push(tx);
         }
@@ -468,7 +475,8 @@ impl DeployArgs {
             sent.push(tx);
         }
 
-        d.batch_verifiers = if d.registry == previous.registry { previous.batch_verifiers.clone() } else { Default::default() };
+        d.batch_verifiers =
+            if d.registry == previous.registry { previous.batch_verifiers.clone() } else { Default::default() };
         d.save(&self.out)?;
         let gas_used = sent.iter().map(|s| s.gas_used).sum();
         let report = DeployReport { file: self.out.clone(), deployment: d, reused, transactions: sent, gas_used };
@@ -530,7 +538,10 @@ impl DeployArgs {
         sent.push(tx);
 
         let first = self.feed_at + 1 - FEED_WINDOW_ANSWERS;
-        let answers: Vec<_> = history.answers[first..=self.feed_at].iter().map(|a| alloy::primitives::I256::try_from(*a).expect("i64 fits")).collect();
+        let answers: Vec<_> = history.answers[first..=self.feed_at]
+            .iter()
+            .map(|a| alloy::primitives::I256::try_from(*a).expect("i64 fits"))
+            .collect();
         let latest = provider
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
             .await?
@@ -542,7 +553,10 @@ impl DeployArgs {
         let call = TestPriceFeed::new(feed, provider)
             .pushRounds(answers, U256::from(first_updated_at), U256::from(history.interval))
             .into_transaction_request();
-        sent.push(send(provider, format!("load the feed with answers {first}..={} of the history", self.feed_at), call).await?);
+        sent.push(
+            send(provider, format!("load the feed with answers {first}..={} of the history", self.feed_at), call)
+                .await?,
+        );
 
         let code = TestUniswapV2Market::deploy_builder(provider, usd, weth, deployer).calldata().clone();
         let (market, tx) = deploy(provider, "deploy the test market", code).await?;
@@ -550,8 +564,11 @@ impl DeployArgs {
         // USD reserve (6 decimals) at the window's last price (feed decimals) for POOL_WETH (18 decimals).
         let price = U256::from(history.answers[self.feed_at]);
         let weth_reserve = U256::from(POOL_WETH) * U256::from(10).pow(U256::from(18));
-        let usd_reserve = U256::from(POOL_WETH) * price * U256::from(1_000_000) / U256::from(10).pow(U256::from(history.decimals));
-        let call = TestUniswapV2Market::new(market, provider).syncReserves(usd_reserve, weth_reserve).into_transaction_request();
+        let usd_reserve =
+            U256::from(POOL_WETH) * price * U256::from(1_000_000) / U256::from(10).pow(U256::from(history.decimals));
+        let call = TestUniswapV2Market::new(market, provider)
+            .syncReserves(usd_reserve, weth_reserve)
+            .into_transaction_request();
         sent.push(send(provider, "fill the pool at the feed's price", call).await?);
 
         let round = TestPriceFeed::new(feed, provider).toRoundId(1, 1).call().await?;

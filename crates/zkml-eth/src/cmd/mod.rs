@@ -11,6 +11,7 @@ pub mod prove;
 pub mod registry;
 pub mod render;
 pub mod setup;
+pub mod submit;
 pub mod verify;
 
 /// The value of `key` (a `Key:  123 kB` line) in a `/proc` status file such as `/proc/meminfo`, in kB.

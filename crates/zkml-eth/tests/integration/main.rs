@@ -4,6 +4,7 @@
 
 mod anvil_registry;
 mod cli_aggregate;
+mod cli_chain;
 mod cli_examples;
 mod cli_gen_verifier;
 mod cli_model;

@@ -1,0 +1,194 @@
+//! `zkml-eth deploy` and `zkml-eth submit-proof`, run as the real binary against a real anvil, with the
+//! committed example proofs (test/fixtures) and verifiers generated from freshly set-up example models:
+//! valid proofs change state, tampered ones are refused with the decoded custom error, a replayed vault
+//! round is refused, a second deploy reuses everything, and a deployment of another chain is refused.
+
+use std::path::{Path, PathBuf};
+
+use alloy::{
+    hex,
+    primitives::{Address, U256, keccak256},
+    providers::{Provider, ProviderBuilder},
+};
+use serde_json::Value;
+
+use crate::common::{json, spawn_anvil, stderr, zkml_eth};
+use zkml_eth::contracts::{TestToken, VerifiedTradingVault};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+/// Compiles and sets up `examples/NAME` as the fixture scripts do, with a private key cache.
+fn set_up_example(name: &str, dir: &Path, cache: &Path) -> PathBuf {
+    let example = repo().join("examples").join(name);
+    let model = dir.join(name);
+    let env = [("ZKML_CACHE_DIR", path(cache))];
+    let (onnx, calibration) = (example.join("model.onnx"), example.join("calibration.json"));
+    let compiled = zkml_eth(
+        &["-q", "compile", path(&onnx), "--calibration", path(&calibration), "--scale", "12", "--out", path(&model)],
+        &env,
+    );
+    assert!(compiled.status.success(), "compile {name}: {}", stderr(&compiled));
+    let setup = zkml_eth(&["-q", "setup", path(&model), "--unsafe-dev-srs"], &env);
+    assert!(setup.status.success(), "setup {name}: {}", stderr(&setup));
+    model
+}
+
+/// A copy of a fixture proof with one byte of the proof changed.
+fn tampered(fixture: &Path, out: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(fixture).expect("the fixture reads");
+    let mut artifact: Value = serde_json::from_str(&text).expect("the fixture is JSON");
+    let mut bytes = hex::decode(artifact["proof"].as_str().expect("a proof")).expect("the proof is hex");
+    bytes[100] ^= 1;
+    artifact["proof"] = Value::String(hex::encode_prefixed(bytes));
+    std::fs::write(out, artifact.to_string()).expect("the copy writes");
+    out.to_path_buf()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let eth_price = set_up_example("eth-price", tmp.path(), &cache);
+    let pixel_art = set_up_example("pixel-art", tmp.path(), &cache);
+    let fixtures = repo().join("test/fixtures");
+    let (eth_proof, art_proof) = (fixtures.join("eth-price/proof.json"), fixtures.join("pixel-art/proof.json"));
+    let feed = repo().join("examples/eth-price/feed.json");
+
+    let anvil = spawn_anvil();
+    let rpc = anvil.endpoint();
+    let key = hex::encode_prefixed(anvil.keys()[0].to_bytes());
+    let deployment = tmp.path().join("deployments/local.json");
+    let env = [("ETH_PRIVATE_KEY", key.as_str()), ("ZKML_CACHE_DIR", path(&cache))];
+    let deploy_args = [
+        "--json",
+        "deploy",
+        "--rpc-url",
+        &rpc,
+        "--eth-price",
+        path(&eth_price),
+        "--pixel-art",
+        path(&pixel_art),
+        "--feed-history",
+        path(&feed),
+        "--out",
+        path(&deployment),
+        "--unsafe-dev-srs",
+    ];
+
+    // A fresh deployment: every contract sent, the file written with what the chain holds.
+    let first = json(&zkml_eth(&deploy_args, &env));
+    assert!(first["transactions"].as_array().unwrap().len() >= 16, "{first}");
+    assert!(first["reused"].as_array().unwrap().is_empty());
+    let d = &first["deployment"];
+    assert_eq!(d, &serde_json::from_str::<Value>(&std::fs::read_to_string(&deployment).unwrap()).unwrap());
+    let address = |name: &str| d[name].as_str().unwrap().parse::<Address>().unwrap();
+    let provider = ProviderBuilder::new().wallet(anvil.wallet().unwrap()).connect_http(anvil.endpoint_url());
+    for name in ["registry", "book", "nft", "vault", "usd", "weth", "feed", "market"] {
+        assert!(!provider.get_code_at(address(name)).await.unwrap().is_empty(), "no code at {name}");
+    }
+    assert_eq!((d["ethPriceModelId"].as_u64(), d["pixelArtModelId"].as_u64()), (Some(1), Some(2)));
+
+    // Again: nothing sent, the same addresses.
+    let second = json(&zkml_eth(&deploy_args, &env));
+    assert!(second["transactions"].as_array().unwrap().is_empty(), "{second}");
+    assert_eq!(second["reused"].as_array().unwrap().len(), 7, "{second}");
+    assert_eq!(&second["deployment"], d);
+
+    let submit = |proof: &Path, to: &str| {
+        zkml_eth(
+            &["--json", "submit-proof", path(proof), "--to", to, "--rpc-url", &rpc, "--deployment", path(&deployment)],
+            &env,
+        )
+    };
+    let events = |report: &Value| -> Vec<String> {
+        report["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|tx| tx["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()))
+            .collect()
+    };
+
+    // The verifier: the fixture proof verifies, a tampered one does not (and the command fails).
+    let verified = json(&submit(&eth_proof, "verifier"));
+    assert_eq!(verified["valid"], true);
+    assert!(verified["gasEstimate"].as_u64().unwrap() > 200_000, "{verified}");
+    let bad_eth = tampered(&eth_proof, &tmp.path().join("bad-eth.json"));
+    let refused = submit(&bad_eth, "verifier");
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("does not verify"), "{}", stderr(&refused));
+
+    // The book: a tampered proof is refused with the registry's error, by name and argument; the real one
+    // is attested; attesting it again sends nothing.
+    let refused = submit(&bad_eth, "book");
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("ZkmlRegistryProofRejected(modelId: 1)"), "{}", stderr(&refused));
+    let attested = json(&submit(&eth_proof, "book"));
+    assert_eq!(events(&attested), ["InferenceAttested"]);
+    let again = json(&submit(&eth_proof, "book"));
+    assert!(again["transactions"].as_array().unwrap().is_empty());
+    assert!(again["alreadyAttested"].as_u64().unwrap() > 0);
+
+    // The NFT: commit, then reveal and mint; the token id is keccak256(prompt), the prompt read from the proof.
+    let art_artifact: Value = serde_json::from_str(&std::fs::read_to_string(&art_proof).unwrap()).unwrap();
+    assert!(art_artifact["format"].is_string());
+    let bad_art = tampered(&art_proof, &tmp.path().join("bad-art.json"));
+    let refused = submit(&bad_art, "nft");
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("ERC7007ZkmlUnverifiedAigcData(tokenId: "), "{}", stderr(&refused));
+    let minted = json(&submit(&art_proof, "nft"));
+    assert_eq!(events(&minted), ["PromptCommitted", "Transfer", "AigcData"], "{minted}");
+    let prompt = hex::decode("0x0310f00000").unwrap();
+    assert_eq!(minted["tokenId"].as_str().unwrap().parse::<U256>().unwrap(), U256::from_be_bytes(keccak256(&prompt).0));
+    // Minting the same prompt again is refused: the token exists.
+    let twice = submit(&art_proof, "nft");
+    assert!(stderr(&twice).contains("ERC721InvalidSender"), "{}", stderr(&twice));
+
+    // The vault, funded, trades on the prediction for the feed's latest round (the fixture's window)...
+    let usd = TestToken::new(address("usd"), &provider);
+    let vault = VerifiedTradingVault::new(address("vault"), &provider);
+    let depositor = anvil.addresses()[0];
+    let amount = U256::from(100_000_000_000u64);
+    usd.mint(depositor, amount).send().await.unwrap().get_receipt().await.unwrap();
+    usd.approve(*vault.address(), amount).send().await.unwrap().get_receipt().await.unwrap();
+    vault.deposit(amount, depositor).send().await.unwrap().get_receipt().await.unwrap();
+    let bad_act = submit(&bad_eth, "vault");
+    assert!(!bad_act.status.success());
+    assert!(stderr(&bad_act).contains("ZkmlRegistryProofRejected(modelId: 1)"), "{}", stderr(&bad_act));
+    let acted = json(&submit(&eth_proof, "vault"));
+    assert_eq!(events(&acted).last().map(String::as_str), Some("Traded"), "{acted}");
+    // ... once: the same round again is refused by name.
+    let replayed = submit(&eth_proof, "vault");
+    assert!(!replayed.status.success());
+    assert!(stderr(&replayed).contains("VerifiedTradingVaultRoundNotNewer"), "{}", stderr(&replayed));
+
+    // An aggregated proof goes to the book only, and needs its batch verifier.
+    let aggregated = fixtures.join("mixed/aggregated.json");
+    let wrong = submit(&aggregated, "vault");
+    assert!(!wrong.status.success());
+    assert!(stderr(&wrong).contains("--to book"), "{}", stderr(&wrong));
+    let unregistered = submit(&aggregated, "book");
+    assert!(stderr(&unregistered).contains("register --aggregated"), "{}", stderr(&unregistered));
+
+    // A deployment file of another chain, and a chain that does not answer, are refused by name.
+    let mut other: Value = d.clone();
+    other["chainId"] = Value::from(1);
+    let other_file = tmp.path().join("other.json");
+    std::fs::write(&other_file, other.to_string()).unwrap();
+    let args = ["submit-proof", path(&eth_proof), "--to", "book", "--rpc-url", &rpc, "--deployment", path(&other_file)];
+    let mismatched = zkml_eth(&args, &env);
+    assert!(stderr(&mismatched).contains("is a deployment on chain 1, but"), "{}", stderr(&mismatched));
+    let args = ["submit-proof", path(&eth_proof), "--to", "book", "--rpc-url", "http://127.0.0.1:9", "--deployment"];
+    let unreachable = zkml_eth(&[&args[..], &[path(&deployment)]].concat(), &env);
+    assert!(
+        stderr(&unreachable).contains("could not reach the chain at http://127.0.0.1:9"),
+        "{}",
+        stderr(&unreachable)
+    );
+}
