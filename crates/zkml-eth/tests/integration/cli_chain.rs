@@ -106,6 +106,12 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
             &env,
         )
     };
+    // The gas of each submission, for docs/chain.md (`-- --nocapture` shows it).
+    let gas = |what: &str, report: &Value| {
+        let used: Vec<u64> =
+            report["transactions"].as_array().unwrap().iter().map(|tx| tx["gasUsed"].as_u64().unwrap()).collect();
+        println!("{what}: gas {used:?}");
+    };
     let events = |report: &Value| -> Vec<String> {
         report["transactions"]
             .as_array()
@@ -119,6 +125,7 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     let verified = json(&submit(&eth_proof, "verifier"));
     assert_eq!(verified["valid"], true);
     assert!(verified["gasEstimate"].as_u64().unwrap() > 200_000, "{verified}");
+    println!("--to verifier, eth-price: estimated gas {}", verified["gasEstimate"]);
     let bad_eth = tampered(&eth_proof, &tmp.path().join("bad-eth.json"));
     let refused = submit(&bad_eth, "verifier");
     assert!(!refused.status.success());
@@ -131,6 +138,7 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     assert!(stderr(&refused).contains("ZkmlRegistryProofRejected(modelId: 1)"), "{}", stderr(&refused));
     let attested = json(&submit(&eth_proof, "book"));
     assert_eq!(events(&attested), ["InferenceAttested"]);
+    gas("--to book, eth-price", &attested);
     let again = json(&submit(&eth_proof, "book"));
     assert!(again["transactions"].as_array().unwrap().is_empty());
     assert!(again["alreadyAttested"].as_u64().unwrap() > 0);
@@ -144,6 +152,7 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     assert!(stderr(&refused).contains("ERC7007ZkmlUnverifiedAigcData(tokenId: "), "{}", stderr(&refused));
     let minted = json(&submit(&art_proof, "nft"));
     assert_eq!(events(&minted), ["PromptCommitted", "Transfer", "AigcData"], "{minted}");
+    gas("--to nft, pixel-art (commit, mint)", &minted);
     let prompt = hex::decode("0x0310f00000").unwrap();
     assert_eq!(minted["tokenId"].as_str().unwrap().parse::<U256>().unwrap(), U256::from_be_bytes(keccak256(&prompt).0));
     // Minting the same prompt again is refused: the token exists.
@@ -163,6 +172,7 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     assert!(stderr(&bad_act).contains("ZkmlRegistryProofRejected(modelId: 1)"), "{}", stderr(&bad_act));
     let acted = json(&submit(&eth_proof, "vault"));
     assert_eq!(events(&acted).last().map(String::as_str), Some("Traded"), "{acted}");
+    gas("--to vault, eth-price (a trade)", &acted);
     // ... once: the same round again is refused by name.
     let replayed = submit(&eth_proof, "vault");
     assert!(!replayed.status.success());
