@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand};
 use crate::{
     cmd::{
         aggregate::AggregateArgs, bench::BenchArgs, compile::CompileArgs, deploy::DeployArgs, fidelity::FidelityArgs,
-        gen_verifier::GenVerifierArgs, input::InputCommand, prove::ProveArgs, registry::RegistryCommand,
-        render::RenderArgs, setup::SetupArgs, submit::SubmitArgs, verify::VerifyArgs,
+        gen_verifier::GenVerifierArgs, input::InputCommand, prove::ProveArgs, register::RegisterArgs,
+        registry::RegistryCommand, render::RenderArgs, setup::SetupArgs, submit::SubmitArgs, verify::VerifyArgs,
     },
     output::Output,
 };
@@ -70,6 +70,13 @@ pub enum Command {
     ///   zkml-eth submit-proof eth-price-proof.json --to vault --round 18446744073709551629
     #[command(name = "submit-proof")]
     SubmitProof(SubmitArgs),
+    /// Register a model (its generated verifier) or an aggregation's verifier (a batch verifier over the
+    /// registered models of its slots) in the deployment's registry; prints the id.
+    ///
+    /// Examples:
+    ///   zkml-eth register --model target/digits-mlp --unsafe-dev-srs
+    ///   zkml-eth register --aggregated aggregated.json --unsafe-dev-srs
+    Register(RegisterArgs),
 }
 
 impl Cli {
@@ -90,6 +97,7 @@ impl Cli {
             Command::Registry(cmd) => runtime()?.block_on(cmd.run(out)),
             Command::Deploy(args) => runtime()?.block_on(args.run(out)),
             Command::SubmitProof(args) => runtime()?.block_on(args.run(out)),
+            Command::Register(args) => runtime()?.block_on(args.run(out)),
         }
     }
 }

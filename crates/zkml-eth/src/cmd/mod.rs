@@ -8,6 +8,7 @@ pub mod fidelity;
 pub mod gen_verifier;
 pub mod input;
 pub mod prove;
+pub mod register;
 pub mod registry;
 pub mod render;
 pub mod setup;

@@ -237,7 +237,7 @@ impl SubmitArgs {
                 let values = inference_values(&single.layout, &single.instances, 0, &self.proof)?;
                 let model_id = match self.model_id {
                     Some(id) => id,
-                    None => self.find_model(&registry, &single.model_commitment).await?,
+                    None => find_model(&registry, &single.model_commitment).await?,
                 };
                 match target {
                     Target::Book => {
@@ -377,31 +377,30 @@ impl SubmitArgs {
         }
         Ok(())
     }
+}
 
-    /// The registry's one active model with this commitment.
-    async fn find_model<P: Provider>(
-        &self,
-        registry: &ZkmlModelRegistry::ZkmlModelRegistryInstance<P>,
-        commitment: &str,
-    ) -> Result<u64> {
-        let commitment: B256 = commitment.parse().context("the proof's model_commitment is not a bytes32")?;
-        let count: u64 = registry.modelCount().call().await.context("reading the registry")?.to();
-        let mut found = vec![];
-        for id in 1..=count {
-            let m = registry.model(U256::from(id)).call().await?;
-            if m.commitment == commitment && m.status == 1 {
-                found.push(id);
-            }
+/// The registry's one active model with this commitment.
+pub async fn find_model<P: Provider>(
+    registry: &ZkmlModelRegistry::ZkmlModelRegistryInstance<P>,
+    commitment: &str,
+) -> Result<u64> {
+    let commitment: B256 = commitment.parse().context("the proof's model_commitment is not a bytes32")?;
+    let count: u64 = registry.modelCount().call().await.context("reading the registry")?.to();
+    let mut found = vec![];
+    for id in 1..=count {
+        let m = registry.model(U256::from(id)).call().await?;
+        if m.commitment == commitment && m.status == 1 {
+            found.push(id);
         }
-        match found.as_slice() {
-            [id] => Ok(*id),
-            [] => bail!(
-                "no active model in registry {} has the proof's commitment {commitment}: register it (`zkml-eth deploy` \
-                 or `zkml-eth register`), or pass --model-id",
-                registry.address()
-            ),
-            ids => bail!("models {ids:?} all have the proof's commitment {commitment}: choose one with --model-id"),
-        }
+    }
+    match found.as_slice() {
+        [id] => Ok(*id),
+        [] => bail!(
+            "no active model in registry {} has the proof's commitment {commitment}: register it (`zkml-eth deploy` \
+             or `zkml-eth register`), or pass --model-id",
+            registry.address()
+        ),
+        ids => bail!("models {ids:?} all have the proof's commitment {commitment}: choose one with --model-id"),
     }
 }
 

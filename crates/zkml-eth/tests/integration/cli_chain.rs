@@ -23,16 +23,15 @@ fn path(p: &Path) -> &str {
     p.to_str().expect("test paths are UTF-8")
 }
 
-/// Compiles and sets up `examples/NAME` as the fixture scripts do, with a private key cache.
-fn set_up_example(name: &str, dir: &Path, cache: &Path) -> PathBuf {
+/// Compiles and sets up `examples/NAME/ONNX` as the fixture scripts do (tools/fixtures/examples.sh), with
+/// a private key cache.
+fn set_up_example(name: &str, onnx: &str, scale: &[&str], dir: &Path, cache: &Path) -> PathBuf {
     let example = repo().join("examples").join(name);
     let model = dir.join(name);
     let env = [("ZKML_CACHE_DIR", path(cache))];
-    let (onnx, calibration) = (example.join("model.onnx"), example.join("calibration.json"));
-    let compiled = zkml_eth(
-        &["-q", "compile", path(&onnx), "--calibration", path(&calibration), "--scale", "12", "--out", path(&model)],
-        &env,
-    );
+    let (onnx, calibration) = (example.join(onnx), example.join("calibration.json"));
+    let args = ["-q", "compile", path(&onnx), "--calibration", path(&calibration), "--out", path(&model)];
+    let compiled = zkml_eth(&[&args[..], scale].concat(), &env);
     assert!(compiled.status.success(), "compile {name}: {}", stderr(&compiled));
     let setup = zkml_eth(&["-q", "setup", path(&model), "--unsafe-dev-srs"], &env);
     assert!(setup.status.success(), "setup {name}: {}", stderr(&setup));
@@ -54,8 +53,8 @@ fn tampered(fixture: &Path, out: &Path) -> PathBuf {
 async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
-    let eth_price = set_up_example("eth-price", tmp.path(), &cache);
-    let pixel_art = set_up_example("pixel-art", tmp.path(), &cache);
+    let eth_price = set_up_example("eth-price", "model.onnx", &["--scale", "12"], tmp.path(), &cache);
+    let pixel_art = set_up_example("pixel-art", "model.onnx", &["--scale", "12"], tmp.path(), &cache);
     let fixtures = repo().join("test/fixtures");
     let (eth_proof, art_proof) = (fixtures.join("eth-price/proof.json"), fixtures.join("pixel-art/proof.json"));
     let feed = repo().join("examples/eth-price/feed.json");
@@ -185,6 +184,32 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     assert!(stderr(&wrong).contains("--to book"), "{}", stderr(&wrong));
     let unregistered = submit(&aggregated, "book");
     assert!(stderr(&unregistered).contains("register --aggregated"), "{}", stderr(&unregistered));
+
+    // `register`: the digits MLP (the mixed aggregation's third slot), then the aggregation's verifier (the
+    // committed bytecode: regenerating it needs the aggregation keys, minutes of keygen) as a batch verifier
+    // over models 1, 2, 3, active at once as the deployer owns all three, and recorded in the deployment file.
+    let digits = set_up_example("digits", "mlp.onnx", &[], tmp.path(), &cache);
+    let register = |args: &[&str]| {
+        let base = ["--json", "register", "--rpc-url", &rpc, "--deployment", path(&deployment), "--unsafe-dev-srs"];
+        zkml_eth(&[&base[..], args].concat(), &env)
+    };
+    let registered = json(&register(&["--model", path(&digits)]));
+    assert_eq!(registered["modelId"], 3, "{registered}");
+    let bytecode = fixtures.join("mixed/Halo2Verifier.hex");
+    let batch = json(&register(&["--aggregated", path(&aggregated), "--bytecode", path(&bytecode)]));
+    assert_eq!((batch["batchVerifierId"].as_u64(), batch["pendingApprovals"].as_u64()), (Some(1), Some(0)), "{batch}");
+    assert_eq!(batch["slotModelIds"], serde_json::json!([1, 2, 3]));
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&deployment).unwrap()).unwrap();
+    assert_eq!(recorded["batchVerifiers"].as_object().unwrap().values().next(), Some(&Value::from(1)));
+
+    // The batch: a tampered aggregated proof is refused by name; the real one records the two inferences the
+    // book did not hold yet (the eth-price one, the same window and outputs, was attested above).
+    let bad_batch = tampered(&aggregated, &tmp.path().join("bad-batch.json"));
+    let refused = submit(&bad_batch, "book");
+    assert!(stderr(&refused).contains("ZkmlRegistryBatchProofRejected(batchVerifierId: 1)"), "{}", stderr(&refused));
+    let attested = json(&submit(&aggregated, "book"));
+    assert_eq!(events(&attested), ["InferenceAttested", "InferenceAttested"], "{attested}");
+    gas("--to book, the mixed aggregated proof (two new inferences)", &attested);
 
     // A deployment file of another chain, and a chain that does not answer, are refused by name.
     let mut other: Value = d.clone();
