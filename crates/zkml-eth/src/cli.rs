@@ -5,9 +5,10 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     cmd::{
-        aggregate::AggregateArgs, bench::BenchArgs, compile::CompileArgs, deploy::DeployArgs, fidelity::FidelityArgs,
-        gen_verifier::GenVerifierArgs, input::InputCommand, prove::ProveArgs, register::RegisterArgs,
-        registry::RegistryCommand, render::RenderArgs, setup::SetupArgs, submit::SubmitArgs, verify::VerifyArgs,
+        aggregate::AggregateArgs, bench::BenchArgs, check_verifier::CheckVerifierArgs, compile::CompileArgs,
+        deploy::DeployArgs, fidelity::FidelityArgs, gen_verifier::GenVerifierArgs, input::InputCommand,
+        prove::ProveArgs, register::RegisterArgs, registry::RegistryCommand, render::RenderArgs, setup::SetupArgs,
+        submit::SubmitArgs, verify::VerifyArgs,
     },
     output::Output,
 };
@@ -77,6 +78,9 @@ pub enum Command {
     ///   zkml-eth register --model target/digits-mlp --unsafe-dev-srs
     ///   zkml-eth register --aggregated aggregated.json --unsafe-dev-srs
     Register(RegisterArgs),
+    /// Check that the code at an address (a verifier, or the adapter the registry stores) is the verifier
+    /// generated from a model directory and its SRS, byte for byte.
+    CheckVerifier(CheckVerifierArgs),
 }
 
 impl Cli {
@@ -98,6 +102,7 @@ impl Cli {
             Command::Deploy(args) => runtime()?.block_on(args.run(out)),
             Command::SubmitProof(args) => runtime()?.block_on(args.run(out)),
             Command::Register(args) => runtime()?.block_on(args.run(out)),
+            Command::CheckVerifier(args) => runtime()?.block_on(args.run(out)),
         }
     }
 }

@@ -163,6 +163,8 @@ pub struct DeployReport {
 pub struct ModelRegistration {
     /// The generated verifier's creation code.
     pub verifier_code: Bytes,
+    /// Its runtime code (what is deployed).
+    pub verifier_runtime: Bytes,
     /// Public instances of its proofs.
     pub num_instances: usize,
     /// Bytes of each proof.
@@ -181,6 +183,7 @@ impl ModelRegistration {
         let built = target.build(srs, solc, out, true)?;
         Ok(Self {
             verifier_code: built.verifier.compiled.creation.into(),
+            verifier_runtime: built.verifier.compiled.runtime.into(),
             num_instances: built.num_instance,
             proof_bytes: built.proof_bytes,
             commitment: circuit.model_commitment.parse().with_context(|| {

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod bench;
+pub mod check_verifier;
 pub mod compile;
 pub mod deploy;
 pub mod fidelity;

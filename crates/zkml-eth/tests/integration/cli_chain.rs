@@ -120,6 +120,37 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
             .collect()
     };
 
+    // check-verifier: the eth-price model's registered adapter leads to its verifier, byte for byte; the
+    // pixel-art model's does not, and the command fails naming the difference.
+    let registered_verifier = |id: u64| {
+        let shown = json(&zkml_eth(
+            &[
+                "--json",
+                "registry",
+                "show",
+                "--rpc-url",
+                &rpc,
+                "--registry",
+                d["registry"].as_str().unwrap(),
+                "--model-id",
+                &id.to_string(),
+            ],
+            &[],
+        ));
+        shown["model"]["verifier"].as_str().unwrap().to_string()
+    };
+    let check = |address: &str| {
+        let args = ["--json", "check-verifier", "--model", path(&eth_price), "--address", address, "--rpc-url", &rpc];
+        zkml_eth(&[&args[..], &["--unsafe-dev-srs"]].concat(), &env)
+    };
+    let checked = json(&check(&registered_verifier(1)));
+    assert_eq!((checked["matches"].as_bool(), checked["adapter"].as_bool()), (Some(true), Some(true)), "{checked}");
+    let mismatch = check(&registered_verifier(2));
+    assert!(!mismatch.status.success());
+    let report: Value = serde_json::from_slice(&mismatch.stdout).unwrap();
+    assert_eq!(report["matches"], false);
+    assert!(report["differences"].to_string().contains("is not the verifier generated from"), "{report}");
+
     // The verifier: the fixture proof verifies, a tampered one does not (and the command fails).
     let verified = json(&submit(&eth_proof, "verifier"));
     assert_eq!(verified["valid"], true);
