@@ -159,7 +159,8 @@ contract Deploy is Script, ZkmlArtifacts {
         vm.serializeAddress(o, "weth", address(d.weth));
         vm.serializeAddress(o, "feed", address(d.feed));
         vm.serializeUint(o, "feedFirstAnswer", FIRST_ANSWER);
-        vm.serializeUint(o, "feedFirstRound", d.feed.toRoundId(1, 1));
+        // A decimal string: round ids exceed the 2^53 that JSON numbers keep exactly in JavaScript.
+        vm.serializeString(o, "feedFirstRound", vm.toString(uint256(d.feed.toRoundId(1, 1))));
         string memory json = vm.serializeAddress(o, "market", address(d.market));
         string memory out = vm.envOr("DEPLOYMENT_FILE", string(DEFAULT_OUT));
         vm.createDir(_parentDir(out), true);

@@ -82,8 +82,9 @@ pub struct Deployment {
     /// Index in the eth-price example's feed history of the test feed's first answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_first_answer: Option<u64>,
-    /// The test feed's first round id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The test feed's first round id, as a decimal string: round ids (phase << 64 | round) exceed the
+    /// 2^53 that JSON numbers keep exactly in JavaScript.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "decimal_string")]
     pub feed_first_round: Option<u128>,
     /// Batch verifiers registered by `zkml-eth register --aggregated`, by aggregation hash.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -579,5 +580,33 @@ impl DeployArgs {
         d.feed_first_answer = Some(first as u64);
         d.feed_first_round = Some(u128::try_from(round).context("a round id is 80 bits")?);
         Ok(())
+    }
+}
+
+/// An optional `u128` as a JSON decimal string (also read from a number small enough to be exact).
+mod decimal_string {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(value: &Option<u128>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => serializer.serialize_str(&v.to_string()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u128>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(u64),
+        }
+        Ok(match Option::<Raw>::deserialize(deserializer)? {
+            None => None,
+            Some(Raw::Number(n)) => Some(u128::from(n)),
+            Some(Raw::Text(t)) => {
+                Some(t.parse().map_err(|_| D::Error::custom(format!("{t:?} is not a decimal integer")))?)
+            }
+        })
     }
 }

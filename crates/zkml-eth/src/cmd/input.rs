@@ -143,7 +143,7 @@ impl InputCommand {
 }
 
 /// The model's input scale, checking that it takes `count` inputs.
-fn input_scale(model: &Path, count: usize, what: &str) -> Result<u8> {
+pub(crate) fn input_scale(model: &Path, count: usize, what: &str) -> Result<u8> {
     let compiled =
         CompiledModel::load(model).with_context(|| format!("loading the compiled model in {}", model.display()))?;
     let len = compiled.quantized.input_len();
@@ -153,7 +153,7 @@ fn input_scale(model: &Path, count: usize, what: &str) -> Result<u8> {
     Ok(compiled.settings.scales.activation)
 }
 
-fn reals(quantized: &[i64], scale: u8) -> Vec<f64> {
+pub(crate) fn reals(quantized: &[i64], scale: u8) -> Vec<f64> {
     quantized.iter().map(|q| *q as f64 / f64::from(1u32 << scale)).collect()
 }
 

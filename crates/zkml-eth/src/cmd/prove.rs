@@ -5,11 +5,12 @@ use std::{
     time::Instant,
 };
 
+use alloy::primitives::{Address, Uint};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use zkml_model::{data::DataSet, exec::execute};
+use zkml_model::{data::DataSet, encode::PriceFeatures, exec::execute};
 use zkml_prover::{
     artifact::{ArtifactInfo, ProofArtifact},
     keys::{CacheStatus, META_FILE, circuit_hash, key_dir, load_or_keygen, to_hex},
@@ -17,7 +18,13 @@ use zkml_prover::{
 };
 
 use crate::{
-    cmd::setup::{CircuitFile, SrsOpts, load_model},
+    chain::describe_revert,
+    cmd::{
+        input::{input_scale, reals},
+        setup::{CircuitFile, SrsOpts, load_model},
+    },
+    contracts::{TestPriceFeed, VerifiedTradingVault},
+    opts::RpcOpts,
     output::Output,
 };
 
@@ -49,16 +56,31 @@ impl From<TranscriptArg> for Transcript {
 ///   zkml-eth prove target/digits-mlp --input input.json --out proof.json --unsafe-dev-srs
 ///   zkml-eth prove target/digits-mlp --input examples/digits/test.json --sample 7 --out proof.json --unsafe-dev-srs
 ///   zkml-eth prove target/digits-mlp --input batch.json --out proofs/ --transcript keccak --srs kzg_bn254_15.srs
+///   zkml-eth prove target/eth-price --from-feed --vault 0x... --round 18446744073709551629 --out proof.json \
+///       --transcript keccak --unsafe-dev-srs
 #[derive(Debug, Args)]
 pub struct ProveArgs {
     /// A model directory set up with `zkml-eth setup`.
     dir: PathBuf,
     /// The samples: JSON {"inputs": [[...], ...]}, each flattened in input order.
-    #[arg(long, value_name = "INPUT.json")]
-    input: PathBuf,
+    #[arg(long, value_name = "INPUT.json", required_unless_present = "from_feed")]
+    input: Option<PathBuf>,
     /// Prove only this sample (0-based) of INPUT.json.
-    #[arg(long, value_name = "I")]
+    #[arg(long, value_name = "I", requires = "input")]
     sample: Option<usize>,
+    /// Build the eth-price model's input on chain instead: the 13 answers of the vault's own price feed
+    /// that end at --round, through the features the vault recomputes, so the proof is for what `act`
+    /// checks.
+    #[arg(long, requires_all = ["vault", "round"], conflicts_with = "input")]
+    from_feed: bool,
+    /// With --from-feed: the VerifiedTradingVault whose feed is read.
+    #[arg(long, value_name = "ADDRESS")]
+    vault: Option<Address>,
+    /// With --from-feed: the round the prediction is for (the window's last answer).
+    #[arg(long, value_name = "ROUND")]
+    round: Option<u128>,
+    #[command(flatten)]
+    rpc: RpcOpts,
     /// The proof file (one sample), or a directory for several.
     #[arg(long, value_name = "PROOF.json|DIR")]
     out: PathBuf,
@@ -115,6 +137,54 @@ pub struct ProveReport {
 }
 
 impl ProveArgs {
+    /// The eth-price model's input from the answers the vault's feed holds for the window ending at `--round`
+    /// (the rounds `round - 12 ..= round` of its phase, as the vault reads them).
+    fn feed_input(&self, dir: &Path) -> Result<DataSet> {
+        let (vault, round) =
+            (self.vault.context("--from-feed needs --vault")?, self.round.context("--from-feed needs --round")?);
+        let needed = PriceFeatures::WINDOW + 1;
+        let scale = input_scale(dir, PriceFeatures::WINDOW, "a feed window")?;
+        // The aggregator round is the id's low 64 bits; a window must not reach back past its phase's round 1.
+        if (round as u64 as usize) < needed {
+            bail!("round {round}: its window of {needed} answers would reach back before the start of its phase");
+        }
+        let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+        let answers = runtime.block_on(async {
+            let provider = self.rpc.provider();
+            let feed = VerifiedTradingVault::new(vault, &provider).FEED().call().await.with_context(|| {
+                format!("{vault} at {} does not answer FEED(): is it a VerifiedTradingVault?", self.rpc.rpc_url)
+            })?;
+            let feed = TestPriceFeed::new(feed, &provider);
+            let mut answers = Vec::with_capacity(needed);
+            for r in round + 1 - needed as u128..=round {
+                let id = Uint::<80, 2>::try_from(r).with_context(|| format!("round {r} does not fit a uint80"))?;
+                let data = feed.getRoundData(id).call().await.map_err(|e| match e.as_revert_data() {
+                    Some(revert) => {
+                        anyhow::anyhow!("the feed has no round {r}: it reverted {}", describe_revert(&revert))
+                    }
+                    None => anyhow::Error::new(e).context(format!("reading round {r} of the feed")),
+                })?;
+                if data.roundId != id || data.updatedAt.is_zero() {
+                    bail!(
+                        "the feed {} has no round {r} (it answers round {} updated at {})",
+                        feed.address(),
+                        data.roundId,
+                        data.updatedAt
+                    );
+                }
+                answers.push(
+                    i128::try_from(data.answer)
+                        .with_context(|| format!("round {r}: answer {} is out of range", data.answer))?,
+                );
+            }
+            anyhow::Ok(answers)
+        })?;
+        let quantized = PriceFeatures::eth_price(scale)
+            .inputs(&answers)
+            .with_context(|| format!("the feed's window ending at round {round}"))?;
+        Ok(DataSet { inputs: vec![reals(&quantized, scale).into_iter().map(|v| v as f32).collect()], labels: None })
+    }
+
     /// Runs the command.
     pub fn run(self, out: Output) -> Result<()> {
         let dir = &self.dir;
@@ -122,15 +192,13 @@ impl ProveArgs {
         let circuit = CircuitFile::load(dir)?;
         let model = load_model(dir)?;
         let q = &model.quantized;
-        let data = DataSet::load(&self.input, q.input_len())?;
+        let (data, source) = match &self.input {
+            Some(input) => (DataSet::load(input, q.input_len())?, input.display().to_string()),
+            None => (self.feed_input(dir)?, "the vault's feed".to_string()),
+        };
         let samples: Vec<usize> = match self.sample {
             Some(i) if i >= data.inputs.len() => {
-                bail!(
-                    "--sample {i}: {} has {} sample(s) (0..{})",
-                    self.input.display(),
-                    data.inputs.len(),
-                    data.inputs.len()
-                )
+                bail!("--sample {i}: {source} has {} sample(s) (0..{})", data.inputs.len(), data.inputs.len())
             }
             Some(i) => vec![i],
             None => (0..data.inputs.len()).collect(),
@@ -140,8 +208,8 @@ impl ProveArgs {
         // and the node, never a failed proof.
         let mut inputs = Vec::with_capacity(samples.len());
         for &i in &samples {
-            let values = execute(q, &data.inputs[i])
-                .with_context(|| format!("sample {i} of {} cannot be proved", self.input.display()))?;
+            let values =
+                execute(q, &data.inputs[i]).with_context(|| format!("sample {i} of {source} cannot be proved"))?;
             inputs.push(q.inputs.iter().flat_map(|&n| values[n].data.iter().copied()).collect::<Vec<i64>>());
         }
 
@@ -189,7 +257,7 @@ impl ProveArgs {
         for ((&sample, input), path) in samples.iter().zip(&inputs).zip(&paths) {
             let started = Instant::now();
             let proof = prove(&srs.params, &keys, q, input, transcript)
-                .with_context(|| format!("proving sample {sample} of {}", self.input.display()))?;
+                .with_context(|| format!("proving sample {sample} of {source}"))?;
             let seconds = started.elapsed().as_secs_f64();
             let artifact = ProofArtifact::new(&proof, &keys.layout, info.clone());
             artifact.save(path, self.force)?;
@@ -237,7 +305,7 @@ impl ProveArgs {
                     "--out {} is a file, but {} has {} samples: pass a directory for proof-0.json ... (or pick one \
                      with --sample I)",
                     self.out.display(),
-                    self.input.display(),
+                    self.input.as_deref().unwrap_or(Path::new("the input")).display(),
                     samples.len()
                 );
             }

@@ -200,7 +200,31 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     let bad_act = submit(&bad_eth, "vault");
     assert!(!bad_act.status.success());
     assert!(stderr(&bad_act).contains("ZkmlRegistryProofRejected(modelId: 1)"), "{}", stderr(&bad_act));
-    let acted = json(&submit(&eth_proof, "vault"));
+    // The proof the vault acts on is made from its own feed on chain (`prove --from-feed`): the same window
+    // as the committed fixture's, so the same public values.
+    let round = (d["feedFirstRound"].as_str().unwrap().parse::<u128>().unwrap() + 12).to_string();
+    let from_feed = tmp.path().join("from-feed.json");
+    let args = ["--json", "prove", path(&eth_price), "--from-feed", "--vault", d["vault"].as_str().unwrap(), "--round"];
+    let more =
+        [round.as_str(), "--rpc-url", &rpc, "--transcript", "keccak", "--out", path(&from_feed), "--unsafe-dev-srs"];
+    json(&zkml_eth(&[&args[..], &more[..]].concat(), &env));
+    let read = |p: &Path| serde_json::from_str::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap();
+    assert_eq!(read(&from_feed)["instances"], read(&eth_proof)["instances"]);
+    // A round whose window crosses its phase's start, and one the feed does not hold, are refused by name.
+    let prove_at = |round: &str| {
+        let out = tmp.path().join(format!("at-{round}.json"));
+        let more = [round, "--rpc-url", &rpc, "--out", path(&out), "--unsafe-dev-srs"];
+        zkml_eth(&[&args[..], &more[..]].concat(), &env)
+    };
+    let early = prove_at("5");
+    assert!(stderr(&early).contains("would reach back before the start of its phase"), "{}", stderr(&early));
+    let missing = prove_at("18446744073709551717");
+    assert!(
+        stderr(&missing).contains("the feed has no round 18446744073709551705: it reverted"),
+        "{}",
+        stderr(&missing)
+    );
+    let acted = json(&submit(&from_feed, "vault"));
     assert_eq!(events(&acted).last().map(String::as_str), Some("Traded"), "{acted}");
     gas("--to vault, eth-price (a trade)", &acted);
     // ... once: the same round again is refused by name.
