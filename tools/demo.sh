@@ -33,12 +33,16 @@ rm -f "$OUT"/*-proof.json "$OUT"/*-proof.svg "$OUT"/*-proof.png "$OUT/aggregated
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/zkml-demo.XXXXXX")
 summary="$workdir/summary.tsv"
 anvil_pid=
-cleanup() {
+stop_anvil() {
   if [ -n "$anvil_pid" ] && kill -0 "$anvil_pid" 2>/dev/null; then
     kill "$anvil_pid" 2>/dev/null || true
     wait "$anvil_pid" 2>/dev/null || true
     echo "    anvil (pid $anvil_pid) stopped"
   fi
+  anvil_pid=
+}
+cleanup() {
+  stop_anvil
   rm -rf "$workdir"
 }
 trap cleanup EXIT
@@ -70,7 +74,9 @@ import json, sys
 report = json.load(open(sys.argv[1]))
 with open(sys.argv[2], "a") as summary:
     for tx in report.get("transactions", []):
-        events = ", ".join(e["event"] for e in tx["events"])
+        names = [e["event"] for e in tx["events"]]
+        # Repeated events once, with their count (the feed's thirteen RoundPushed).
+        events = ", ".join(n if names.count(n) == 1 else f"{n} x{names.count(n)}" for n in dict.fromkeys(names))
         print(f"    {tx['action']}: gas {tx['gasUsed']:,}" + (f"  [{events}]" if events else ""))
         summary.write(f"tx\t{tx['action']}\t{tx['gasUsed']}\n")
 PY
@@ -222,8 +228,7 @@ fi
 indent <"$workdir/refused.txt"
 
 step "Stop anvil"
-cleanup
-anvil_pid=
+stop_anvil
 step ""
 
 python3 - "$summary" "$OUT" "$((SECONDS - demo_start))" <<'PY'

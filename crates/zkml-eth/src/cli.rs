@@ -7,8 +7,8 @@ use crate::{
     cmd::{
         aggregate::AggregateArgs, bench::BenchArgs, check_verifier::CheckVerifierArgs, compile::CompileArgs,
         deploy::DeployArgs, fidelity::FidelityArgs, gen_verifier::GenVerifierArgs, input::InputCommand,
-        prove::ProveArgs, register::RegisterArgs, registry::RegistryCommand, render::RenderArgs, setup::SetupArgs,
-        submit::SubmitArgs, verify::VerifyArgs,
+        inspect::InspectArgs, prove::ProveArgs, register::RegisterArgs, registry::RegistryCommand, render::RenderArgs,
+        setup::SetupArgs, submit::SubmitArgs, verify::VerifyArgs,
     },
     output::Output,
 };
@@ -81,6 +81,9 @@ pub enum Command {
     /// Check that the code at an address (a verifier, or the adapter the registry stores) is the verifier
     /// generated from a model directory and its SRS, byte for byte.
     CheckVerifier(CheckVerifierArgs),
+    /// Show any artifact (model directory, proof, aggregated proof, deployment file) with its public values
+    /// decoded.
+    Inspect(InspectArgs),
 }
 
 impl Cli {
@@ -98,6 +101,7 @@ impl Cli {
             Command::Aggregate(args) => args.run(out),
             Command::GenVerifier(args) => args.run(out),
             Command::Bench(args) => args.run(out),
+            Command::Inspect(args) => args.run(out),
             Command::Registry(cmd) => runtime()?.block_on(cmd.run(out)),
             Command::Deploy(args) => runtime()?.block_on(args.run(out)),
             Command::SubmitProof(args) => runtime()?.block_on(args.run(out)),

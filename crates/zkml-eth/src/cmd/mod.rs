@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod fidelity;
 pub mod gen_verifier;
 pub mod input;
+pub mod inspect;
 pub mod prove;
 pub mod register;
 pub mod registry;

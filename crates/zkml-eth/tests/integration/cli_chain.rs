@@ -282,3 +282,28 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
         stderr(&unreachable)
     );
 }
+
+#[test]
+fn inspect_decodes_proofs_and_aggregated_proofs_and_refuses_other_files() {
+    let fixtures = repo().join("test/fixtures");
+    let read = |p: &Path| serde_json::from_str::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap();
+    let inspect = |p: &Path| zkml_eth(&["--json", "inspect", path(p)], &[]);
+
+    let proof = fixtures.join("eth-price/proof.json");
+    let shown = json(&inspect(&proof));
+    let outputs = &shown["sections"][1];
+    assert_eq!(outputs["kind"], "outputs");
+    assert_eq!(outputs["quantized"], read(&proof)["outputs_quantized"]);
+    assert_eq!(outputs["argmax"], 3);
+    let inputs = read(&fixtures.join("eth-price/input.json"));
+    assert_eq!(shown["sections"][0]["quantized"], inputs["quantized"][0]);
+
+    let aggregated = json(&inspect(&fixtures.join("mixed/aggregated.json")));
+    let slots = aggregated["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 3);
+    assert_eq!(slots[0]["sections"][1]["quantized"], read(&proof)["outputs_quantized"]);
+
+    let refused = inspect(&repo().join("Cargo.toml"));
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("Cargo.toml is not JSON"), "{}", stderr(&refused));
+}
