@@ -198,6 +198,16 @@ pub async fn send(provider: &DynProvider, action: impl Into<String>, tx: Transac
     })
 }
 
+/// Fails unless `account` can pay for transactions: a clear error before anything is sent, rather than a
+/// node's "insufficient funds" halfway through a deployment.
+pub async fn require_funds(provider: &DynProvider, account: Address, chain_id: u64) -> Result<()> {
+    let balance = provider.get_balance(account).await.context("reading the sender's balance")?;
+    if balance.is_zero() {
+        bail!("the sending account {account} has no ETH on chain {chain_id}: fund it, or use another --private-key");
+    }
+    Ok(())
+}
+
 /// Deploys creation code (with its constructor arguments appended) and returns the new address.
 pub async fn deploy(provider: &DynProvider, action: impl Into<String>, code: Bytes) -> Result<(Address, Sent)> {
     let sent = send(provider, action, TransactionRequest::default().with_deploy_code(code)).await?;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use zkml_circuit::public::{InputVisibility, OutputVisibility, SectionKind, WeightVisibility};
 
 use crate::{
-    chain::{Sent, deploy, send, sent_text},
+    chain::{Sent, deploy, require_funds, send, sent_text},
     cmd::{
         gen_verifier::{SolcOpts, VerifierTarget},
         setup::{CircuitFile, SrsOpts},
@@ -303,6 +303,7 @@ impl DeployArgs {
             .get_chain_id()
             .await
             .with_context(|| format!("could not reach the chain at {}", self.rpc.rpc_url))?;
+        require_funds(&provider, self.wallet.signer()?.address(), chain_id).await?;
         let test_market = self.test_market.unwrap_or(chain_id == LOCAL_CHAIN_ID);
         if !test_market {
             bail!(

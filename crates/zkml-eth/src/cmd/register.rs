@@ -13,7 +13,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::{
-    chain::{Sent, deploy, send, sent_text},
+    chain::{Sent, deploy, require_funds, send, sent_text},
     cmd::{
         deploy::{Deployment, ModelRegistration},
         gen_verifier::{SolcOpts, VerifierTarget, load_aggregated},
@@ -98,6 +98,7 @@ impl RegisterArgs {
                 self.rpc.rpc_url
             );
         }
+        require_funds(&provider, self.wallet.signer()?.address(), chain_id).await?;
         if provider.get_code_at(registry).await?.is_empty() {
             bail!("no registry at {registry} on chain {chain_id}");
         }

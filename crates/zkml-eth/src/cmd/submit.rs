@@ -22,7 +22,7 @@ use zkml_prover::{
 };
 
 use crate::{
-    chain::{Sent, send, sent_text},
+    chain::{Sent, require_funds, send, sent_text},
     cmd::deploy::{Deployment, LOCAL_CHAIN_ID},
     contracts::{
         ERC7007Zkml, Halo2VerifierAdapter, TestPriceFeed, VerifiedTradingVault,
@@ -184,6 +184,9 @@ impl SubmitArgs {
             deployment.chain_id,
             self.rpc.rpc_url
         );
+        if self.to != Target::Verifier {
+            require_funds(&provider, self.wallet.signer()?.address(), chain_id).await?;
+        }
         let registry = ZkmlModelRegistry::new(deployment.registry, &provider);
         let mut report = SubmitReport {
             target: self.to,
@@ -243,10 +246,11 @@ impl SubmitArgs {
                     Target::Book => {
                         let book = ZkmlInferenceBook::new(deployment.book, &provider);
                         report.contract = deployment.book;
-                        // The book verifies an inference once; attesting it again would only spend gas.
+                        // The book verifies an inference once; attesting it again would only spend gas. (A record of
+                        // a model retired since is not vouched for: that attest is sent, and refused by name.)
                         let id = book.inferenceId(U256::from(model_id), values.clone()).call().await?;
-                        let at = book.attestedAt(id).call().await?;
-                        if at > U256::ZERO {
+                        if book.isAttested(U256::from(model_id), values.clone()).call().await? {
+                            let at = book.attestedAt(id).call().await?;
                             report.already_attested = Some(at.to());
                             out.status(format!(
                                 "inference {id} of model {model_id} was attested in block {at}: nothing sent"

@@ -13,7 +13,7 @@ use alloy::{
 use serde_json::Value;
 
 use crate::common::{json, spawn_anvil, stderr, zkml_eth};
-use zkml_eth::contracts::{TestToken, VerifiedTradingVault};
+use zkml_eth::contracts::{TestToken, VerifiedTradingVault, ZkmlModelRegistry};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -265,6 +265,23 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     let attested = json(&submit(&aggregated, "book"));
     assert_eq!(events(&attested), ["InferenceAttested", "InferenceAttested"], "{attested}");
     gas("--to book, the mixed aggregated proof (two new inferences)", &attested);
+
+    // A retired model: the registry no longer finds it by commitment, and naming it is refused by name.
+    // A fresh provider: the first one's cached nonce is behind the CLI's transactions from the same account.
+    let provider = ProviderBuilder::new().wallet(anvil.wallet().unwrap()).connect_http(anvil.endpoint_url());
+    let registry = ZkmlModelRegistry::new(address("registry"), &provider);
+    registry.retireModel(U256::from(2)).send().await.unwrap().get_receipt().await.unwrap();
+    let unknown = submit(&art_proof, "book");
+    assert!(stderr(&unknown).contains("no active model in registry"), "{}", stderr(&unknown));
+    let args = ["submit-proof", path(&art_proof), "--to", "book", "--model-id", "2", "--rpc-url", &rpc, "--deployment"];
+    let retired = zkml_eth(&[&args[..], &[path(&deployment)]].concat(), &env);
+    assert!(stderr(&retired).contains("ZkmlRegistryModelIsRetired(modelId: 2)"), "{}", stderr(&retired));
+
+    // An account without ETH is told so before anything is sent.
+    let broke = "0x0000000000000000000000000000000000000000000000000000000000000abc";
+    let args = ["submit-proof", path(&eth_proof), "--to", "book", "--rpc-url", &rpc, "--deployment", path(&deployment)];
+    let unfunded = zkml_eth(&args, &[("ETH_PRIVATE_KEY", broke)]);
+    assert!(stderr(&unfunded).contains("has no ETH on chain 31337"), "{}", stderr(&unfunded));
 
     // A deployment file of another chain, and a chain that does not answer, are refused by name.
     let mut other: Value = d.clone();
