@@ -1,4 +1,6 @@
-//! Option groups shared by the commands that talk to a chain, flattened into each command that needs them.
+//! Option groups shared by the commands, flattened into each command that needs them: the chain (RPC,
+//! wallet), the SRS and key cache, the Solidity compiler, and the memory budget of aggregation. They live
+//! here so that commands never import each other for their options.
 
 use alloy::{
     network::EthereumWallet,
@@ -6,8 +8,25 @@ use alloy::{
     signers::local::PrivateKeySigner,
     transports::http::reqwest::Url,
 };
-use anyhow::{Context, Result};
+use std::{
+    path::PathBuf,
+    sync::atomic::{AtomicBool, Ordering},
+};
+
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use halo2_base::halo2_proofs::{halo2curves::bn256::Bn256, poly::kzg::commitment::ParamsKZG};
+use zkml_evm::{
+    codegen::VERIFIER_CONTRACT,
+    solc::{CompiledContract, compile, find_solc},
+};
+use zkml_prover::{
+    artifact::UNSAFE_DEV_SRS,
+    keys::{Hash32, srs_fingerprint},
+    srs::{SrsSource, dev_srs_file_name, is_unsafe_dev_srs},
+};
+
+use crate::{cmd::proc_kb, output::Output};
 
 /// Where the chain is.
 #[derive(Debug, Clone, Args)]
@@ -46,5 +65,152 @@ impl WalletOpts {
     pub fn provider(&self, rpc: &RpcOpts) -> Result<DynProvider> {
         let wallet = EthereumWallet::from(self.signer()?);
         Ok(ProviderBuilder::new().wallet(wallet).connect_http(rpc.rpc_url.clone()).erased())
+    }
+}
+
+/// Where the structured reference string (KZG parameters) comes from, and where caches live.
+#[derive(Debug, Clone, Args)]
+pub struct SrsOpts {
+    /// KZG parameters in halo2 format (a perpetual-powers-of-tau conversion such as kzg_bn254_16.srs), at
+    /// least as large as the circuit; validated on load.
+    #[arg(long, value_name = "FILE", conflicts_with = "unsafe_dev_srs")]
+    pub srs: Option<PathBuf>,
+    /// Use the deterministic development SRS: anyone can forge proofs under it. Tests and demos only.
+    #[arg(long)]
+    pub unsafe_dev_srs: bool,
+    /// Cache directory for keys and the development SRS [default: $XDG_CACHE_HOME/zkml-eth or
+    /// ~/.cache/zkml-eth].
+    #[arg(long, env = "ZKML_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// KZG parameters at the size a circuit needs, with where they came from.
+pub struct LoadedSrs {
+    /// The parameters (`2^k` powers).
+    pub params: ParamsKZG<Bn256>,
+    /// `unsafe-dev` or the file given.
+    pub label: String,
+    /// True for the development SRS.
+    pub unsafe_dev: bool,
+    /// [`srs_fingerprint`] of the parameters.
+    pub fingerprint: Hash32,
+}
+
+impl SrsOpts {
+    /// The cache directory: `--cache-dir`, `ZKML_CACHE_DIR`, `$XDG_CACHE_HOME/zkml-eth`, `~/.cache/zkml-eth`.
+    pub fn cache_dir(&self) -> Result<PathBuf> {
+        if let Some(dir) = &self.cache_dir {
+            return Ok(dir.clone());
+        }
+        let xdg = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).filter(|p| p.is_absolute());
+        let home = || std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"));
+        xdg.or_else(home)
+            .map(|base| base.join("zkml-eth"))
+            .context("no cache directory: pass --cache-dir DIR or set ZKML_CACHE_DIR (HOME is not set)")
+    }
+
+    /// What the SRS options name, without loading anything.
+    pub fn label(&self) -> Result<String> {
+        match (&self.srs, self.unsafe_dev_srs) {
+            (Some(path), _) => Ok(path.display().to_string()),
+            (None, true) => Ok(UNSAFE_DEV_SRS.to_string()),
+            (None, false) => bail!(
+                "no SRS given: pass --srs FILE (KZG parameters in halo2 format from a powers-of-tau ceremony, \
+                 e.g. kzg_bn254_16.srs) or --unsafe-dev-srs (a development SRS anyone can forge proofs \
+                 under; tests and demos only)"
+            ),
+        }
+    }
+
+    /// Loads the parameters for circuits of `2^k` rows. The development SRS is generated at `k` on first
+    /// use (its secret does not depend on the size, so every size shares it) and cached under
+    /// `CACHE/srs`. Development parameters, also when a file of them is passed with `--srs`, get a loud
+    /// warning on stderr, once per command and also with `--quiet`.
+    pub fn load(&self, k: u32, out: &Output) -> Result<LoadedSrs> {
+        let label = self.label()?;
+        let source = match &self.srs {
+            Some(path) => SrsSource::File(path.clone()),
+            None => {
+                let cache_dir = self.cache_dir()?.join("srs");
+                if !cache_dir.join(dev_srs_file_name(k)).exists() {
+                    out.status(format!(
+                        "Generating the development SRS for k = {k} (cached in {}) ...",
+                        cache_dir.display()
+                    ));
+                }
+                SrsSource::UnsafeDev { cache_dir, max_k: k }
+            }
+        };
+        if source.is_unsafe() {
+            warn_unsafe_dev_srs();
+        }
+        let params = source.params(k).with_context(|| format!("loading the SRS ({label})"))?;
+        let unsafe_dev = source.is_unsafe() || is_unsafe_dev_srs(&params);
+        if unsafe_dev {
+            warn_unsafe_dev_srs();
+        }
+        let fingerprint = srs_fingerprint(&params);
+        Ok(LoadedSrs { params, label, unsafe_dev, fingerprint })
+    }
+}
+
+/// Set once the development-SRS warning is printed: commands that load parameters more than once (inner
+/// and outer circuits, `verify --evm`) warn once.
+static DEV_SRS_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// Warns on stderr that the development SRS is in use. Not silenced by `--quiet`: forgeable proofs and
+/// verifiers must never pass unnoticed, and scripts run quiet.
+fn warn_unsafe_dev_srs() {
+    if !DEV_SRS_WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "WARNING: UNSAFE development SRS: its secret is public, anyone can forge proofs under it. Tests and \
+             demos only; use --srs FILE for anything real."
+        );
+    }
+}
+
+/// The Solidity compiler option.
+#[derive(Debug, Clone, Args)]
+pub struct SolcOpts {
+    /// The Solidity compiler [default: $ZKML_SOLC, $FOUNDRY_SOLC, or solc on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub solc: Option<PathBuf>,
+}
+
+impl SolcOpts {
+    /// Compiles a verifier source (contract `Halo2Verifier`) with the chosen compiler.
+    pub fn compile(&self, source: &str) -> Result<CompiledContract> {
+        let solc_path = find_solc(self.solc.as_deref());
+        compile(&solc_path, "Halo2Verifier.sol", source, VERIFIER_CONTRACT)
+            .with_context(|| format!("with {}", solc_path.display()))
+    }
+}
+
+/// The memory the outer circuit is sized for.
+#[derive(Debug, Clone, Args)]
+pub struct MemoryOpts {
+    /// Peak memory to size the aggregation for, in GB [default: 80% of this machine's memory]: every layer's
+    /// keygen and proving must fit (estimated; the report shows the estimate beside the measured peak). Fewer
+    /// advice columns make a cheaper verifier but need more rows, and memory grows with the rows. With two
+    /// layers the second is sized before the first is proven, so a job that cannot finish is refused early.
+    #[arg(long, value_name = "GB")]
+    pub max_memory: Option<f64>,
+}
+
+/// Share of the machine's memory the default budget takes: the rest is for the OS and page cache.
+const DEFAULT_MEMORY_SHARE: f64 = 0.8;
+
+impl MemoryOpts {
+    /// The budget in bytes.
+    pub fn budget_bytes(&self) -> Result<u64> {
+        if let Some(gb) = self.max_memory {
+            if !(gb.is_finite() && gb > 0.0) {
+                bail!("--max-memory {gb}: give a positive number of GB");
+            }
+            return Ok((gb * 1e9) as u64);
+        }
+        let total_kb = proc_kb("/proc/meminfo", "MemTotal")
+            .context("no MemTotal in /proc/meminfo for the default memory budget (pass --max-memory GB)")?;
+        Ok((total_kb as f64 * 1024.0 * DEFAULT_MEMORY_SHARE) as u64)
     }
 }

@@ -24,10 +24,11 @@ use zkml_prover::{
     prove::{Transcript, verify},
 };
 
+use crate::opts::{LoadedSrs, MemoryOpts, SrsOpts};
 use crate::{
     cmd::{
-        peak_rss_bytes, proc_kb, process_peak_rss_bytes, reset_peak_rss,
-        setup::{CircuitFile, LoadedSrs, SrsOpts, VK_FILE},
+        peak_rss_bytes, process_peak_rss_bytes, reset_peak_rss,
+        setup::{CircuitFile, VK_FILE},
     },
     output::Output,
 };
@@ -71,35 +72,6 @@ pub struct AggregateArgs {
     force: bool,
     #[command(flatten)]
     srs: SrsOpts,
-}
-
-/// The memory the outer circuit is sized for.
-#[derive(Debug, Clone, Args)]
-pub struct MemoryOpts {
-    /// Peak memory to size the aggregation for, in GB [default: 80% of this machine's memory]: every layer's
-    /// keygen and proving must fit (estimated; the report shows the estimate beside the measured peak). Fewer
-    /// advice columns make a cheaper verifier but need more rows, and memory grows with the rows. With two
-    /// layers the second is sized before the first is proven, so a job that cannot finish is refused early.
-    #[arg(long, value_name = "GB")]
-    pub max_memory: Option<f64>,
-}
-
-/// Share of the machine's memory the default budget takes: the rest is for the OS and page cache.
-const DEFAULT_MEMORY_SHARE: f64 = 0.8;
-
-impl MemoryOpts {
-    /// The budget in bytes.
-    pub fn budget_bytes(&self) -> Result<u64> {
-        if let Some(gb) = self.max_memory {
-            if !(gb.is_finite() && gb > 0.0) {
-                bail!("--max-memory {gb}: give a positive number of GB");
-            }
-            return Ok((gb * 1e9) as u64);
-        }
-        let total_kb = proc_kb("/proc/meminfo", "MemTotal")
-            .context("no MemTotal in /proc/meminfo for the default memory budget (pass --max-memory GB)")?;
-        Ok((total_kb as f64 * 1024.0 * DEFAULT_MEMORY_SHARE) as u64)
-    }
 }
 
 /// What `aggregate` reports.

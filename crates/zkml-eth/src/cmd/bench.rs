@@ -34,7 +34,8 @@ use zkml_prover::{
 };
 
 use crate::{
-    cmd::{aggregate::MemoryOpts, peak_rss_bytes, setup::SrsOpts},
+    cmd::peak_rss_bytes,
+    opts::{MemoryOpts, SrsOpts},
     output::Output,
 };
 

@@ -12,12 +12,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use crate::{
-    cmd::{deploy::ModelRegistration, gen_verifier::SolcOpts, setup::SrsOpts},
-    contracts::Halo2VerifierAdapter,
-    opts::RpcOpts,
-    output::Output,
-};
+use crate::opts::{SolcOpts, SrsOpts};
+use crate::{cmd::deploy::ModelRegistration, contracts::Halo2VerifierAdapter, opts::RpcOpts, output::Output};
 
 /// Arguments of `zkml-eth check-verifier`.
 ///

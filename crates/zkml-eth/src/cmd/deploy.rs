@@ -17,12 +17,10 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use zkml_circuit::public::{InputVisibility, OutputVisibility, SectionKind, WeightVisibility};
 
+use crate::opts::{SolcOpts, SrsOpts};
 use crate::{
     chain::{Sent, deploy, require_funds, send, sent_text},
-    cmd::{
-        gen_verifier::{SolcOpts, VerifierTarget},
-        setup::{CircuitFile, SrsOpts},
-    },
+    cmd::{gen_verifier::VerifierTarget, setup::CircuitFile},
     contracts::{
         ERC7007Zkml, Halo2VerifierAdapter, TestPriceFeed, TestToken, TestUniswapV2Market, VerifiedTradingVault,
         ZkmlInferenceBook,

@@ -8,17 +8,18 @@ use clap::Args;
 use halo2_base::halo2_proofs::{halo2curves::bn256::G1Affine, plonk::VerifyingKey};
 use serde::Serialize;
 use zkml_evm::{
-    codegen::{VERIFIER_CONTRACT, Verifier, VerifierKind, build_verifier, proof_len},
+    codegen::{Verifier, VerifierKind, build_verifier, proof_len},
     exec::MAX_RUNTIME_BYTES,
-    solc::{CompiledContract, compile, find_solc},
+    solc::find_solc,
 };
 use zkml_prover::{
     aggregate::{AggregatedArtifact, load_vk, verify as verify_aggregated},
     keys::{read_vk, to_hex},
 };
 
+use crate::opts::{LoadedSrs, SolcOpts, SrsOpts};
 use crate::{
-    cmd::setup::{CircuitFile, LoadedSrs, SrsOpts, VK_FILE},
+    cmd::setup::{CircuitFile, VK_FILE},
     output::Output,
 };
 
@@ -32,14 +33,6 @@ pub struct VerifierTarget {
     /// An aggregated proof written by `zkml-eth aggregate`: the verifier of its aggregation circuit.
     #[arg(long, value_name = "AGG.json")]
     pub aggregated: Option<PathBuf>,
-}
-
-/// The Solidity compiler option.
-#[derive(Debug, Clone, Args)]
-pub struct SolcOpts {
-    /// The Solidity compiler [default: $ZKML_SOLC, $FOUNDRY_SOLC, or solc on PATH].
-    #[arg(long, value_name = "PATH")]
-    pub solc: Option<PathBuf>,
 }
 
 /// A generated and compiled verifier with what it was made for.
@@ -117,15 +110,6 @@ impl VerifierTarget {
             srs: loaded.label,
             unsafe_srs: loaded.unsafe_dev,
         })
-    }
-}
-
-impl SolcOpts {
-    /// Compiles a verifier source (contract `Halo2Verifier`) with the chosen compiler.
-    pub fn compile(&self, source: &str) -> Result<CompiledContract> {
-        let solc_path = find_solc(self.solc.as_deref());
-        compile(&solc_path, "Halo2Verifier.sol", source, VERIFIER_CONTRACT)
-            .with_context(|| format!("with {}", solc_path.display()))
     }
 }
 

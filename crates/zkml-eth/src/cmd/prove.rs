@@ -17,11 +17,12 @@ use zkml_prover::{
     prove::{Transcript, prove},
 };
 
+use crate::opts::SrsOpts;
 use crate::{
     chain::describe_revert,
     cmd::{
         input::{input_scale, reals},
-        setup::{CircuitFile, SrsOpts, load_model},
+        setup::{CircuitFile, load_model},
     },
     contracts::{TestPriceFeed, VerifiedTradingVault},
     opts::RpcOpts,

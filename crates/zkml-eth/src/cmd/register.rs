@@ -12,12 +12,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
+use crate::opts::{SolcOpts, SrsOpts};
 use crate::{
     chain::{Sent, deploy, require_funds, send, sent_text},
     cmd::{
         deploy::{Deployment, ModelRegistration},
-        gen_verifier::{SolcOpts, VerifierTarget, load_aggregated},
-        setup::SrsOpts,
+        gen_verifier::{VerifierTarget, load_aggregated},
         submit::find_model,
     },
     contracts::{Halo2VerifierAdapter, ZkmlModelRegistry},

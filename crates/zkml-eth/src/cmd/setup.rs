@@ -4,13 +4,11 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::atomic::{AtomicBool, Ordering},
     time::Instant,
 };
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use halo2_base::halo2_proofs::{halo2curves::bn256::Bn256, poly::kzg::commitment::ParamsKZG};
 use serde::{Deserialize, Serialize};
 use zkml_circuit::{
     InputVisibility, ModelCircuitParams, OutputVisibility, PublicLayout, Visibility, WeightVisibility,
@@ -18,118 +16,14 @@ use zkml_circuit::{
     sizing::{CircuitSize, MAX_K, MIN_K, RangeChecks, auto_size, size_at},
 };
 use zkml_model::CompiledModel;
-use zkml_prover::{
-    artifact::UNSAFE_DEV_SRS,
-    keys::{CacheStatus, Hash32, circuit_hash, key_dir, load_or_keygen, srs_fingerprint, to_hex, write_vk},
-    srs::{SrsSource, dev_srs_file_name, is_unsafe_dev_srs},
-};
+use zkml_prover::keys::{CacheStatus, Hash32, circuit_hash, key_dir, load_or_keygen, to_hex, write_vk};
 
+use crate::opts::{LoadedSrs, SrsOpts};
 use crate::output::Output;
 
 pub use zkml_model::artifact::{CIRCUIT_FILE, VK_FILE};
 /// `format` of [`CIRCUIT_FILE`].
 pub const CIRCUIT_FORMAT: &str = "zkml-eth-circuit/1";
-
-/// Where the structured reference string (KZG parameters) comes from, and where caches live.
-#[derive(Debug, Clone, Args)]
-pub struct SrsOpts {
-    /// KZG parameters in halo2 format (a perpetual-powers-of-tau conversion such as kzg_bn254_16.srs), at
-    /// least as large as the circuit; validated on load.
-    #[arg(long, value_name = "FILE", conflicts_with = "unsafe_dev_srs")]
-    pub srs: Option<PathBuf>,
-    /// Use the deterministic development SRS: anyone can forge proofs under it. Tests and demos only.
-    #[arg(long)]
-    pub unsafe_dev_srs: bool,
-    /// Cache directory for keys and the development SRS [default: $XDG_CACHE_HOME/zkml-eth or
-    /// ~/.cache/zkml-eth].
-    #[arg(long, env = "ZKML_CACHE_DIR", value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-}
-
-/// KZG parameters at the size a circuit needs, with where they came from.
-pub struct LoadedSrs {
-    /// The parameters (`2^k` powers).
-    pub params: ParamsKZG<Bn256>,
-    /// `unsafe-dev` or the file given.
-    pub label: String,
-    /// True for the development SRS.
-    pub unsafe_dev: bool,
-    /// [`srs_fingerprint`] of the parameters.
-    pub fingerprint: Hash32,
-}
-
-impl SrsOpts {
-    /// The cache directory: `--cache-dir`, `ZKML_CACHE_DIR`, `$XDG_CACHE_HOME/zkml-eth`, `~/.cache/zkml-eth`.
-    pub fn cache_dir(&self) -> Result<PathBuf> {
-        if let Some(dir) = &self.cache_dir {
-            return Ok(dir.clone());
-        }
-        let xdg = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).filter(|p| p.is_absolute());
-        let home = || std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"));
-        xdg.or_else(home)
-            .map(|base| base.join("zkml-eth"))
-            .context("no cache directory: pass --cache-dir DIR or set ZKML_CACHE_DIR (HOME is not set)")
-    }
-
-    /// What the SRS options name, without loading anything.
-    pub fn label(&self) -> Result<String> {
-        match (&self.srs, self.unsafe_dev_srs) {
-            (Some(path), _) => Ok(path.display().to_string()),
-            (None, true) => Ok(UNSAFE_DEV_SRS.to_string()),
-            (None, false) => bail!(
-                "no SRS given: pass --srs FILE (KZG parameters in halo2 format from a powers-of-tau ceremony, \
-                 e.g. kzg_bn254_16.srs) or --unsafe-dev-srs (a development SRS anyone can forge proofs \
-                 under; tests and demos only)"
-            ),
-        }
-    }
-
-    /// Loads the parameters for circuits of `2^k` rows. The development SRS is generated at `k` on first
-    /// use (its secret does not depend on the size, so every size shares it) and cached under
-    /// `CACHE/srs`. Development parameters, also when a file of them is passed with `--srs`, get a loud
-    /// warning on stderr, once per command and also with `--quiet`.
-    pub fn load(&self, k: u32, out: &Output) -> Result<LoadedSrs> {
-        let label = self.label()?;
-        let source = match &self.srs {
-            Some(path) => SrsSource::File(path.clone()),
-            None => {
-                let cache_dir = self.cache_dir()?.join("srs");
-                if !cache_dir.join(dev_srs_file_name(k)).exists() {
-                    out.status(format!(
-                        "Generating the development SRS for k = {k} (cached in {}) ...",
-                        cache_dir.display()
-                    ));
-                }
-                SrsSource::UnsafeDev { cache_dir, max_k: k }
-            }
-        };
-        if source.is_unsafe() {
-            warn_unsafe_dev_srs();
-        }
-        let params = source.params(k).with_context(|| format!("loading the SRS ({label})"))?;
-        let unsafe_dev = source.is_unsafe() || is_unsafe_dev_srs(&params);
-        if unsafe_dev {
-            warn_unsafe_dev_srs();
-        }
-        let fingerprint = srs_fingerprint(&params);
-        Ok(LoadedSrs { params, label, unsafe_dev, fingerprint })
-    }
-}
-
-/// Set once the development-SRS warning is printed: commands that load parameters more than once (inner
-/// and outer circuits, `verify --evm`) warn once.
-static DEV_SRS_WARNED: AtomicBool = AtomicBool::new(false);
-
-/// Warns on stderr that the development SRS is in use. Not silenced by `--quiet`: forgeable proofs and
-/// verifiers must never pass unnoticed, and scripts run quiet.
-fn warn_unsafe_dev_srs() {
-    if !DEV_SRS_WARNED.swap(true, Ordering::Relaxed) {
-        eprintln!(
-            "WARNING: UNSAFE development SRS: its secret is public, anyone can forge proofs under it. Tests and \
-             demos only; use --srs FILE for anything real."
-        );
-    }
-}
 
 /// Input visibility on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,11 +19,12 @@ use zkml_prover::{
     prove::{Transcript, verify},
 };
 
+use crate::opts::{SolcOpts, SrsOpts};
 use crate::{
     cmd::{
-        gen_verifier::{SolcOpts, VerifierTarget},
+        gen_verifier::VerifierTarget,
         prove::outputs_text,
-        setup::{CircuitFile, SrsOpts, VK_FILE},
+        setup::{CircuitFile, VK_FILE},
     },
     output::Output,
 };
