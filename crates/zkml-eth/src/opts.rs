@@ -43,19 +43,40 @@ impl RpcOpts {
     }
 }
 
-/// Who signs transactions.
+/// Who signs transactions: a private key, or an encrypted JSON keystore (as geth and `cast wallet import`
+/// write them).
 #[derive(Debug, Clone, Args)]
 pub struct WalletOpts {
-    /// Private key of the sending account (hex). Prefer the environment variable over the flag: command
-    /// lines end up in shell history and process lists.
+    /// Private key of the sending account (hex). Prefer the environment variable, or a keystore, over the
+    /// flag: command lines end up in shell history and process lists.
     #[arg(long, env = "ETH_PRIVATE_KEY", value_name = "KEY", hide_env_values = true)]
-    pub private_key: String,
+    pub private_key: Option<String>,
+    /// An encrypted JSON keystore to sign with (takes precedence over a private key).
+    #[arg(long, env = "ETH_KEYSTORE", value_name = "FILE")]
+    pub keystore: Option<PathBuf>,
+    /// The keystore's password.
+    #[arg(long, env = "ETH_PASSWORD", value_name = "PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
 }
 
 impl WalletOpts {
-    /// The signer, with a clear error when the key is malformed (the key itself is never printed).
+    /// The signer, with a clear error when the key or keystore is missing or wrong (secrets are never
+    /// printed).
     pub fn signer(&self) -> Result<PrivateKeySigner> {
+        if let Some(keystore) = &self.keystore {
+            let password = self.password.as_deref().with_context(|| {
+                format!("the keystore {} needs its password: --password or ETH_PASSWORD", keystore.display())
+            })?;
+            return PrivateKeySigner::decrypt_keystore(keystore, password).map_err(|e| {
+                anyhow::anyhow!(
+                    "could not decrypt the keystore {} (wrong password, or not a keystore): {e}",
+                    keystore.display()
+                )
+            });
+        }
         self.private_key
+            .as_deref()
+            .context("no sending account: give --private-key (or ETH_PRIVATE_KEY), or --keystore with --password")?
             .trim()
             .parse::<PrivateKeySigner>()
             .context("--private-key / ETH_PRIVATE_KEY is not a valid hex secp256k1 private key")

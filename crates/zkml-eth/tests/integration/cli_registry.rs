@@ -90,6 +90,41 @@ async fn deploy_then_show_registry_and_model() {
     assert!(stderr(&no_code).contains(&format!("no contract at {eoa}")), "{}", stderr(&no_code));
 }
 
+#[tokio::test]
+async fn signs_with_an_encrypted_keystore_and_names_a_wrong_password() {
+    let anvil = spawn_anvil();
+    let rpc = anvil.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    // anvil's first dev key, encrypted as geth and `cast wallet import` do.
+    let key = anvil.keys()[0].to_bytes();
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(7);
+    alloy::signers::local::PrivateKeySigner::encrypt_keystore(
+        dir.path(),
+        &mut rng,
+        key,
+        "correct horse",
+        Some("deployer.json"),
+    )
+    .unwrap();
+    let keystore = dir.path().join("deployer.json");
+    let keystore = keystore.to_str().unwrap();
+
+    let deployed = json(&zkml_eth(
+        &["--json", "registry", "deploy", "--rpc-url", &rpc, "--keystore", keystore],
+        &[("ETH_PASSWORD", "correct horse")],
+    ));
+    assert!(deployed["address"].as_str().unwrap().parse::<Address>().is_ok(), "{deployed}");
+
+    let wrong =
+        zkml_eth(&["registry", "deploy", "--rpc-url", &rpc, "--keystore", keystore, "--password", "wrong"], &[]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("could not decrypt the keystore"), "{}", stderr(&wrong));
+    let missing = zkml_eth(&["registry", "deploy", "--rpc-url", &rpc, "--keystore", keystore], &[]);
+    assert!(stderr(&missing).contains("needs its password: --password or ETH_PASSWORD"), "{}", stderr(&missing));
+    let none = zkml_eth(&["registry", "deploy", "--rpc-url", &rpc], &[]);
+    assert!(stderr(&none).contains("no sending account"), "{}", stderr(&none));
+}
+
 #[test]
 fn bad_private_key_is_a_clear_error_that_does_not_echo_the_key() {
     let secret = "0xnot-a-key-but-still-secret";

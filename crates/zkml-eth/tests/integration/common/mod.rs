@@ -37,7 +37,10 @@ pub(crate) fn spawn_anvil() -> AnvilInstance {
 /// Runs the `zkml-eth` binary with `args`, with the user's chain settings cleared and `envs` set.
 pub(crate) fn zkml_eth(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkml-eth"));
-    cmd.args(args).env_remove("ETH_RPC_URL").env_remove("ETH_PRIVATE_KEY").env_remove("ZKML_REGISTRY");
+    for var in ["ETH_RPC_URL", "ETH_PRIVATE_KEY", "ETH_KEYSTORE", "ETH_PASSWORD", "ZKML_REGISTRY"] {
+        cmd.env_remove(var);
+    }
+    cmd.args(args);
     for (key, value) in envs {
         cmd.env(key, value);
     }
