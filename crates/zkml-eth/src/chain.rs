@@ -9,7 +9,7 @@ use alloy::{
     dyn_abi::{DynSolValue, EventExt, JsonAbiExt},
     json_abi::{Error as AbiError, Event as AbiEvent, JsonAbi},
     network::TransactionBuilder,
-    primitives::{Address, B256, Bytes, Selector, TxHash},
+    primitives::{Address, B256, Bytes, Selector, TxHash, Uint},
     providers::{DynProvider, Provider},
     rpc::types::{TransactionReceipt, TransactionRequest},
     sol_types::decode_revert_reason,
@@ -17,7 +17,7 @@ use alloy::{
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 
-use crate::contracts::ARTIFACTS;
+use crate::contracts::{ARTIFACTS, TestPriceFeed, VerifiedTradingVault};
 
 /// The errors and events of every bound contract, by selector and topic.
 struct Abis {
@@ -225,4 +225,42 @@ pub fn sent_text(sent: &Sent) -> String {
         let _ = write!(text, "\n    {}", event.text());
     }
     text
+}
+
+/// The answers a `VerifiedTradingVault` reads for the prediction at `round`: rounds `round - 12 ..= round`
+/// of its feed's phase, oldest first, refused by name when the window crosses the phase's start or the feed
+/// lacks a round (the vault's `_window`, off chain).
+pub async fn vault_window(provider: &DynProvider, vault: Address, round: u128) -> Result<Vec<i128>> {
+    let needed = zkml_model::encode::PriceFeatures::WINDOW + 1;
+    // The aggregator round is the id's low 64 bits; a window must not reach back past its phase's round 1.
+    if ((round as u64) as usize) < needed {
+        bail!("round {round}: its window of {needed} answers would reach back before the start of its phase");
+    }
+    let feed = VerifiedTradingVault::new(vault, provider)
+        .FEED()
+        .call()
+        .await
+        .with_context(|| format!("{vault} does not answer FEED(): is it a VerifiedTradingVault?"))?;
+    let feed = TestPriceFeed::new(feed, provider);
+    let mut answers = Vec::with_capacity(needed);
+    for r in round + 1 - needed as u128..=round {
+        let id = Uint::<80, 2>::try_from(r).with_context(|| format!("round {r} does not fit a uint80"))?;
+        let data = feed.getRoundData(id).call().await.map_err(|e| match e.as_revert_data() {
+            Some(revert) => anyhow!("the feed has no round {r}: it reverted {}", describe_revert(&revert)),
+            None => anyhow::Error::new(e).context(format!("reading round {r} of the feed")),
+        })?;
+        if data.roundId != id || data.updatedAt.is_zero() {
+            bail!(
+                "the feed {} has no round {r} (it answers round {} updated at {})",
+                feed.address(),
+                data.roundId,
+                data.updatedAt
+            );
+        }
+        answers.push(
+            i128::try_from(data.answer)
+                .with_context(|| format!("round {r}: answer {} is out of range", data.answer))?,
+        );
+    }
+    Ok(answers)
 }

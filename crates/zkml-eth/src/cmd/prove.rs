@@ -5,7 +5,7 @@ use std::{
     time::Instant,
 };
 
-use alloy::primitives::{Address, Uint};
+use alloy::primitives::Address;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,12 +19,11 @@ use zkml_prover::{
 
 use crate::opts::SrsOpts;
 use crate::{
-    chain::describe_revert,
+    chain::vault_window,
     cmd::{
         input::{input_scale, reals},
         setup::{CircuitFile, load_model},
     },
-    contracts::{TestPriceFeed, VerifiedTradingVault},
     opts::RpcOpts,
     output::Output,
 };
@@ -143,42 +142,10 @@ impl ProveArgs {
     fn feed_input(&self, dir: &Path) -> Result<DataSet> {
         let (vault, round) =
             (self.vault.context("--from-feed needs --vault")?, self.round.context("--from-feed needs --round")?);
-        let needed = PriceFeatures::WINDOW + 1;
         let scale = input_scale(dir, PriceFeatures::WINDOW, "a feed window")?;
-        // The aggregator round is the id's low 64 bits; a window must not reach back past its phase's round 1.
-        if (round as u64 as usize) < needed {
-            bail!("round {round}: its window of {needed} answers would reach back before the start of its phase");
-        }
         let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-        let answers = runtime.block_on(async {
-            let provider = self.rpc.provider();
-            let feed = VerifiedTradingVault::new(vault, &provider).FEED().call().await.with_context(|| {
-                format!("{vault} at {} does not answer FEED(): is it a VerifiedTradingVault?", self.rpc.rpc_url)
-            })?;
-            let feed = TestPriceFeed::new(feed, &provider);
-            let mut answers = Vec::with_capacity(needed);
-            for r in round + 1 - needed as u128..=round {
-                let id = Uint::<80, 2>::try_from(r).with_context(|| format!("round {r} does not fit a uint80"))?;
-                let data = feed.getRoundData(id).call().await.map_err(|e| match e.as_revert_data() {
-                    Some(revert) => {
-                        anyhow::anyhow!("the feed has no round {r}: it reverted {}", describe_revert(&revert))
-                    }
-                    None => anyhow::Error::new(e).context(format!("reading round {r} of the feed")),
-                })?;
-                if data.roundId != id || data.updatedAt.is_zero() {
-                    bail!(
-                        "the feed {} has no round {r} (it answers round {} updated at {})",
-                        feed.address(),
-                        data.roundId,
-                        data.updatedAt
-                    );
-                }
-                answers.push(
-                    i128::try_from(data.answer)
-                        .with_context(|| format!("round {r}: answer {} is out of range", data.answer))?,
-                );
-            }
-            anyhow::Ok(answers)
+        let answers = runtime.block_on(vault_window(&self.rpc.provider(), vault, round)).with_context(|| {
+            format!("reading the window of round {round} from vault {vault} at {}", self.rpc.rpc_url)
         })?;
         let quantized = PriceFeatures::eth_price(scale)
             .inputs(&answers)

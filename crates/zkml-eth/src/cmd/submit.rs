@@ -15,14 +15,14 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use zkml_circuit::{PublicLayout, public::SectionKind};
-use zkml_model::encode::{PixelPrompt, aigc_data};
+use zkml_model::encode::{PixelPrompt, PriceFeatures, aigc_data};
 use zkml_prover::{
     aggregate::AggregatedArtifact,
     artifact::{ProofArtifact, fr_from_hex},
 };
 
 use crate::{
-    chain::{Sent, require_funds, send, sent_text},
+    chain::{Sent, require_funds, send, sent_text, vault_window},
     cmd::deploy::{Deployment, LOCAL_CHAIN_ID},
     contracts::{
         ERC7007Zkml, Halo2VerifierAdapter, TestPriceFeed, VerifiedTradingVault,
@@ -276,6 +276,21 @@ impl SubmitArgs {
                                     .to()
                             }
                         };
+                        // The vault recomputes the inputs from its feed: a proof of another window would only be
+                        // refused as a rejected proof, so say which window it is not, before sending.
+                        let answers = vault_window(&provider, deployment.vault, round).await?;
+                        let scale = single.layout.section(SectionKind::Inputs).and_then(|s| s.scales.first().copied());
+                        if let Some(scale) = scale {
+                            let expected = PriceFeatures::eth_price(scale).inputs(&answers)?;
+                            let given: Vec<i64> =
+                                values.inputs.iter().map(|v| i64::try_from(*v).unwrap_or(i64::MAX)).collect();
+                            ensure!(
+                                given == expected,
+                                "the proof's inputs are not the features of the vault's window ending at round {round}: \
+                                 prove that window with `zkml-eth prove --from-feed --vault {} --round {round}`",
+                                deployment.vault
+                            );
+                        }
                         let round_id = alloy::primitives::Uint::<80, 2>::try_from(round)
                             .with_context(|| format!("round {round} does not fit a uint80 round id"))?;
                         let call = vault.act(round_id, values.outputs, proof).into_transaction_request();

@@ -224,6 +224,13 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
         "{}",
         stderr(&missing)
     );
+    // A proof of other inputs is named as such before anything is sent.
+    let other = submit(&art_proof, "vault");
+    assert!(
+        stderr(&other).contains("are not the features of the vault's window ending at round"),
+        "{}",
+        stderr(&other)
+    );
     let acted = json(&submit(&from_feed, "vault"));
     assert_eq!(events(&acted).last().map(String::as_str), Some("Traded"), "{acted}");
     gas("--to vault, eth-price (a trade)", &acted);
