@@ -211,6 +211,8 @@ open(sys.argv[1], "wb").write(svg)
 name, prompt = meta["name"], meta["prompt"]
 print(f"token {name}: prompt {prompt}, image written to {sys.argv[1]} ({len(svg)} bytes)")
 ' "$OUT/token.svg" | indent
+cmp -s "$OUT/token.svg" "$OUT/pixel-art-proof.svg" || { echo "the token's on-chain SVG differs from zkml-eth render's" >&2; exit 1; }
+echo "    the on-chain SVG is byte for byte the one zkml-eth render drew from the proof"
 
 step "A tampered proof is refused, with the contract's error decoded (one proof byte flipped)"
 python3 - "$OUT/aggregated.json" "$workdir/tampered.json" <<'PY'
