@@ -38,6 +38,10 @@ fn set_up_example(name: &str, onnx: &str, scale: &[&str], dir: &Path, cache: &Pa
     model
 }
 
+fn read_json(file: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(file).expect("the file reads")).expect("the file is JSON")
+}
+
 /// A copy of a fixture proof with one byte of the proof changed.
 fn tampered(fixture: &Path, out: &Path) -> PathBuf {
     let text = std::fs::read_to_string(fixture).expect("the fixture reads");
@@ -298,6 +302,12 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     let args = ["submit-proof", path(&eth_proof), "--to", "book", "--rpc-url", &rpc, "--deployment", path(&other_file)];
     let mismatched = zkml_eth(&args, &env);
     assert!(stderr(&mismatched).contains("is a deployment on chain 1, but"), "{}", stderr(&mismatched));
+    let mut deploy_elsewhere = deploy_args.to_vec();
+    let out_index = deploy_elsewhere.iter().position(|a| *a == "--out").unwrap() + 1;
+    deploy_elsewhere[out_index] = path(&other_file);
+    let refused = zkml_eth(&deploy_elsewhere, &env);
+    assert!(stderr(&refused).contains("is a deployment on chain 1, but"), "{}", stderr(&refused));
+    assert_eq!(read_json(&other_file), other, "the other chain's file was changed");
     let args = ["submit-proof", path(&eth_proof), "--to", "book", "--rpc-url", "http://127.0.0.1:9", "--deployment"];
     let unreachable = zkml_eth(&[&args[..], &[path(&deployment)]].concat(), &env);
     assert!(
