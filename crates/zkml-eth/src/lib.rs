@@ -7,3 +7,4 @@ pub mod cmd;
 pub mod contracts;
 pub mod opts;
 pub mod output;
+pub mod public_values;

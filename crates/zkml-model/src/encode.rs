@@ -202,6 +202,22 @@ impl PixelPrompt {
         let latents = self.latents.iter().map(|z| i64::from(*z) << (scale - Self::LATENT_FRACTION_BITS));
         Ok(one_hot.chain(latents).collect())
     }
+
+    /// The prompt whose model inputs at `2^scale` are exactly `inputs` (the inverse of [`Self::inputs`]), or
+    /// `None` when they are no prompt's: a proof's public inputs give back the prompt it was made for.
+    pub fn from_inputs(inputs: &[i64], scale: u8) -> Option<Self> {
+        if inputs.len() != Self::INPUTS || scale < Self::LATENT_FRACTION_BITS {
+            return None;
+        }
+        let class = inputs[..Self::CLASSES].iter().position(|v| *v != 0)?;
+        let mut latents = [0i8; Self::LATENTS];
+        for (latent, v) in latents.iter_mut().zip(&inputs[Self::CLASSES..]) {
+            *latent = i8::try_from(v >> (scale - Self::LATENT_FRACTION_BITS)).ok()?;
+        }
+        let prompt = Self { class: u8::try_from(class).ok()?, latents };
+        // Exact inverse or nothing: the prompt must encode back to these very inputs.
+        (prompt.inputs(scale).ok().as_deref() == Some(inputs)).then_some(prompt)
+    }
 }
 
 /// Bytes per output value in `aigcData`.
@@ -286,6 +302,17 @@ mod tests {
         answers[5] = 1 << 96;
         assert!(matches!(f.inputs(&answers), Err(EncodeError::Answer { index: 5, .. })));
         assert!(matches!(f.inputs(&answers[1..]), Err(EncodeError::AnswerCount { given: 12, window: 12 })));
+    }
+
+    #[test]
+    fn prompt_is_read_back_from_its_inputs_only() {
+        let prompt = PixelPrompt { class: 3, latents: [16, -16, 0, 127] };
+        let inputs = prompt.inputs(12).unwrap();
+        assert_eq!(PixelPrompt::from_inputs(&inputs, 12), Some(prompt));
+        let mut other = inputs.clone();
+        other[11] += 1; // between two latent steps
+        assert_eq!(PixelPrompt::from_inputs(&other, 12), None);
+        assert_eq!(PixelPrompt::from_inputs(&inputs[1..], 12), None);
     }
 
     #[test]

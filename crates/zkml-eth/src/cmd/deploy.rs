@@ -98,6 +98,28 @@ impl Deployment {
         })
     }
 
+    /// Its addresses and ids, one per line, for people.
+    pub fn text(&self) -> String {
+        format!(
+            "  registry   {}\n  book       {}\n  models     eth-price {}, pixel-art {}\n  nft        {}\n  vault      {}\n  feed       {}{}\n  market     {} (tokens {} / {}){}",
+            self.registry,
+            self.book,
+            self.eth_price_model_id,
+            self.pixel_art_model_id,
+            self.nft,
+            self.vault,
+            self.feed,
+            self.feed_first_round.map(|r| format!(" (first round {r})")).unwrap_or_default(),
+            self.market,
+            self.usd,
+            self.weth,
+            match self.batch_verifiers.is_empty() {
+                true => String::new(),
+                false => format!("\n  batch verifiers {:?}", self.batch_verifiers),
+            }
+        )
+    }
+
     /// Writes it, creating the directory.
     pub fn save(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -493,19 +515,12 @@ impl DeployArgs {
                 text += &format!("  reused {r} (from {})\n", report.file.display());
             }
             text += &format!(
-                "Deployed on chain {} in {:.1}s: {} transactions, {} gas\n  registry  {}\n  book      {}\n  models    eth-price {}, pixel-art {}\n  nft       {}\n  vault     {}\n  feed      {}\n  market    {}\nwritten to {}",
+                "Deployed on chain {} in {:.1}s: {} transactions, {} gas\n{}\nwritten to {}",
                 d.chain_id,
                 started.elapsed().as_secs_f64(),
                 report.transactions.len(),
                 report.gas_used,
-                d.registry,
-                d.book,
-                d.eth_price_model_id,
-                d.pixel_art_model_id,
-                d.nft,
-                d.vault,
-                d.feed,
-                d.market,
+                d.text(),
                 report.file.display()
             );
             text

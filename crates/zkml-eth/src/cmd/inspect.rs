@@ -8,14 +8,12 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::{Value, json};
 use zkml_circuit::{PublicLayout, public::SectionKind};
-use zkml_prover::{
-    aggregate::AggregatedArtifact,
-    artifact::{ProofArtifact, fr_from_hex},
-};
+use zkml_prover::{aggregate::AggregatedArtifact, artifact::ProofArtifact};
 
 use crate::{
     cmd::{deploy::Deployment, setup::CircuitFile},
     output::Output,
+    public_values::{Decoded, decode_sections},
 };
 
 /// Arguments of `zkml-eth inspect`.
@@ -53,23 +51,15 @@ pub struct SectionView {
 
 /// A section's instances decoded with the layout, `offset` being the layout's first instance.
 fn sections(layout: &PublicLayout, instances: &[String], offset: usize) -> Result<Vec<SectionView>> {
-    let slice = instances.get(offset..offset + layout.num_instances).with_context(|| {
-        format!("{} instances, the layout needs {} from {offset}", instances.len(), layout.num_instances)
-    })?;
-    let fields: Vec<_> = slice
-        .iter()
-        .map(|h| fr_from_hex(h).with_context(|| format!("instance {h} is not a field element")))
-        .collect::<Result<_>>()?;
+    let decoded = decode_sections(layout, instances, offset)?;
     layout
         .sections
         .iter()
-        .map(|section| {
+        .zip(decoded)
+        .map(|(section, (_, decoded))| {
             let kind = serde_json::to_value(section.kind)?.as_str().unwrap_or_default().to_string();
-            Ok(match section.kind {
-                SectionKind::Inputs | SectionKind::Outputs => {
-                    let quantized = layout
-                        .decode(section.kind, &fields)
-                        .with_context(|| format!("the {kind} section is not a valid packing"))?;
+            Ok(match decoded {
+                Decoded::Values(quantized) => {
                     let real = quantized
                         .iter()
                         .zip(&section.scales)
@@ -82,13 +72,9 @@ fn sections(layout: &PublicLayout, instances: &[String], offset: usize) -> Resul
                         .flatten();
                     SectionView { kind, quantized: Some(quantized), real: Some(real), element: None, argmax }
                 }
-                _ => SectionView {
-                    kind,
-                    quantized: None,
-                    real: None,
-                    element: Some(slice[section.offset].clone()),
-                    argmax: None,
-                },
+                Decoded::Element(element) => {
+                    SectionView { kind, quantized: None, real: None, element: Some(element), argmax: None }
+                }
             })
         })
         .collect()
@@ -138,25 +124,7 @@ impl InspectArgs {
             Some(f) if f.starts_with("zkml-eth-aggregated-proof") => inspect_aggregated(path, out),
             _ if value.get("registry").is_some() && value.get("chainId").is_some() => {
                 let d = Deployment::load(path)?;
-                out.result(&d, || {
-                    format!(
-                        "deployment on chain {} ({})\n  registry   {}\n  book       {}\n  models     eth-price {}, pixel-art {}\n  nft        {}\n  vault      {}\n  feed       {}{}\n  market     {} (tokens {} / {})\n  batch verifiers {:?}",
-                        d.chain_id,
-                        path.display(),
-                        d.registry,
-                        d.book,
-                        d.eth_price_model_id,
-                        d.pixel_art_model_id,
-                        d.nft,
-                        d.vault,
-                        d.feed,
-                        d.feed_first_round.map(|r| format!(" (first round {r})")).unwrap_or_default(),
-                        d.market,
-                        d.usd,
-                        d.weth,
-                        d.batch_verifiers
-                    )
-                })
+                out.result(&d, || format!("deployment on chain {} ({})\n{}", d.chain_id, path.display(), d.text()))
             }
             _ if path.file_name().is_some_and(|n| n == "circuit.json") => {
                 inspect_model(path.parent().unwrap_or(Path::new(".")), out)

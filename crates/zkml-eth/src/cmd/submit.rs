@@ -16,10 +16,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use zkml_circuit::{PublicLayout, public::SectionKind};
 use zkml_model::encode::{PixelPrompt, PriceFeatures, aigc_data};
-use zkml_prover::{
-    aggregate::AggregatedArtifact,
-    artifact::{ProofArtifact, fr_from_hex},
-};
+use zkml_prover::{aggregate::AggregatedArtifact, artifact::ProofArtifact};
 
 use crate::{
     chain::{Sent, require_funds, send, sent_text, vault_window},
@@ -31,6 +28,7 @@ use crate::{
     },
     opts::{RpcOpts, WalletOpts},
     output::Output,
+    public_values::{Decoded, decode_sections},
 };
 
 /// Where a proof goes.
@@ -133,33 +131,14 @@ fn inference_values(
     path: &Path,
 ) -> Result<InferenceValues> {
     let mut values = InferenceValues { inputs: vec![], outputs: vec![] };
-    let slice = instances.get(offset..offset + layout.num_instances).with_context(|| {
-        format!(
-            "{}: {} instances, the layout needs {} from {offset}",
-            path.display(),
-            instances.len(),
-            layout.num_instances
-        )
-    })?;
-    let fields: Vec<_> = slice
-        .iter()
-        .map(|h| fr_from_hex(h).with_context(|| format!("{}: instance {h} is not a field element", path.display())))
-        .collect::<Result<_>>()?;
-    for section in &layout.sections {
-        let decoded: Vec<I256> = match section.kind {
-            SectionKind::ModelCommitment => continue,
-            SectionKind::Inputs | SectionKind::Outputs => layout
-                .decode(section.kind, &fields)
-                .with_context(|| format!("{}: the {:?} section is not a valid packing", path.display(), section.kind))?
-                .into_iter()
-                .map(|v| I256::try_from(v).expect("i64 fits int256"))
-                .collect(),
-            SectionKind::InputsHash | SectionKind::OutputsHash => {
-                let word: U256 = slice[section.offset].parse().context("a hash instance")?;
-                vec![I256::from_raw(word)]
-            }
+    let sections = decode_sections(layout, instances, offset).with_context(|| format!("{}", path.display()))?;
+    for (kind, section) in sections {
+        let decoded: Vec<I256> = match (kind, section) {
+            (SectionKind::ModelCommitment, _) => continue,
+            (_, Decoded::Values(v)) => v.into_iter().map(|v| I256::try_from(v).expect("i64 fits int256")).collect(),
+            (_, Decoded::Element(hash)) => vec![I256::from_raw(hash.parse().context("a hash instance")?)],
         };
-        match section.kind {
+        match kind {
             SectionKind::Inputs | SectionKind::InputsHash => values.inputs = decoded,
             _ => values.outputs = decoded,
         }
@@ -430,21 +409,11 @@ fn prompt_from_inputs(layout: &PublicLayout, inputs: &[I256]) -> Result<Bytes> {
         .section(SectionKind::Inputs)
         .context("the proof's inputs are not public, so the prompt cannot be read from it: pass --prompt")?;
     let scale = *section.scales.first().context("an empty input section")?;
-    let not_a_prompt = || anyhow::anyhow!("the proof's inputs are not a pixel-art prompt's encoding: pass --prompt");
-    let ints: Vec<i64> =
-        inputs.iter().map(|v| i64::try_from(*v)).collect::<Result<_, _>>().map_err(|_| not_a_prompt())?;
-    if ints.len() != PixelPrompt::INPUTS || scale < PixelPrompt::LATENT_FRACTION_BITS {
-        return Err(not_a_prompt());
-    }
-    let class = ints[..PixelPrompt::CLASSES].iter().position(|v| *v != 0).ok_or_else(not_a_prompt)?;
-    let mut latents = [0i8; PixelPrompt::LATENTS];
-    for (latent, v) in latents.iter_mut().zip(&ints[PixelPrompt::CLASSES..]) {
-        *latent = i8::try_from(v >> (scale - PixelPrompt::LATENT_FRACTION_BITS)).map_err(|_| not_a_prompt())?;
-    }
-    let prompt = PixelPrompt { class: u8::try_from(class).expect("class < 10"), latents };
-    // Exact inverse or nothing: the prompt must encode back to these very inputs.
-    if prompt.inputs(scale).ok().as_deref() != Some(&ints[..]) {
-        return Err(not_a_prompt());
-    }
+    let prompt = inputs
+        .iter()
+        .map(|v| i64::try_from(*v).ok())
+        .collect::<Option<Vec<i64>>>()
+        .and_then(|ints| PixelPrompt::from_inputs(&ints, scale))
+        .context("the proof's inputs are not a pixel-art prompt's encoding: pass --prompt")?;
     Ok(Bytes::copy_from_slice(&prompt.encode()))
 }
