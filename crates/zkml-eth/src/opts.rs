@@ -1,6 +1,6 @@
 //! Option groups shared by the commands, flattened into each command that needs them: the chain (RPC,
-//! wallet), the SRS and key cache, the Solidity compiler, and the memory budget of aggregation. They live
-//! here so that commands never import each other for their options.
+//! wallet), the SRS and key cache, the Solidity compiler, and the memory budget and sizing policy of
+//! aggregation. They live here so that commands never import each other for their options.
 
 use alloy::{
     network::EthereumWallet,
@@ -21,6 +21,7 @@ use zkml_evm::{
     solc::{CompiledContract, compile, find_solc},
 };
 use zkml_prover::{
+    aggregate::LayerPolicy,
     artifact::UNSAFE_DEV_SRS,
     keys::{Hash32, srs_fingerprint},
     srs::{SrsSource, dev_srs_file_name, is_unsafe_dev_srs},
@@ -233,5 +234,121 @@ impl MemoryOpts {
         let total_kb = proc_kb("/proc/meminfo", "MemTotal")
             .context("no MemTotal in /proc/meminfo for the default memory budget (pass --max-memory GB)")?;
         Ok((total_kb as f64 * 1024.0 * DEFAULT_MEMORY_SHARE) as u64)
+    }
+}
+
+// The aggregation sizing policy's defaults. They are tuning choices, not limits of the circuit or the EVM:
+// measured on aggregations of digits-MLP proofs (5 public values each) on two cores, for a verifier under
+// 400,000 gas and the shortest proving time that allows. docs/aggregation.md ("Sizing policy") has the
+// measurements and the commands that reproduce them; other models may want other values.
+
+/// Default of `--evm-max-advice-columns`: a third column cost about 25,000 gas more, enough to take one
+/// layer of four digits proofs past 400,000.
+pub const EVM_MAX_ADVICE_COLUMNS: usize = 2;
+/// Default of `--one-layer-max-k`: one doubling more would double proving time and memory again, where two
+/// layers buy a cheaper verifier for less.
+pub const ONE_LAYER_MAX_K: u32 = 22;
+/// Default of `--one-layer-max-public-values`: the most public values (accumulator limbs included) measured
+/// under 400,000 gas in one layer of two columns (eight digits proofs; nine, 57 values, went over).
+pub const ONE_LAYER_MAX_PUBLIC_VALUES: usize = 52;
+/// Default of `--planned-one-layer-max-k`: from `k = 22` two layers prove about as fast as one, for a
+/// cheaper verifier, a smaller proof and less memory; below it one layer is much faster.
+pub const PLANNED_ONE_LAYER_MAX_K: u32 = 21;
+/// Default of `--first-layer-max-advice-columns`: fewer would double the first layer's rows to save the
+/// second layer a few in-circuit points; five kept sixteen digits proofs' second layer in one column.
+pub const FIRST_LAYER_MAX_ADVICE_COLUMNS: usize = 5;
+/// Default of `--second-layer-max-advice-columns`: the second layer exists for a cheaper verifier, and one
+/// column is the cheapest.
+pub const SECOND_LAYER_MAX_ADVICE_COLUMNS: usize = 1;
+
+/// The `--help` heading of the sizing policy's options.
+const POLICY_HEADING: &str = "Sizing policy (defaults tuned on digits-MLP proofs)";
+
+/// How aggregation trades the verifier's gas against proving time and memory when it sizes its layers
+/// (`zkml_prover::aggregate::LayerPolicy`). The defaults were tuned on digits-MLP proofs for a verifier
+/// under 400,000 gas; none of these choices affects soundness.
+#[derive(Debug, Clone, Args)]
+pub struct LayerPolicyOpts {
+    /// Advice columns one layer verified on the EVM aims for, below --one-layer-max-k (each costs the
+    /// verifier about 25,000 to 32,000 gas).
+    #[arg(
+        long,
+        help_heading = POLICY_HEADING,
+        value_name = "N",
+        default_value_t = EVM_MAX_ADVICE_COLUMNS,
+        value_parser = at_least_one(),
+    )]
+    pub evm_max_advice_columns: usize,
+    /// The largest k one layer is raised to for --evm-max-advice-columns; at it, one layer takes the columns
+    /// it needs.
+    #[arg(long, help_heading = POLICY_HEADING, value_name = "K", default_value_t = ONE_LAYER_MAX_K)]
+    pub one_layer_max_k: u32,
+    /// The most public values (12 accumulator limbs included) one layer may take before two layers are
+    /// planned (each costs the verifier about 670 gas).
+    #[arg(long, help_heading = POLICY_HEADING, value_name = "N", default_value_t = ONE_LAYER_MAX_PUBLIC_VALUES)]
+    pub one_layer_max_public_values: usize,
+    /// The largest k at which one layer is planned; beyond it, two.
+    #[arg(long, help_heading = POLICY_HEADING, value_name = "K", default_value_t = PLANNED_ONE_LAYER_MAX_K)]
+    pub planned_one_layer_max_k: u32,
+    /// Advice columns the first of two layers aims for (its verifier runs in the second layer's circuit, not
+    /// on chain).
+    #[arg(
+        long,
+        help_heading = POLICY_HEADING,
+        value_name = "N",
+        default_value_t = FIRST_LAYER_MAX_ADVICE_COLUMNS,
+        value_parser = at_least_one(),
+    )]
+    pub first_layer_max_advice_columns: usize,
+    /// Advice columns the second of two layers, the one verified on chain, aims for.
+    #[arg(
+        long,
+        help_heading = POLICY_HEADING,
+        value_name = "N",
+        default_value_t = SECOND_LAYER_MAX_ADVICE_COLUMNS,
+        value_parser = at_least_one(),
+    )]
+    pub second_layer_max_advice_columns: usize,
+}
+
+/// Parses a count of at least one.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
+impl LayerPolicyOpts {
+    /// The policy the prover library sizes with.
+    pub fn policy(&self) -> LayerPolicy {
+        LayerPolicy {
+            evm_max_advice_columns: self.evm_max_advice_columns,
+            one_layer_max_k: self.one_layer_max_k,
+            one_layer_max_public_values: self.one_layer_max_public_values,
+            planned_one_layer_max_k: self.planned_one_layer_max_k,
+            first_layer_max_advice_columns: self.first_layer_max_advice_columns,
+            second_layer_max_advice_columns: self.second_layer_max_advice_columns,
+        }
+    }
+
+    /// The same options as command-line arguments, for a child process.
+    pub fn to_args(&self) -> Vec<String> {
+        let LayerPolicy {
+            evm_max_advice_columns,
+            one_layer_max_k,
+            one_layer_max_public_values,
+            planned_one_layer_max_k,
+            first_layer_max_advice_columns,
+            second_layer_max_advice_columns,
+        } = self.policy();
+        [
+            ("--evm-max-advice-columns", evm_max_advice_columns.to_string()),
+            ("--one-layer-max-k", one_layer_max_k.to_string()),
+            ("--one-layer-max-public-values", one_layer_max_public_values.to_string()),
+            ("--planned-one-layer-max-k", planned_one_layer_max_k.to_string()),
+            ("--first-layer-max-advice-columns", first_layer_max_advice_columns.to_string()),
+            ("--second-layer-max-advice-columns", second_layer_max_advice_columns.to_string()),
+        ]
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_string(), value])
+        .collect()
     }
 }

@@ -1,4 +1,6 @@
-//! Proof artifacts: one inference proof as a JSON file that can be checked and decoded without the model.
+//! Proof artifacts: proofs as JSON files that can be checked and decoded without the model.
+//!
+//! One inference proof ([`ProofArtifact`]):
 //!
 //! ```json
 //! {
@@ -19,6 +21,23 @@
 //!
 //! `outputs` and `outputs_quantized` are a convenience copy of what the instances say; a verifier decodes
 //! the instances itself ([`decode_outputs`]) and must not trust them.
+//!
+//! An aggregated proof of several ([`AggregatedArtifact`]; its instances as [`crate::aggregate`] describes):
+//!
+//! ```json
+//! {
+//!   "format": "zkml-eth-aggregated-proof/1",
+//!   "aggregation_hash": "0x…",            // the key cache entry (zkml_prover::aggregate::aggregation_hash)
+//!   "config": { "degree": 21, … },        // the outer circuit's configuration
+//!   "first_layer": { "aggregation_hash": "0x…", "k": 21 },  // only with two layers
+//!   "srs": "unsafe-dev",
+//!   "transcript": "keccak",               // always: aggregated proofs are for the EVM
+//!   "inner": [ { "proof_file": …, "model_dir": …, "circuit_hash": …, "model_commitment": …,
+//!                "offset": 12, "layout": { … } }, … ],
+//!   "instances": ["0x…", …],              // the 12 accumulator limbs, then every inner proof's instances
+//!   "proof": "0x…"
+//! }
+//! ```
 
 use std::{
     io::Write,
@@ -29,14 +48,20 @@ use halo2_base::halo2_proofs::halo2curves::{bn256::Fr, ff::PrimeField};
 use serde::{Deserialize, Serialize};
 use zkml_circuit::{PublicLayout, public::SectionKind};
 
+use snark_verifier_sdk::halo2::aggregation::AggregationConfigParams;
+
 use crate::{
+    aggregate::AggregatedProof,
     error::{Error, Result},
-    keys::{from_hex, to_hex},
+    keys::{Hash32, from_hex, hash_from_hex, to_hex},
     prove::{InferenceProof, Transcript},
 };
 
-/// The `format` of the artifacts this version writes and reads.
+/// The `format` of the inference proof artifacts this version writes and reads.
 pub const PROOF_FORMAT: &str = "zkml-eth-proof/1";
+
+/// The `format` of the aggregated proof artifacts this version writes and reads.
+pub const AGGREGATED_FORMAT: &str = "zkml-eth-aggregated-proof/1";
 
 /// The `srs` of an artifact made with the development SRS.
 pub const UNSAFE_DEV_SRS: &str = "unsafe-dev";
@@ -200,6 +225,93 @@ impl ProofArtifact {
             serde_json::from_value(value).map_err(|e| bad(format!("malformed proof artifact: {e}")))?;
         artifact.parse().map_err(bad)?;
         Ok(artifact)
+    }
+}
+
+/// One inner proof inside an aggregated artifact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InnerEntry {
+    /// The proof artifact it came from.
+    pub proof_file: PathBuf,
+    /// Its model directory.
+    pub model_dir: PathBuf,
+    /// Its circuit hash, hex.
+    pub circuit_hash: String,
+    /// Its model commitment, `bytes32` hex.
+    pub model_commitment: String,
+    /// Index of its first instance among the aggregated proof's instances.
+    pub offset: usize,
+    /// Its public layout (how to read its instances).
+    pub layout: PublicLayout,
+}
+
+/// An aggregated proof as a JSON file (see the module docs).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AggregatedArtifact {
+    /// [`AGGREGATED_FORMAT`].
+    pub format: String,
+    /// The key cache entry (see [`aggregation_hash`](crate::aggregate::aggregation_hash)), hex.
+    pub aggregation_hash: String,
+    /// The outer circuit's configuration.
+    pub config: AggregationConfigParams,
+    /// Set when the inner proofs were aggregated in two layers: the first layer, which the outer circuit
+    /// verifies. The instances are laid out as with one layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_layer: Option<FirstLayer>,
+    /// `unsafe-dev` or the parameters file.
+    pub srs: String,
+    /// Always keccak: aggregated proofs are for the EVM.
+    pub transcript: Transcript,
+    /// The inner proofs in order.
+    pub inner: Vec<InnerEntry>,
+    /// Accumulator limbs then the inner instances, `0x` + 32 bytes big-endian each.
+    pub instances: Vec<String>,
+    /// The proof, `0x` hex.
+    pub proof: String,
+}
+
+/// The first layer of a two-layer aggregation: every inner proof aggregated with a Poseidon transcript.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstLayer {
+    /// Its key cache entry, hex.
+    pub aggregation_hash: String,
+    /// log2 of its rows.
+    pub k: u32,
+}
+
+impl AggregatedArtifact {
+    /// The proof and instances, parsed.
+    pub fn to_proof(&self) -> Result<AggregatedProof> {
+        let proof = from_hex(&self.proof).ok_or_else(|| Error::Artifact("\"proof\" is not 0x-prefixed hex".into()))?;
+        let instances = parse_instances(&self.instances).map_err(Error::Artifact)?;
+        Ok(AggregatedProof { proof, instances })
+    }
+
+    /// The aggregation hash, parsed.
+    pub fn hash(&self) -> Result<Hash32> {
+        hash_from_hex(&self.aggregation_hash).ok_or_else(|| {
+            Error::Artifact(format!("\"aggregation_hash\" {} is not 32 bytes of hex", self.aggregation_hash))
+        })
+    }
+
+    /// Writes the artifact as pretty JSON; an existing file is an error unless `overwrite`.
+    pub fn save(&self, path: &Path, overwrite: bool) -> Result<()> {
+        save_json(path, &serde_json::to_vec_pretty(self).expect("aggregated artifacts serialize"), overwrite)
+    }
+
+    /// Reads an aggregated artifact; `None` when the file is JSON of another format. A file of this format
+    /// whose proof or instances do not parse is an error.
+    pub fn load(path: &Path) -> Result<Option<Self>> {
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Io { path: path.to_path_buf(), error })?;
+        let bad = |reason: String| Error::File { path: path.to_path_buf(), reason };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(AGGREGATED_FORMAT) {
+            return Ok(None);
+        }
+        let artifact: Self =
+            serde_json::from_value(value).map_err(|e| bad(format!("malformed aggregated proof artifact: {e}")))?;
+        artifact.to_proof().map_err(|e| bad(e.to_string()))?;
+        Ok(Some(artifact))
     }
 }
 

@@ -13,18 +13,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use zkml_prover::{
     aggregate::{
-        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys,
-        FIRST_LAYER_MAX_ADVICE_COLUMNS, FirstLayer, InnerEntry, InnerProof, LayerPlan, MAX_PROOFS, MemoryEstimate,
-        ONE_LAYER_MAX_PUBLIC_VALUES, OneLayerLimit, Protocol, SECOND_LAYER_MAX_ADVICE_COLUMNS, aggregate_with,
-        aggregated_protocol, aggregation_hash, auto_k_for, gigabytes, load_or_keygen, max_advice_columns, plan_layers,
-        verify_with,
+        ACCUMULATOR_LIMBS, AGGREGATED_FORMAT, AggregatedArtifact, AggregatedProof, AggregationKeys, FirstLayer,
+        InnerEntry, InnerProof, LayerPlan, MAX_PROOFS, MemoryEstimate, OneLayerLimit, Protocol, aggregate_with,
+        aggregated_protocol, aggregation_hash, auto_k_for, gigabytes, load_or_keygen, plan_layers, verify_with,
     },
     artifact::{ProofArtifact, fr_to_hex},
     keys::{CacheStatus, read_vk, to_hex},
     prove::{Transcript, verify},
 };
 
-use crate::opts::{LoadedSrs, MemoryOpts, SrsOpts};
+use crate::opts::{LayerPolicyOpts, LoadedSrs, MemoryOpts, SrsOpts};
 use crate::{
     cmd::{
         peak_rss_bytes, process_peak_rss_bytes, reset_peak_rss,
@@ -55,11 +53,12 @@ pub struct AggregateArgs {
     /// --max-memory].
     #[arg(long)]
     k: Option<u32>,
-    /// Aggregation layers [default: 1 if one layer fits two advice columns by k = 21 with at most 52 public
-    /// values, a fast prover and a verifier under 400,000 gas (up to four digits proofs); else 2; with --k,
-    /// 1; with --first-k, 2]. With 2, the proofs are first aggregated into one proof with a Poseidon transcript,
-    /// which a second, much smaller aggregation verifies for the EVM: more proving time, but the on-chain
-    /// verifier no longer grows with the first layer's columns.
+    /// Aggregation layers [default: 1 if one layer fits --evm-max-advice-columns by --planned-one-layer-max-k
+    /// with at most --one-layer-max-public-values public values: by default two columns by k = 21 with at most
+    /// 52 values, a fast prover and a verifier under 400,000 gas (up to four digits proofs); else 2; with
+    /// --k, 1; with --first-k, 2]. With 2, the proofs are first aggregated into one proof with a Poseidon
+    /// transcript, which a second, much smaller aggregation verifies for the EVM: more proving time, but the
+    /// on-chain verifier no longer grows with the first layer's columns.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
     layers: Option<u8>,
     /// log2 of the first layer's rows with two layers [default: sized like --k].
@@ -67,6 +66,8 @@ pub struct AggregateArgs {
     first_k: Option<u32>,
     #[command(flatten)]
     memory: MemoryOpts,
+    #[command(flatten)]
+    policy: LayerPolicyOpts,
     /// Overwrite --out if it exists.
     #[arg(long)]
     force: bool,
@@ -226,9 +227,10 @@ impl AggregateArgs {
         }
         let inner: Vec<InnerProof> = loaded.iter().map(|l| l.proof.clone()).collect();
         let protocols: Vec<_> = inner.iter().map(|p| p.protocol().clone()).collect();
+        let policy = self.policy.policy();
         let (first_layer, last) = match self.plan(&protocols, &srs_by_k, &out)? {
             Layers::Two { first_k } => {
-                let first_max = |_| FIRST_LAYER_MAX_ADVICE_COLUMNS;
+                let first_max = |_| policy.first_layer_max_advice_columns;
                 let first_keys =
                     self.layer_keys("first layer", &protocols, (first_k, first_max), &mut srs_by_k, &out)?;
                 // Size the second layer before proving the first: a second layer over the memory budget is
@@ -241,7 +243,7 @@ impl AggregateArgs {
                     None => self.size_layer(
                         "second layer",
                         &[next_protocol],
-                        |_| SECOND_LAYER_MAX_ADVICE_COLUMNS,
+                        |_| policy.second_layer_max_advice_columns,
                         &srs_by_k,
                         &out,
                     )?,
@@ -254,12 +256,13 @@ impl AggregateArgs {
                 // Its proving key is gigabytes: free it before the second layer.
                 drop(first);
                 let second_protocols = [next.protocol().clone()];
-                let size = (Some(second_k), |_| SECOND_LAYER_MAX_ADVICE_COLUMNS);
+                let size = (Some(second_k), |_| policy.second_layer_max_advice_columns);
                 let keys = self.layer_keys("second layer", &second_protocols, size, &mut srs_by_k, &out)?;
                 (Some(report), self.prove_with("second layer", keys, &[next], Transcript::Keccak, &srs_by_k, &out)?)
             }
             Layers::One { k } => {
-                let keys = self.layer_keys("aggregation", &protocols, (k, max_advice_columns), &mut srs_by_k, &out)?;
+                let max_columns = |k| policy.max_advice_columns(k);
+                let keys = self.layer_keys("aggregation", &protocols, (k, max_columns), &mut srs_by_k, &out)?;
                 (None, self.prove_with("aggregation", keys, &inner, Transcript::Keccak, &srs_by_k, &out)?)
             }
         };
@@ -327,24 +330,27 @@ impl AggregateArgs {
             (None, None, None) => {
                 let params = &srs_by_k.values().next().expect("the inner proofs' SRS is loaded").params;
                 let bar = spinner(out, format!("Sizing the aggregation ({} proof(s)) ...", protocols.len()));
-                let plan = plan_layers(params, protocols, self.memory.budget_bytes()?)?;
+                let policy = self.policy.policy();
+                let plan = plan_layers(params, protocols, self.memory.budget_bytes()?, &policy)?;
                 bar.finish_and_clear();
                 match plan {
                     LayerPlan::One(size) => Ok(Layers::One { k: Some(size.k) }),
                     LayerPlan::Two { first, one, limit } => {
                         let why = match limit {
                             OneLayerLimit::AdviceColumns => format!(
-                                "need {} advice columns at k = {}, a verifier over 400,000 gas",
-                                one.advice_columns, one.k
+                                "need {} advice columns at k = {} (at most {}, --evm-max-advice-columns), a costlier \
+                                 verifier",
+                                one.advice_columns, one.k, policy.evm_max_advice_columns
                             ),
                             OneLayerLimit::PublicValues(values) => format!(
-                                "take {values} public values (at most {ONE_LAYER_MAX_PUBLIC_VALUES}), a verifier \
-                                 over 400,000 gas"
+                                "take {values} public values (at most {}, --one-layer-max-public-values), a costlier \
+                                 verifier",
+                                policy.one_layer_max_public_values
                             ),
                             OneLayerLimit::Rows => format!(
-                                "need k = {} for two advice columns, where two layers prove about as fast for less \
-                                 gas and memory",
-                                one.k
+                                "need k = {} for {} advice columns (at most {}, --planned-one-layer-max-k), where two \
+                                 layers prove about as fast for less gas and memory",
+                                one.k, one.advice_columns, policy.planned_one_layer_max_k
                             ),
                         };
                         out.status(format!(

@@ -28,14 +28,14 @@ use zkml_evm::{
 };
 use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet, exec::execute};
 use zkml_prover::{
-    aggregate::{self, MemoryEstimate},
+    aggregate::{self, LayerPolicy, MemoryEstimate},
     keys::{CacheStatus, load_or_keygen},
     prove::{Transcript, prove, verify},
 };
 
 use crate::{
     cmd::peak_rss_bytes,
-    opts::{MemoryOpts, SrsOpts},
+    opts::{LayerPolicyOpts, MemoryOpts, SrsOpts},
     output::Output,
 };
 
@@ -75,6 +75,9 @@ pub struct BenchArgs {
     aggregate_layers: Option<u8>,
     #[command(flatten)]
     memory: MemoryOpts,
+    /// The sizing policy of --aggregate, as `zkml-eth aggregate`'s.
+    #[command(flatten)]
+    policy: LayerPolicyOpts,
     /// Internal: run one phase in this process and print its figures as JSON.
     #[arg(long, hide = true, requires = "work")]
     phase: Option<Phase>,
@@ -245,8 +248,8 @@ impl BenchArgs {
                 Phase::AggregateKeygen | Phase::AggregateProve => {
                     let n = *self.aggregate.first().context("an aggregation phase needs --aggregate")?;
                     let layers = self.aggregate_layers;
-                    let budget = self.memory.budget_bytes()?;
-                    run_aggregation_phase(phase, n, (self.aggregate_k, layers), budget, work, &cache)?
+                    let sizing = (self.memory.budget_bytes()?, self.policy.policy());
+                    run_aggregation_phase(phase, n, (self.aggregate_k, layers), sizing, work, &cache)?
                 }
             };
             println!("{}", serde_json::to_string(&report)?);
@@ -307,7 +310,8 @@ impl BenchArgs {
             let work = cache.join("bench").join("aggregate");
             fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
             out.status(format!("aggregate {n}: keygen ..."));
-            let extra = aggregation_args(n, self.aggregate_k, self.aggregate_layers, self.memory.max_memory);
+            let mut extra = aggregation_args(n, self.aggregate_k, self.aggregate_layers, self.memory.max_memory);
+            extra.extend(self.policy.to_args());
             let keygen = child_phase_with(Phase::AggregateKeygen, Example::Mlp, &work, &cache, &extra)?;
             out.status(format!("aggregate {n}: keygen {:.1} s; proving ...", keygen.seconds));
             let proved = child_phase_with(Phase::AggregateProve, Example::Mlp, &work, &cache, &extra)?;
@@ -536,13 +540,13 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
 }
 
 /// Aggregation of `n` digits-MLP proofs in `layers` (1, 2, or as `zkml-eth aggregate` chooses) at outer `k`
-/// (the EVM layer's): keygen from
-/// scratch, or proving with cached keys plus native and revm verification of the result.
+/// (the EVM layer's), sized within `memory_budget` by `policy` where not given: keygen from scratch, or
+/// proving with cached keys plus native and revm verification of the result.
 fn run_aggregation_phase(
     phase: Phase,
     n: u32,
     (k, layers): (Option<u32>, Option<u8>),
-    memory_budget: u64,
+    (memory_budget, policy): (u64, LayerPolicy),
     work: &Path,
     cache: &Path,
 ) -> Result<PhaseReport> {
@@ -566,7 +570,7 @@ fn run_aggregation_phase(
     let (layers, planned_k, planned_first_k) = match (layers, k) {
         (Some(layers), _) => (layers, None, None),
         (None, Some(_)) => (1, None, None),
-        (None, None) => match aggregate::plan_layers(&inner_params, &protocols, memory_budget)? {
+        (None, None) => match aggregate::plan_layers(&inner_params, &protocols, memory_budget, &policy)? {
             aggregate::LayerPlan::One(size) => (1, Some(size.k), None),
             aggregate::LayerPlan::Two { first, .. } => (2, None, Some(first.k)),
         },
@@ -588,7 +592,7 @@ fn run_aggregation_phase(
     // The first of two layers: sized for speed, proven with a Poseidon transcript, aggregated again.
     let mut first_layer = None;
     let (protocols, proofs) = if layers == 2 {
-        let max_columns = |_| aggregate::FIRST_LAYER_MAX_ADVICE_COLUMNS;
+        let max_columns = |_| policy.first_layer_max_advice_columns;
         let first_k = match planned_first_k {
             Some(k) => k,
             None => aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k,
@@ -619,8 +623,8 @@ fn run_aggregation_phase(
     } else {
         (protocols, proofs)
     };
-    let max_columns: fn(u32) -> usize =
-        if layers == 2 { |_| aggregate::SECOND_LAYER_MAX_ADVICE_COLUMNS } else { aggregate::max_advice_columns };
+    let max_columns =
+        |k| if layers == 2 { policy.second_layer_max_advice_columns } else { policy.max_advice_columns(k) };
     let k = match k.or(planned_k) {
         Some(k) => k,
         None => aggregate::auto_k_for(&inner_params, &protocols, memory_budget, max_columns)?.k,
