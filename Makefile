@@ -42,8 +42,9 @@ build: deps ## compile the contracts and the Rust workspace (release)
 	forge build --deny warnings
 	$(CARGO) build $(CARGO_FLAGS)
 
+# Keys and the development SRS are cached in the repository's git-ignored cache: a second demo skips keygen.
 demo: build ## run the end-to-end demo on a local anvil
-	tools/demo.sh
+	ZKML_CACHE_DIR="$${ZKML_CACHE_DIR:-$(ROOT)/.zkml-cache}" target/release/zkml-eth demo --out target/demo
 
 test: build test-solc test-python test-forge test-deploy test-rust lint ## run every test
 	@echo "make test: all tests passed"

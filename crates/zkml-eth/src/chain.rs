@@ -15,7 +15,7 @@ use alloy::{
     sol_types::decode_revert_reason,
 };
 use anyhow::{Context, Result, anyhow, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::contracts::{ARTIFACTS, TestPriceFeed, VerifiedTradingVault};
 
@@ -89,7 +89,7 @@ pub fn format_value(value: &DynSolValue) -> String {
 }
 
 /// A log decoded with the package's ABIs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DecodedLog {
     /// The emitting contract.
     pub address: Address,
@@ -150,7 +150,7 @@ pub fn decode_logs(receipt: &TransactionReceipt) -> Vec<DecodedLog> {
 }
 
 /// A mined transaction, as commands report it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sent {
     /// What it did, in a few words.

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use crate::{
     cmd::{
         aggregate::AggregateArgs, bench::BenchArgs, check_verifier::CheckVerifierArgs, compile::CompileArgs,
-        deploy::DeployArgs, fidelity::FidelityArgs, gen_verifier::GenVerifierArgs, input::InputCommand,
+        demo::DemoArgs, deploy::DeployArgs, fidelity::FidelityArgs, gen_verifier::GenVerifierArgs, input::InputCommand,
         inspect::InspectArgs, prove::ProveArgs, register::RegisterArgs, registry::RegistryCommand, render::RenderArgs,
         setup::SetupArgs, submit::SubmitArgs, verify::VerifyArgs,
     },
@@ -28,69 +28,108 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands.
+/// The subcommands. A command whose Args struct carries its help (summary, notes, examples) has no doc
+/// comment here: clap would show the variant's instead.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import an ONNX model, calibrate and quantize it.
+    #[allow(missing_docs)]
     Compile(CompileArgs),
-    /// Compare a compiled model with its float original on a data set.
+    #[allow(missing_docs)]
     Fidelity(FidelityArgs),
-    /// Size a compiled model's circuit and make (or reuse) its keys.
+    #[allow(missing_docs)]
     Setup(SetupArgs),
-    /// Prove inferences of a set-up model.
+    #[allow(missing_docs)]
     Prove(ProveArgs),
     /// Build a model input from a price feed or an EIP-7007 prompt.
     #[command(subcommand)]
     Input(InputCommand),
-    /// Draw a proof's outputs as an image (SVG and PNG) and print its aigcData.
+    #[allow(missing_docs)]
     Render(RenderArgs),
-    /// Verify a proof artifact or an aggregated proof (natively, and on the EVM with --evm).
+    #[allow(missing_docs)]
     Verify(VerifyArgs),
-    /// Aggregate inference proofs into one proof for the EVM.
+    #[allow(missing_docs)]
     Aggregate(AggregateArgs),
-    /// Generate the Solidity verifier of a model's proofs or of an aggregation.
+    #[allow(missing_docs)]
     GenVerifier(GenVerifierArgs),
-    /// Benchmark proving on the example models, beside EZKL.
+    #[allow(missing_docs)]
     Bench(BenchArgs),
     /// Deploy and inspect the model registry.
     #[command(subcommand)]
     Registry(RegistryCommand),
     /// Deploy the registry, book, example models, NFT and vault (and a test market on a local chain).
     ///
-    /// Example (anvil's first dev key in ETH_PRIVATE_KEY):
+    /// On chain 31337 the vault trades on a test market (tokens, feed, pool) deployed with it; elsewhere
+    /// give its market with --quote, --risk, --feed and --router. Run again, it reuses what is deployed.
+    ///
+    /// Examples (the sender's key in ETH_PRIVATE_KEY):
     ///   zkml-eth deploy --eth-price target/eth-price --pixel-art target/pixel-art \
     ///       --feed-history examples/eth-price/feed.json --unsafe-dev-srs
+    ///   zkml-eth deploy --eth-price target/eth-price --pixel-art target/pixel-art --rpc-url $RPC \
+    ///       --quote $USDC --risk $WETH --feed $ETH_USD_FEED --router $UNISWAP_V2_ROUTER --srs kzg_bn254_16.srs
+    #[command(verbatim_doc_comment)]
     Deploy(DeployArgs),
-    /// Put a proof on chain: attest it in the book, mint the NFT with it, let the vault act on it, or ask
-    /// a verifier.
+    /// Put a proof on chain: the book, the NFT, the vault, or a bare verifier.
+    ///
+    /// --to book attests the inference (or every inference of an aggregated proof); --to nft mints the
+    /// token of the proof's prompt (commit, then reveal a block later); --to vault lets the vault act on the
+    /// proven prediction; --to verifier calls the model's verifier. Every transaction is simulated first:
+    /// a refusal prints the contract's custom error by name with its arguments.
     ///
     /// Examples (addresses from deployments/local.json):
     ///   zkml-eth submit-proof proof.json --to book
     ///   zkml-eth submit-proof aggregated.json --to book --batch-verifier-id 1
     ///   zkml-eth submit-proof pixel-art-proof.json --to nft
     ///   zkml-eth submit-proof eth-price-proof.json --to vault --round 18446744073709551629
-    #[command(name = "submit-proof")]
+    #[command(verbatim_doc_comment, name = "submit-proof")]
     SubmitProof(SubmitArgs),
-    /// Register a model (its generated verifier) or an aggregation's verifier (a batch verifier over the
-    /// registered models of its slots) in the deployment's registry; prints the id.
+    /// Register a model or an aggregation's batch verifier; prints the id.
+    ///
+    /// --model DIR deploys the verifier generated from DIR behind an adapter and registers it with the
+    /// model's commitment and public layout. --aggregated AGG.json deploys the aggregation's verifier and
+    /// registers it as a batch verifier over the registered models of its slots.
     ///
     /// Examples:
     ///   zkml-eth register --model target/digits-mlp --unsafe-dev-srs
     ///   zkml-eth register --aggregated aggregated.json --unsafe-dev-srs
+    #[command(verbatim_doc_comment)]
     Register(RegisterArgs),
-    /// Check that the code at an address (a verifier, or the adapter the registry stores) is the verifier
-    /// generated from a model directory and its SRS, byte for byte.
+    /// Check that a deployed verifier is the one generated from a model, byte for byte.
+    ///
+    /// The address may be the verifier or the adapter the registry stores (its pinned instance count and
+    /// proof length are checked too). The registry trusts registrants; this lets users not.
+    #[command(verbatim_doc_comment)]
     CheckVerifier(CheckVerifierArgs),
-    /// Show any artifact (model directory, proof, aggregated proof, deployment file) with its public values
-    /// decoded.
+    /// Show any artifact with its public values decoded.
+    ///
+    /// A model directory, a proof, an aggregated proof or a deployment file.
+    #[command(verbatim_doc_comment)]
     Inspect(InspectArgs),
+    /// The whole story on a local anvil, from ONNX models to contracts acting on proofs.
+    ///
+    /// Three models, their proofs, one aggregated proof, the contracts deployed, the book attesting the
+    /// batch, the vault trading on a proven prediction, the NFT minting the proven image, a tampered proof
+    /// refused, and a summary of times and gas.
+    ///
+    /// anvil is started on a free loopback port and stopped on exit and on Ctrl-C. Everything is written
+    /// under --out. The first run makes keys and an aggregation key (minutes); later runs reuse them.
+    ///
+    /// Example:
+    ///   zkml-eth demo --out zkml-demo
+    #[command(verbatim_doc_comment)]
+    Demo(DemoArgs),
 }
 
 impl Cli {
-    /// Runs the chosen command; only the commands that talk to a chain start an async runtime.
+    /// Runs the chosen command, printing as --json and --quiet say.
     pub fn run(self) -> Result<()> {
-        let out = Output { json: self.json, quiet: self.quiet };
-        match self.command {
+        self.command.run(Output { json: self.json, quiet: self.quiet, capture: None })
+    }
+}
+
+impl Command {
+    /// Runs the command with `out`; only the commands that talk to a chain start an async runtime.
+    pub fn run(self, out: Output) -> Result<()> {
+        match self {
             Command::Compile(args) => args.run(out),
             Command::Fidelity(args) => args.run(out),
             Command::Setup(args) => args.run(out),
@@ -107,11 +146,12 @@ impl Cli {
             Command::SubmitProof(args) => runtime()?.block_on(args.run(out)),
             Command::Register(args) => runtime()?.block_on(args.run(out)),
             Command::CheckVerifier(args) => runtime()?.block_on(args.run(out)),
+            Command::Demo(args) => args.run(out),
         }
     }
 }
 
 /// The async runtime of the commands that talk to a chain.
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Runtime::new().context("could not start the async runtime")
 }

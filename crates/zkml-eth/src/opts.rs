@@ -194,7 +194,8 @@ fn warn_unsafe_dev_srs() {
 /// The Solidity compiler option.
 #[derive(Debug, Clone, Args)]
 pub struct SolcOpts {
-    /// The Solidity compiler [default: $ZKML_SOLC, $FOUNDRY_SOLC, or solc on PATH].
+    /// The Solidity compiler [default: $ZKML_SOLC, $FOUNDRY_SOLC, the checkout's tools/solc/solc, or solc on
+    /// PATH].
     #[arg(long, value_name = "PATH")]
     pub solc: Option<PathBuf>,
 }

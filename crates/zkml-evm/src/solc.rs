@@ -168,18 +168,31 @@ pub fn check_solc(explicit: Option<&Path>) -> Result<(PathBuf, String)> {
 /// holds `tools/solc/solc` beside a `Cargo.toml` or `foundry.toml`), else the one of the checkout it was
 /// built from, if that still exists.
 pub fn repository_shim() -> Option<PathBuf> {
-    let from_exe = std::env::current_exe().ok().and_then(|exe| {
-        let exe = exe.canonicalize().unwrap_or(exe);
-        exe.ancestors().skip(1).find_map(checkout_shim)
-    });
-    // This crate's build-time location: crates/zkml-evm in the checkout.
-    from_exe.or_else(|| checkout_shim(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")))
+    checkout_path(REPO_SHIM)
 }
 
-fn checkout_shim(dir: &Path) -> Option<PathBuf> {
-    let shim = dir.join(REPO_SHIM);
+/// `relative` (a file or directory) in the zkml-eth checkout this binary runs from (the first directory
+/// above the executable that holds it beside a `Cargo.toml` or `foundry.toml`), else in the checkout it
+/// was built from, if that still holds it. This is how an installed binary still finds the repository's
+/// tools and examples from any working directory.
+pub fn checkout_path(relative: &str) -> Option<PathBuf> {
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        let exe = exe.canonicalize().unwrap_or(exe);
+        exe.ancestors().skip(1).find_map(|dir| in_checkout(dir, relative))
+    });
+    // This crate's build-time location: crates/zkml-evm in the checkout.
+    from_exe.or_else(|| in_checkout(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."), relative))
+}
+
+fn in_checkout(dir: &Path, relative: &str) -> Option<PathBuf> {
+    let path = dir.join(relative);
     let is_checkout = dir.join("Cargo.toml").is_file() || dir.join("foundry.toml").is_file();
-    (is_checkout && shim.is_file()).then(|| shim.canonicalize().unwrap_or(shim))
+    (is_checkout && path.exists()).then(|| path.canonicalize().unwrap_or(path))
+}
+
+/// `name` on the `PATH` of this process, if it is an executable there.
+pub fn on_search_path(name: &str) -> Option<PathBuf> {
+    on_path(Path::new(name), std::env::var_os("PATH").as_deref())
 }
 
 fn is_bare_name(path: &Path) -> bool {

@@ -42,6 +42,7 @@ use crate::{
 ///   zkml-eth aggregate proofs/proof-0.json proofs/proof-1.json --out agg.json --unsafe-dev-srs
 ///   zkml-eth aggregate proofs/*.json --out agg.json --k 22 --srs kzg_bn254_22.srs
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct AggregateArgs {
     /// Proof artifacts (Poseidon transcript), 1 to 16.
     #[arg(required = true, num_args = 1.., value_name = "PROOF.json")]

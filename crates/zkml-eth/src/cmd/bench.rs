@@ -48,6 +48,7 @@ use crate::{
 ///   zkml-eth bench
 ///   zkml-eth --json bench --model mlp --no-ezkl
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct BenchArgs {
     /// Models to benchmark (repeatable); all examples when omitted.
     #[arg(long = "model", value_enum)]
@@ -491,7 +492,9 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
     let dir = examples_dir();
     let (compiled, layout, size) = example_circuit(model)?;
     let quantized = &compiled.quantized;
-    let params = dev_srs(Some(cache.to_path_buf())).load(size.k, &Output { json: true, quiet: true })?.params;
+    let params = dev_srs(Some(cache.to_path_buf()))
+        .load(size.k, &Output { json: true, quiet: true, ..Output::default() })?
+        .params;
     let key_cache = work.join("keys");
     match phase {
         Phase::Keygen => {
@@ -553,7 +556,7 @@ fn run_aggregation_phase(
     let dir = examples_dir();
     let (compiled, layout, size) = example_circuit(Example::Mlp)?;
     let quantized = &compiled.quantized;
-    let quiet = Output { json: true, quiet: true };
+    let quiet = Output { json: true, quiet: true, ..Output::default() };
     let srs = dev_srs(Some(cache.to_path_buf()));
     let inner_params = srs.load(size.k, &quiet)?.params;
     let (inner_keys, _) = load_or_keygen(&work.join("keys"), &inner_params, quantized, &layout, &size)?;

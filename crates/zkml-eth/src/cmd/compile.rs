@@ -22,6 +22,7 @@ use crate::output::Output;
 ///   zkml-eth compile examples/digits/cnn.onnx --calibration examples/digits/calibration.json \
 ///       --input-shape 1,1,8,8 --out target/digits-cnn
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct CompileArgs {
     /// The ONNX model.
     model: PathBuf,

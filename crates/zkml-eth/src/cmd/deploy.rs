@@ -144,17 +144,32 @@ pub struct DeployArgs {
     /// The pixel-art model directory, set up: the NFT's generator.
     #[arg(long, value_name = "DIR")]
     pixel_art: PathBuf,
-    /// The eth-price example's feed history (`examples/eth-price/feed.json`): the test feed is loaded with
-    /// the window that ends at `--feed-at`, its last answer stamped with the chain's latest block time.
+    /// The eth-price example's feed history (`examples/eth-price/feed.json`), required for a test market:
+    /// the test feed is loaded with the window that ends at `--feed-at`, its last answer stamped with the
+    /// chain's latest block time.
     #[arg(long, value_name = "FEED.json")]
     feed_history: Option<PathBuf>,
     /// Index in the feed history of the test feed's latest answer (the round the first prediction is for).
     #[arg(long, value_name = "INDEX", default_value_t = 8000)]
     feed_at: usize,
     /// Deploy a test market (two mintable test tokens, a price feed, a constant-product pool) for the vault
-    /// [default: only on chain 31337]. On any other chain give the vault's real contracts instead.
+    /// [default: on chain 31337 when no --quote, --risk, --feed and --router are given].
     #[arg(long)]
     test_market: Option<bool>,
+    /// The vault's quote token, the asset it takes deposits in (e.g. USDC). With --risk, --feed and
+    /// --router: the vault trades on this market instead of a test one.
+    #[arg(long, value_name = "ADDRESS", requires_all = ["risk", "feed", "router"], conflicts_with = "test_market")]
+    quote: Option<Address>,
+    /// The token the vault buys on a predicted rise (e.g. WETH).
+    #[arg(long, value_name = "ADDRESS", requires = "quote")]
+    risk: Option<Address>,
+    /// A Chainlink AggregatorV3 feed of the risk token's price in the quote token (ETH/USD): the feed the
+    /// eth-price model's inputs are computed from.
+    #[arg(long, value_name = "ADDRESS", requires = "quote")]
+    feed: Option<Address>,
+    /// A Uniswap V2 router (swapExactTokensForTokens) with a quote/risk pool.
+    #[arg(long, value_name = "ADDRESS", requires = "quote")]
+    router: Option<Address>,
     /// Where the deployment is written (and, if it exists, what is reused).
     #[arg(long, value_name = "FILE", default_value = "deployments/local.json")]
     out: PathBuf,
@@ -304,6 +319,39 @@ pub fn registry_layout(layout: &zkml_circuit::PublicLayout) -> Result<PublicLayo
     Ok(l)
 }
 
+/// The vault's market on a real chain, as given on the command line.
+struct Market {
+    quote: Address,
+    risk: Address,
+    feed: Address,
+    router: Address,
+}
+
+impl Market {
+    /// Each address holds a contract, the tokens answer `decimals()` and the feed `latestRoundData()`: a
+    /// mistyped address fails here, naming its flag, before anything is deployed.
+    async fn check(&self, provider: &DynProvider, chain_id: u64) -> Result<()> {
+        for (flag, address) in
+            [("--quote", self.quote), ("--risk", self.risk), ("--feed", self.feed), ("--router", self.router)]
+        {
+            if provider.get_code_at(address).await?.is_empty() {
+                bail!("{flag} {address}: no contract there on chain {chain_id}");
+            }
+        }
+        for (flag, address) in [("--quote", self.quote), ("--risk", self.risk)] {
+            TestToken::new(address, provider)
+                .decimals()
+                .call()
+                .await
+                .with_context(|| format!("{flag} {address} is not an ERC-20 token (decimals() failed)"))?;
+        }
+        TestPriceFeed::new(self.feed, provider).latestRoundData().call().await.with_context(|| {
+            format!("--feed {} is not a Chainlink AggregatorV3 feed (latestRoundData() failed)", self.feed)
+        })?;
+        Ok(())
+    }
+}
+
 /// The example feed history the test market replays.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -324,30 +372,41 @@ impl DeployArgs {
             .await
             .with_context(|| format!("could not reach the chain at {}", self.rpc.rpc_url))?;
         require_funds(&provider, self.wallet.signer()?.address(), chain_id).await?;
-        let test_market = self.test_market.unwrap_or(chain_id == LOCAL_CHAIN_ID);
-        if !test_market {
+        let market = match (self.quote, self.risk, self.feed, self.router) {
+            (Some(quote), Some(risk), Some(feed), Some(router)) => {
+                let market = Market { quote, risk, feed, router };
+                market.check(&provider, chain_id).await?;
+                Some(market)
+            }
+            _ => None,
+        };
+        let test_market = market.is_none() && self.test_market.unwrap_or(chain_id == LOCAL_CHAIN_ID);
+        if market.is_none() && !test_market {
             bail!(
-                "chain {chain_id} is not a local chain: the vault needs a real price feed, swap router and tokens, \
-                 which `deploy` cannot choose for you yet; pass --test-market true to deploy test ones anyway"
+                "chain {chain_id} is not a local chain: give the vault's market with --quote, --risk, --feed and \
+                 --router (or --test-market true to deploy test tokens, feed and pool anyway)"
             );
         }
-        let history = match &self.feed_history {
-            Some(path) => {
+        let history = match (&self.feed_history, test_market) {
+            (_, false) => None,
+            (Some(path), true) => {
                 let text =
                     std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
-                serde_json::from_str::<FeedHistory>(&text).with_context(|| {
+                let history = serde_json::from_str::<FeedHistory>(&text).with_context(|| {
                     format!("{} is not a feed history (decimals, interval, answers)", path.display())
-                })?
+                })?;
+                if self.feed_at + 1 < FEED_WINDOW_ANSWERS || self.feed_at >= history.answers.len() {
+                    bail!(
+                        "--feed-at {} is outside {}: it holds answers 0..{}, and a window needs {FEED_WINDOW_ANSWERS}",
+                        self.feed_at,
+                        path.display(),
+                        history.answers.len()
+                    );
+                }
+                Some(history)
             }
-            None => bail!("the test market needs --feed-history (examples/eth-price/feed.json)"),
+            (None, true) => bail!("the test market needs --feed-history (examples/eth-price/feed.json)"),
         };
-        if self.feed_at + 1 < FEED_WINDOW_ANSWERS || self.feed_at >= history.answers.len() {
-            bail!(
-                "--feed-at {} is outside the history: it holds answers 0..{}, and a window needs {FEED_WINDOW_ANSWERS}",
-                self.feed_at,
-                history.answers.len()
-            );
-        }
 
         let previous = match self.out.exists() {
             true => Some(Deployment::load(&self.out)?),
@@ -422,17 +481,20 @@ impl DeployArgs {
             }
         }
 
-        // The test market.
+        // The market: the one given, else a test market (reused while it is all there).
         let market_ok = has_code(previous.usd).await?
             && has_code(previous.weth).await?
             && has_code(previous.feed).await?
             && has_code(previous.market).await?;
-        if market_ok {
+        if let Some(m) = &market {
+            (d.usd, d.weth, d.feed, d.market) = (m.quote, m.risk, m.feed, m.router);
+        } else if market_ok {
             (d.usd, d.weth, d.feed, d.market) = (previous.usd, previous.weth, previous.feed, previous.market);
             (d.feed_first_answer, d.feed_first_round) = (previous.feed_first_answer, previous.feed_first_round);
             reused.push(format!("test market {} (feed {})", d.market, d.feed));
         } else {
-            self.deploy_market(&provider, deployer, &history, &mut d, &mut sent).await?;
+            let history = history.as_ref().expect("a test market has its history");
+            self.deploy_market(&provider, deployer, history, &mut d, &mut sent).await?;
         }
 
         // The NFT and the vault, reused only when wired to the contracts above.

@@ -29,6 +29,7 @@ use crate::output::Output;
 ///   zkml-eth --json fidelity target/digits-cnn --data examples/digits/test.json
 ///   zkml-eth fidelity target/pixel-art --data examples/pixel-art/test.json --judge target/digits-mlp
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct FidelityArgs {
     /// A directory written by `zkml-eth compile`.
     dir: PathBuf,

@@ -157,6 +157,7 @@ pub fn load_aggregated(path: &Path) -> Result<AggregatedArtifact> {
 ///   zkml-eth gen-verifier --model target/digits-mlp --out Verifier.sol --unsafe-dev-srs
 ///   zkml-eth gen-verifier --aggregated agg.json --out AggVerifier.sol --unsafe-dev-srs
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct GenVerifierArgs {
     #[command(flatten)]
     target: VerifierTarget,

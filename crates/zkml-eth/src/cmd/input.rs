@@ -19,9 +19,9 @@ use crate::output::Output;
 /// Build a model input from a price feed or a prompt.
 #[derive(Debug, Subcommand)]
 pub enum InputCommand {
-    /// The eth-price model's input: the last 12 returns of a price feed, as the vault computes them.
+    #[allow(missing_docs)]
     Feed(FeedArgs),
-    /// The pixel-art model's input: an EIP-7007 prompt (class byte, four signed latent bytes).
+    #[allow(missing_docs)]
     Prompt(PromptArgs),
 }
 
@@ -48,6 +48,7 @@ pub struct Target {
 ///   zkml-eth input feed examples/eth-price/feed.json --model target/eth-price --out input.json
 ///   zkml-eth input feed examples/eth-price/feed.json --at 8000 --model target/eth-price --out input.json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct FeedArgs {
     /// The feed: JSON {"answers": [...]} (integers or decimal strings, oldest first), or a bare array.
     feed: PathBuf,
@@ -63,6 +64,7 @@ pub struct FeedArgs {
 /// Examples:
 ///   zkml-eth input prompt 0x0700000000 --model target/pixel-art --out input.json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct PromptArgs {
     /// The prompt: 0x-prefixed hex, 5 bytes (class 0..9, then four signed latents in 1/16 standard deviations).
     prompt: String,

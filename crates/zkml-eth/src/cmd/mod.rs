@@ -4,6 +4,7 @@ pub mod aggregate;
 pub mod bench;
 pub mod check_verifier;
 pub mod compile;
+pub mod demo;
 pub mod deploy;
 pub mod fidelity;
 pub mod gen_verifier;

@@ -59,6 +59,7 @@ impl From<TranscriptArg> for Transcript {
 ///   zkml-eth prove target/eth-price --from-feed --vault 0x... --round 18446744073709551629 --out proof.json \
 ///       --transcript keccak --unsafe-dev-srs
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ProveArgs {
     /// A model directory set up with `zkml-eth setup`.
     dir: PathBuf,

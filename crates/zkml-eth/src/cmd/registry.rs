@@ -22,12 +22,14 @@ pub enum RegistryCommand {
     /// Examples:
     ///   ETH_PRIVATE_KEY=0x... zkml-eth registry deploy --rpc-url http://127.0.0.1:8545
     ///   zkml-eth --json registry deploy --private-key 0x...
+    #[command(verbatim_doc_comment)]
     Deploy(DeployArgs),
     /// Show a registry's model count, or one registered model.
     ///
     /// Examples:
     ///   zkml-eth registry show --registry 0x5FbDB2315678afecb367f032d93F642f64180aa3
     ///   zkml-eth --json registry show --registry 0x5FbD... --model-id 1
+    #[command(verbatim_doc_comment)]
     Show(ShowArgs),
 }
 

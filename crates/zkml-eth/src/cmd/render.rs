@@ -25,6 +25,7 @@ use crate::{
 ///   zkml-eth render proof.json
 ///   zkml-eth --json render proof.json --width 8 --pixel-size 16 --force
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RenderArgs {
     /// A proof artifact written by `zkml-eth prove`.
     proof: PathBuf,

@@ -220,6 +220,7 @@ impl CircuitFile {
 ///   zkml-eth setup target/digits-mlp --weights committed --input hashed --srs kzg_bn254_15.srs
 ///   zkml-eth setup target/digits-cnn --k 17 --lookup-bits 16 --unsafe-dev-srs
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct SetupArgs {
     /// A directory written by `zkml-eth compile`.
     dir: PathBuf,

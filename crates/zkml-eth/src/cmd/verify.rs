@@ -29,7 +29,7 @@ use crate::{
     output::Output,
 };
 
-/// Verify a proof artifact written by `zkml-eth prove`.
+/// Verify a proof written by `zkml-eth prove` or an aggregated proof written by `zkml-eth aggregate`.
 ///
 /// The verifying key is DIR/vk.bin of the model directory (--model, else the one the artifact names);
 /// the proof must be for the circuit DIR/circuit.json describes. Prints "valid" and the outputs decoded
@@ -40,6 +40,7 @@ use crate::{
 ///   zkml-eth verify proof.json --model target/digits-mlp --srs kzg_bn254_15.srs
 ///   zkml-eth --json verify proof.json --unsafe-dev-srs
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct VerifyArgs {
     /// A proof artifact written by `zkml-eth prove`.
     proof: PathBuf,
@@ -273,7 +274,7 @@ impl VerifyArgs {
         };
         if !self.evm {
             if let Some(reason) = reason {
-                if out.json {
+                if out.machine() {
                     out.result(&report, String::new)?;
                 }
                 return Err(anyhow!("{}: INVALID proof: {reason}", self.proof.display()));
@@ -307,7 +308,7 @@ impl VerifyArgs {
         }
         let both = Both { native: &report, evm: &evm };
         if let Some(reason) = reason {
-            if out.json {
+            if out.machine() {
                 out.result(&both, String::new)?;
             }
             let on_evm = if evm.valid { "accepted" } else { "rejected" };
@@ -359,9 +360,7 @@ impl VerifyArgs {
             unsafe_srs: srs.unsafe_dev,
             evm,
         };
-        if out.json {
-            out.result(&report, String::new)?;
-        } else if !out.quiet {
+        out.result(&report, || {
             let mut text = format!(
                 "{}  {} (aggregated: {} proofs; natively {} in {seconds:.3} s)",
                 if valid { "valid" } else { "INVALID" },
@@ -372,8 +371,8 @@ impl VerifyArgs {
             if let Some(evm) = &report.evm {
                 text += &format!("\n{}", evm_text(evm));
             }
-            println!("{text}");
-        }
+            text
+        })?;
         if !valid {
             bail!("{}: INVALID aggregated proof", self.proof.display());
         }

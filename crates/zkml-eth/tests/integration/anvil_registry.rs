@@ -3,7 +3,7 @@
 //! anvil runs as a child process on a port it picks itself (`--port 0`, parsed from its "Listening on"
 //! line by alloy's node bindings) and is stopped by PID when its handle drops, also when a test panics.
 
-use crate::common::spawn_anvil;
+use crate::common::{process_alive, spawn_anvil};
 use alloy::{
     network::EthereumWallet,
     primitives::{Address, B256, U256},
@@ -14,14 +14,6 @@ use zkml_eth::contracts::{
     MockZkmlVerifier,
     ZkmlModelRegistry::{self, ModelConfig, PublicLayout, ZkmlModelRegistryErrors},
 };
-
-fn process_alive(pid: u32) -> bool {
-    // A reaped child has no /proc entry; a zombie would still show one, with state Z.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.split_whitespace().nth(2) != Some("Z"),
-        Err(_) => false,
-    }
-}
 
 #[tokio::test]
 async fn deploys_registry_registers_a_model_and_reads_it_back() {

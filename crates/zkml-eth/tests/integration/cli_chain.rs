@@ -103,6 +103,33 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     assert_eq!(second["reused"].as_array().unwrap().len(), 7, "{second}");
     assert_eq!(&second["deployment"], d);
 
+    // On a chain with a market of its own (here the test market above, given as if it were a real one): the
+    // vault is wired to it, and nothing of a test market is deployed. A mistyped address is named by flag.
+    let market = ["--quote", "usd", "--risk", "weth", "--feed", "feed", "--router", "market"]
+        .map(|a| d.get(a).and_then(Value::as_str).unwrap_or(a).to_string());
+    let own_market = tmp.path().join("deployments/own-market.json");
+    let mut args: Vec<&str> = deploy_args.to_vec();
+    let out_at = args.iter().position(|a| *a == "--out").unwrap() + 1;
+    args[out_at] = path(&own_market);
+    args.extend(market.iter().map(String::as_str));
+    let mut mistyped = args.clone();
+    let eoa = anvil.addresses()[1].to_string();
+    let feed_at = mistyped.iter().position(|a| *a == "--feed").unwrap() + 1;
+    mistyped[feed_at] = &eoa;
+    let refused = zkml_eth(&mistyped, &env);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains(&format!("--feed {eoa}: no contract there")), "{}", stderr(&refused));
+    assert!(!own_market.exists(), "a refused deploy writes no file");
+    let own = json(&zkml_eth(&args, &env));
+    let o = &own["deployment"];
+    for name in ["usd", "weth", "feed", "market"] {
+        assert_eq!(o[name], d[name], "{name}");
+    }
+    assert!(own["transactions"].as_array().unwrap().iter().all(|tx| !tx["action"].as_str().unwrap().contains("test")));
+    let vault = VerifiedTradingVault::new(o["vault"].as_str().unwrap().parse().unwrap(), &provider);
+    assert_eq!(vault.FEED().call().await.unwrap(), address("feed"));
+    assert_eq!(vault.ROUTER().call().await.unwrap(), address("market"));
+
     let submit = |proof: &Path, to: &str| {
         zkml_eth(
             &["--json", "submit-proof", path(proof), "--to", to, "--rpc-url", &rpc, "--deployment", path(&deployment)],

@@ -5,6 +5,7 @@
 mod anvil_registry;
 mod cli_aggregate;
 mod cli_chain;
+mod cli_demo;
 mod cli_examples;
 mod cli_gen_verifier;
 mod cli_model;

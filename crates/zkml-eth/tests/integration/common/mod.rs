@@ -57,3 +57,11 @@ pub(crate) fn json(output: &Output) -> Value {
 pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// True while process `pid` runs: a reaped process has no /proc entry, a zombie shows state Z.
+pub(crate) fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.split_whitespace().nth(2) != Some("Z"),
+        Err(_) => false,
+    }
+}
