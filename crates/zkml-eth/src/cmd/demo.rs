@@ -1,16 +1,17 @@
 //! `zkml-eth demo`: the product's story end to end, with the other commands run in-process (each step is
 //! the command a user would type, parsed by the same clap definitions, its report read back as JSON).
 //!
-//! 1. three models from ONNX: the digits MLP (with its fidelity against the float model), the eth-price
+//! 1. anvil on a free loopback port (or `--rpc-url`), first, so that a missing anvil fails at once;
+//! 2. three models from ONNX: the digits MLP (with its fidelity against the float model), the eth-price
 //!    predictor (the vault's) and the pixel-art generator (the NFT's), each with its circuit and keys;
-//! 2. a proof of each for the EVM: a digit, the price move predicted from a window of the feed, an image
+//! 3. a proof of each for the EVM: a digit, the price move predicted from a window of the feed, an image
 //!    from an EIP-7007 prompt; verified natively and by the generated verifier in revm; the image drawn;
-//! 3. the three inferences again with the Poseidon transcript, aggregated into one proof for the EVM;
-//! 4. a local anvil (or `--rpc-url`): `deploy`, `register` of the digits model and of the batch verifier;
-//! 5. the book attests the batch; the vault, funded, acts on the proven prediction for its feed's latest
+//! 4. the three inferences again with the Poseidon transcript, aggregated into one proof for the EVM;
+//! 5. `deploy`, `register` of the digits model and of the batch verifier;
+//! 6. the book attests the batch; the vault, funded, acts on the proven prediction for its feed's latest
 //!    round; the NFT mints the token whose image is the proven output (its on-chain SVG checked byte for
 //!    byte against `render`'s); a tampered proof is refused with its decoded error;
-//! 6. a summary: time of each step, proof sizes, gas of each transaction.
+//! 7. a summary: time of each step, proof sizes, gas of each transaction.
 
 use std::{
     ffi::OsString,
@@ -142,10 +143,9 @@ impl LocalChain {
 
 impl Drop for LocalChain {
     fn drop(&mut self) {
-        // The last handle stops anvil; the signal handler's clone never drops (it exits the process).
-        if Arc::strong_count(&self.0) == 1 {
-            self.stop();
-        }
+        // The story's handle drops on success and on every error; the signal handler's clone never drops
+        // (it exits the process), so the first drop is the one that matters.
+        self.stop();
     }
 }
 
