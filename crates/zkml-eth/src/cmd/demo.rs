@@ -559,17 +559,21 @@ impl DemoArgs {
         ));
         s.say(format!("pixel-art: the prompt {PROMPT} (digit 3, two latents nudged)"));
 
+        // `prove` of one inference of model `m`: the first held-out digit, or the input built above.
+        let prove = |m: &str, transcript: &str, out: PathBuf| {
+            let mut cmd = args!["prove", model_dir(m)];
+            cmd.extend(match m {
+                "digits" => args!["--input", digits.join("test.json"), "--sample", "0"],
+                _ => args!["--input", input(m)],
+            });
+            cmd.extend(args!["--transcript", transcript, "--out", out]);
+            cmd
+        };
+
         s.step(Some("Prove one inference of each for the EVM (zkml-eth prove, keccak transcript)"));
         let mut sizes = vec![];
         for m in MODELS {
-            let source = match m {
-                "digits" => args!["--input", digits.join("test.json"), "--sample", "0"],
-                _ => args!["--input", input(m)],
-            };
-            let mut cmd = args!["prove", model_dir(m)];
-            cmd.extend(source);
-            cmd.extend(args!["--transcript", "keccak", "--out", proof(m)]);
-            let proved = s.zkml_srs(cmd, false)?;
+            let proved = s.zkml_srs(prove(m, "keccak", proof(m)), false)?;
             let bytes = number(&proved.value, "/proofs/0/proofBytes")?;
             let seconds = proved.value.get("proveSeconds").and_then(Value::as_f64).unwrap_or_default();
             s.say(format!("{m:<10} {bytes:>5} proof bytes in {seconds:.2} s"));
@@ -601,14 +605,7 @@ impl DemoArgs {
         let poseidon = |m: &str| work.join(format!("poseidon-{m}.json"));
         // The order of the batch: the vault's model, the NFT's, then digits.
         for m in ["eth-price", "pixel-art", "digits"] {
-            let source = match m {
-                "digits" => args!["--input", digits.join("test.json"), "--sample", "0"],
-                _ => args!["--input", input(m)],
-            };
-            let mut cmd = args!["prove", model_dir(m)];
-            cmd.extend(source);
-            cmd.extend(args!["--transcript", "poseidon", "--out", poseidon(m)]);
-            s.zkml_srs(cmd, false)?;
+            s.zkml_srs(prove(m, "poseidon", poseidon(m)), false)?;
         }
         let aggregated = dir.join("aggregated.json");
         let agg = s.zkml_srs(
@@ -627,6 +624,10 @@ impl DemoArgs {
         sizes.push(("aggregated".into(), agg_bytes));
 
         let deployment_file = dir.join("deployment.json");
+        // `submit-proof PROOF --to TARGET` against this deployment, signed by the demo's account.
+        let submit = |proof: &Path, to: &str| {
+            with_wallet(args!["submit-proof", proof, "--to", to, "--deployment", &deployment_file])
+        };
         s.step(Some("Deploy the contracts (zkml-eth deploy: registry, book, models, NFT, vault, test market)"));
         let deployed = s.zkml_srs(
             with_wallet(args![
@@ -666,8 +667,7 @@ impl DemoArgs {
         ));
 
         s.step(Some("The book attests the batch: one aggregated proof, three inferences (submit-proof --to book)"));
-        let attested =
-            s.zkml(with_wallet(args!["submit-proof", &aggregated, "--to", "book", "--deployment", &deployment_file]))?;
+        let attested = s.zkml(submit(&aggregated, "book"))?;
         s.transactions(&attested.value)?;
 
         s.step(Some(
@@ -708,14 +708,7 @@ impl DemoArgs {
             s.say(format!("deposited {text} for {}", units.shares(shares)));
             anyhow::Ok(())
         })?;
-        let acted = s.zkml(with_wallet(args![
-            "submit-proof",
-            proof("eth-price"),
-            "--to",
-            "vault",
-            "--deployment",
-            &deployment_file
-        ]))?;
+        let acted = s.zkml(submit(&proof("eth-price"), "vault"))?;
         let sent = s.transactions(&acted.value)?;
         for event in sent.iter().flat_map(|tx| &tx.events) {
             let field = |name: &str| event.field(name).unwrap_or_default().parse::<U256>().unwrap_or_default();
@@ -749,14 +742,7 @@ impl DemoArgs {
         }
 
         s.step(Some("The NFT mints the token whose image is the proven output (submit-proof --to nft)"));
-        let minted = s.zkml(with_wallet(args![
-            "submit-proof",
-            proof("pixel-art"),
-            "--to",
-            "nft",
-            "--deployment",
-            &deployment_file
-        ]))?;
+        let minted = s.zkml(submit(&proof("pixel-art"), "nft"))?;
         s.transactions(&minted.value)?;
         let token_id: U256 = serde_json::from_value(minted.value.get("tokenId").cloned().unwrap_or(Value::Null))
             .context("submit-proof --to nft reported no token id")?;
@@ -791,14 +777,7 @@ impl DemoArgs {
         bytes[TAMPERED_BYTE] ^= 1;
         artifact["proof"] = Value::String(alloy::hex::encode_prefixed(&bytes));
         std::fs::write(&tampered, serde_json::to_vec_pretty(&artifact)?)?;
-        let refused = match s.zkml(with_wallet(args![
-            "submit-proof",
-            &tampered,
-            "--to",
-            "book",
-            "--deployment",
-            &deployment_file
-        ])) {
+        let refused = match s.zkml(submit(&tampered, "book")) {
             Ok(_) => bail!("a tampered proof ({}) was accepted by the book", tampered.display()),
             Err(e) => format!("{:#}", e.root_cause()),
         };
