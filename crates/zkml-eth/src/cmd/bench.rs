@@ -72,7 +72,7 @@ pub struct BenchArgs {
     aggregate_k: Option<u32>,
     /// Aggregation layers of --aggregate, as `zkml-eth aggregate --layers` [default: as it chooses] (with 2,
     /// --aggregate-k is the second layer's).
-    #[arg(long, value_name = "LAYERS", value_parser = clap::value_parser!(u8).range(1..=2))]
+    #[arg(long, value_name = "LAYERS", value_parser = clap::value_parser!(u8).range(1..=2), requires = "aggregate")]
     aggregate_layers: Option<u8>,
     #[command(flatten)]
     memory: MemoryOpts,
@@ -164,6 +164,7 @@ struct FirstLayerFigures {
 
 /// One aggregation row of the benchmark.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AggregationRow {
     proofs: u32,
     /// 1 or 2, as given or as `zkml-eth aggregate` chooses (with 2, `k` and `advice_columns` are the
@@ -193,6 +194,7 @@ pub struct AggregationRow {
 
 /// One row of the benchmark.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BenchRow {
     tool: String,
     model: Example,
@@ -217,6 +219,7 @@ pub struct BenchRow {
 
 /// The benchmark report.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BenchReport {
     machine: String,
     srs: &'static str,

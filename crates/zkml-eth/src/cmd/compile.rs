@@ -10,7 +10,7 @@ use zkml_model::{
     data::DataSet,
     fidelity::{DEFAULT_MAX_REL_ERROR, fidelity_of},
     import::BatchBinding,
-    quantize::QNode,
+    quantize::{DEFAULT_MARGIN, QNode},
 };
 
 use crate::output::Output;
@@ -40,8 +40,8 @@ pub struct CompileArgs {
     #[arg(long, value_name = "BITS")]
     param_scale: Option<u8>,
     /// Range headroom over the largest calibrated magnitude of each value.
-    #[arg(long, value_name = "FACTOR")]
-    margin: Option<f64>,
+    #[arg(long, value_name = "FACTOR", default_value_t = DEFAULT_MARGIN)]
+    margin: f64,
     /// Output directory (new, empty, or a previous compile output).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -110,7 +110,8 @@ impl CompileArgs {
         let started = Instant::now();
         out.status(format!("Compiling {} ...", self.model.display()));
         let shapes = (!self.input_shape.is_empty()).then_some(self.input_shape.as_slice());
-        let options = CalibrationOptions { scale: self.scale, param_scale: self.param_scale, margin: self.margin };
+        let options =
+            CalibrationOptions { scale: self.scale, param_scale: self.param_scale, margin: Some(self.margin) };
         let compiled = CompiledModel::compile(&self.model, shapes, &self.calibration, options)?;
         let replaced = compiled.save(&self.out).with_context(|| format!("writing {}", self.out.display()))?;
         if replaced {

@@ -670,9 +670,10 @@ impl DemoArgs {
         let attested = s.zkml(submit(&aggregated, "book"))?;
         s.transactions(&attested.value)?;
 
-        s.step(Some(
-            "Fund the vault with 100,000 test USD; it acts on the proven prediction (submit-proof --to vault)",
-        ));
+        s.step(Some(&format!(
+            "Fund the vault with {} test USD; it acts on the proven prediction (submit-proof --to vault)",
+            decimal(U256::from(DEPOSIT), 6, 0)
+        )));
         let deployment = Deployment::load(&deployment_file)?;
         let rt = runtime()?;
         let usd = TestToken::new(deployment.usd, &provider);

@@ -80,7 +80,7 @@ pub struct ProveArgs {
     /// With --from-feed: the round the prediction is for (the window's last answer).
     #[arg(long, value_name = "ROUND")]
     round: Option<u128>,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "With --from-feed")]
     rpc: RpcOpts,
     /// The proof file (one sample), or a directory for several.
     #[arg(long, value_name = "PROOF.json|DIR")]

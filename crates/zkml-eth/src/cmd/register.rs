@@ -129,7 +129,7 @@ impl RegisterArgs {
             let registry_contract = ZkmlModelRegistry::new(registry, &provider);
             let mut slots = vec![];
             for (i, inner) in artifact.inner.iter().enumerate() {
-                let id = find_model(&registry_contract, &inner.model_commitment)
+                let id = find_model(&registry_contract, &inner.model_commitment, None)
                     .await
                     .with_context(|| format!("slot {i} ({}) of {}", inner.model_dir.display(), path.display()))?;
                 slots.push(id);

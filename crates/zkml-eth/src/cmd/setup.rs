@@ -240,7 +240,8 @@ pub struct SetupArgs {
     /// log2 of the circuit's rows; chosen automatically (cheapest layout) when omitted.
     #[arg(long, value_name = "K")]
     k: Option<u32>,
-    /// Bits of the range-check table with `--range-checks lookup` [default: K - 1].
+    /// Bits of the range-check table with `--range-checks lookup`; needs --k (automatic sizing chooses both)
+    /// [default: K - 1].
     #[arg(long, value_name = "BITS", requires = "k")]
     lookup_bits: Option<usize>,
     #[command(flatten)]

@@ -151,7 +151,11 @@ impl SubmitArgs {
     pub async fn run(self, out: Output) -> Result<()> {
         let artifact = load_artifact(&self.proof)?;
         let deployment = Deployment::load(&self.deployment)?;
-        let provider = self.wallet.provider(&self.rpc)?;
+        // A bare verifier is only called, never sent to: it needs no account.
+        let provider = match self.to {
+            Target::Verifier => self.rpc.provider(),
+            _ => self.wallet.provider(&self.rpc)?,
+        };
         let chain_id = provider
             .get_chain_id()
             .await
@@ -219,7 +223,7 @@ impl SubmitArgs {
                 let values = inference_values(&single.layout, &single.instances, 0, &self.proof)?;
                 let model_id = match self.model_id {
                     Some(id) => id,
-                    None => find_model(&registry, &single.model_commitment).await?,
+                    None => find_model(&registry, &single.model_commitment, Some("--model-id")).await?,
                 };
                 match target {
                     Target::Book => {
@@ -377,10 +381,12 @@ impl SubmitArgs {
     }
 }
 
-/// The registry's one active model with this commitment.
+/// The registry's one active model with this commitment. `flag` is the calling command's option that names a
+/// model outright, if it has one; the errors offer it.
 pub async fn find_model<P: Provider>(
     registry: &ZkmlModelRegistry::ZkmlModelRegistryInstance<P>,
     commitment: &str,
+    flag: Option<&str>,
 ) -> Result<u64> {
     let commitment: B256 = commitment.parse().context("the proof's model_commitment is not a bytes32")?;
     let count: u64 = registry.modelCount().call().await.context("reading the registry")?.to();
@@ -391,14 +397,21 @@ pub async fn find_model<P: Provider>(
             found.push(id);
         }
     }
+    let or_flag = flag.map(|f| format!(", or pass {f}")).unwrap_or_default();
     match found.as_slice() {
         [id] => Ok(*id),
         [] => bail!(
             "no active model in registry {} has the proof's commitment {commitment}: register it (`zkml-eth deploy` \
-             or `zkml-eth register`), or pass --model-id",
+             or `zkml-eth register --model DIR`){or_flag}",
             registry.address()
         ),
-        ids => bail!("models {ids:?} all have the proof's commitment {commitment}: choose one with --model-id"),
+        ids => match flag {
+            Some(flag) => bail!("models {ids:?} all have the proof's commitment {commitment}: choose one with {flag}"),
+            None => bail!(
+                "models {ids:?} all have the proof's commitment {commitment}: their owners retire all but one \
+                 (`retireModel`), so that a batch names one model per slot"
+            ),
+        },
     }
 }
 

@@ -52,7 +52,7 @@ pub struct VerifyArgs {
     /// proofs only.
     #[arg(long)]
     evm: bool,
-    /// Gas cap of the EVM verification call.
+    /// Gas cap of the EVM verification call (with --evm).
     #[arg(long, default_value_t = DEFAULT_CALL_GAS, requires = "evm")]
     gas_limit: u64,
     /// With --evm: run this Solidity verifier (contract Halo2Verifier, e.g. from `zkml-eth gen-verifier`)

@@ -182,8 +182,22 @@ async fn deploy_then_submit_proofs_to_the_book_the_nft_the_vault_and_a_verifier(
     assert_eq!(report["matches"], false);
     assert!(report["differences"].to_string().contains("is not the verifier generated from"), "{report}");
 
-    // The verifier: the fixture proof verifies, a tampered one does not (and the command fails).
-    let verified = json(&submit(&eth_proof, "verifier"));
+    // The verifier: the fixture proof verifies, a tampered one does not (and the command fails). Calling a
+    // verifier sends nothing, so it needs no account.
+    let verified = json(&zkml_eth(
+        &[
+            "--json",
+            "submit-proof",
+            path(&eth_proof),
+            "--to",
+            "verifier",
+            "--rpc-url",
+            &rpc,
+            "--deployment",
+            path(&deployment),
+        ],
+        &[],
+    ));
     assert_eq!(verified["valid"], true);
     assert!(verified["gasEstimate"].as_u64().unwrap() > 200_000, "{verified}");
     println!("--to verifier, eth-price: estimated gas {}", verified["gasEstimate"]);

@@ -95,3 +95,55 @@ fn ctrl_c_stops_the_demos_anvil() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn demo_refuses_what_it_cannot_use_before_any_work() {
+    let cwd = tempfile::tempdir().expect("a temp dir");
+    let fail = |args: &[&str], envs: &[(&str, &str)]| {
+        let run = zkml_eth(args, envs);
+        assert_eq!(run.status.code(), Some(1), "{args:?} should fail");
+        crate::common::stderr(&run)
+    };
+
+    // A directory with the user's files is never written into.
+    let theirs = cwd.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(theirs.join("notes.txt"), "mine").unwrap();
+    let err = fail(&["demo", "--out", theirs.to_str().unwrap()], &[]);
+    assert!(err.contains("holds files the demo did not write"), "{err}");
+    assert_eq!(std::fs::read_to_string(theirs.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(std::fs::read_dir(&theirs).unwrap().count(), 1);
+
+    // An anvil that is not there is named, before any proving.
+    let out = cwd.path().join("story");
+    let missing = cwd.path().join("no-anvil");
+    let err = fail(&["demo", "--out", out.to_str().unwrap(), "--anvil", missing.to_str().unwrap()], &[]);
+    assert!(err.contains("--anvil / ZKML_ANVIL is") && err.contains("does not exist"), "{err}");
+
+    // Examples without the three models.
+    let err = fail(&["demo", "--out", out.to_str().unwrap(), "--examples", cwd.path().to_str().unwrap()], &[]);
+    assert!(err.contains("no digits/ in it"), "{err}");
+
+    // A step that fails after anvil started (the models' files are missing) stops anvil too.
+    let empty = cwd.path().join("empty-examples");
+    for model in ["digits", "eth-price", "pixel-art"] {
+        std::fs::create_dir_all(empty.join(model)).unwrap();
+    }
+    let run = Command::new(env!("CARGO_BIN_EXE_zkml-eth"))
+        .args(["demo", "--out", out.to_str().unwrap(), "--examples", empty.to_str().unwrap()])
+        .env_remove("ZKML_ANVIL")
+        .output()
+        .expect("the zkml-eth binary runs");
+    assert_eq!(run.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let anvil = stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("anvil pid ")?.split_whitespace().next()?.parse::<u32>().ok())
+        .expect("the demo named its anvil before failing");
+    assert!(crate::common::stderr(&run).contains("mlp.onnx"), "{}", crate::common::stderr(&run));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process_alive(anvil) {
+        assert!(Instant::now() < deadline, "anvil (pid {anvil}) outlived the failed demo");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
