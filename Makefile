@@ -21,7 +21,7 @@ CARGO ?= cargo
 # One profile for the binary and the tests, so the halo2 stack is compiled once.
 CARGO_FLAGS := --release --locked --workspace
 
-.PHONY: help deps build demo test test-solc test-python test-forge test-deploy test-rust lint fmt clean bench fixtures
+.PHONY: help deps build demo serve test test-solc test-python test-forge test-deploy test-dapp test-rust lint fmt clean bench fixtures
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ build: deps ## compile the contracts and the Rust workspace (release)
 demo: build ## run the end-to-end demo on a local anvil
 	ZKML_CACHE_DIR="$${ZKML_CACHE_DIR:-$(ROOT)/.zkml-cache}" target/release/zkml-eth demo --out target/demo
 
+serve: build ## the demo, then its chain and the dApp (examples/dapp) kept running until Ctrl-C
+	ZKML_CACHE_DIR="$${ZKML_CACHE_DIR:-$(ROOT)/.zkml-cache}" target/release/zkml-eth demo --out target/demo --serve
+
 test: build test-solc test-python test-forge test-deploy test-rust lint ## run every test
 	@echo "make test: all tests passed"
 
@@ -62,6 +65,22 @@ test-forge: deps ## forge tests (unit, fuzz, invariant)
 
 test-deploy: deps ## script/Deploy.s.sol against a real anvil, and what it deployed
 	tools/deploy-check.sh
+
+# The dApp's browser test drives Debian's Chromium: Playwright never downloads a browser here.
+CHROMIUM ?= /usr/lib/chromium/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the dApp test needs Chromium at $(CHROMIUM): install it, or set CHROMIUM=PATH" >&2; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+
+examples/dapp/node_modules/.package-lock.json: examples/dapp/package.json examples/dapp/package-lock.json
+	npm --prefix examples/dapp ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-dapp: build $(CHROMIUM) examples/dapp/node_modules/.package-lock.json ## the dApp in Chromium against contracts deployed by the CLI
+	cd examples/dapp && CHROMIUM=$(CHROMIUM) ZKML_CACHE_DIR="$${ZKML_CACHE_DIR:-$(ROOT)/.zkml-cache}" npm test
 
 test-rust: deps ## cargo tests of the workspace (anvil, revm, prover)
 	$(CARGO) test $(CARGO_FLAGS)

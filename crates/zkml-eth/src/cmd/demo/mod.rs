@@ -11,12 +11,16 @@
 //! 6. the book attests the batch; the vault, funded, acts on the proven prediction for its feed's latest
 //!    round; the NFT mints the token whose image is the proven output (its on-chain SVG checked byte for
 //!    byte against `render`'s); a tampered proof is refused with its decoded error;
-//! 7. a summary: time of each step, proof sizes, gas of each transaction.
+//! 7. a summary: time of each step, proof sizes, gas of each transaction;
+//! 8. with `--serve`, the dApp of `examples/dapp` served against the chain until Ctrl-C (`page`).
+
+mod page;
 
 use std::{
     ffi::OsString,
     io::IsTerminal,
     path::{Path, PathBuf},
+    process::Child,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -93,6 +97,14 @@ pub struct DemoArgs {
     /// The Solidity compiler [default: $ZKML_SOLC, $FOUNDRY_SOLC, the checkout's, or solc on PATH].
     #[arg(long, value_name = "PATH")]
     solc: Option<PathBuf>,
+    /// After the story, keep the chain running and serve the dApp (examples/dapp: the models, the vault,
+    /// the NFT gallery, minting and trading from the browser) against it until Ctrl-C. Needs Node.js with
+    /// npm; its packages are installed on first use.
+    #[arg(long)]
+    serve: bool,
+    /// The dApp's port on 127.0.0.1, with --serve.
+    #[arg(long, value_name = "PORT", default_value_t = 4173, requires = "serve")]
+    port: u16,
 }
 
 /// What the demo reports with --json.
@@ -101,6 +113,8 @@ pub struct DemoArgs {
 pub struct DemoReport {
     /// Where everything was written.
     pub out: PathBuf,
+    /// The chain the story ran on (the demo's anvil is stopped when the demo ends, unless --serve).
+    pub rpc_url: String,
     /// Seconds the whole story took.
     pub seconds: f64,
     /// Each step and its seconds.
@@ -126,14 +140,31 @@ pub struct StepTime {
     pub seconds: f64,
 }
 
-/// The demo's anvil, stopped when dropped (also on an error) and by the signal handler on Ctrl-C.
+/// The demo's anvil and, with --serve, the dApp's server: stopped when dropped (also on an error) and by
+/// the signal handler on Ctrl-C.
 #[derive(Clone, Default)]
-struct LocalChain(Arc<Mutex<Option<AnvilInstance>>>);
+struct LocalChain(Arc<Mutex<Running>>);
+
+/// What [`LocalChain`] stops.
+#[derive(Default)]
+struct Running {
+    anvil: Option<AnvilInstance>,
+    page: Option<Child>,
+}
 
 impl LocalChain {
-    /// Stops anvil if it runs; returns its PID.
+    fn running(&self) -> std::sync::MutexGuard<'_, Running> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Stops the page's server and anvil if they run; returns anvil's PID.
     fn stop(&self) -> Option<u32> {
-        let anvil = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()?;
+        let mut running = self.running();
+        if let Some(mut page) = running.page.take() {
+            let _ = page.kill();
+            let _ = page.wait();
+        }
+        let anvil = running.anvil.take()?;
         let pid = anvil.child().id();
         // AnvilInstance kills its child process by PID when dropped.
         drop(anvil);
@@ -444,16 +475,37 @@ impl DemoArgs {
             current: None,
             bar: None,
         };
-        let result = self.tell(&mut story, &examples);
+        let chain = LocalChain::default();
+        let result = self.tell(&mut story, &examples, &chain);
         if let Some(bar) = story.bar.take() {
             bar.finish_and_clear();
         }
         let report = result?;
         let report = DemoReport { seconds: started.elapsed().as_secs_f64(), ..report };
-        story.out.result(&report, || summary(&report))
+        let serve = self.serve;
+        story.out.result(&report, || summary(&report, serve))?;
+        if !serve {
+            return Ok(());
+        }
+
+        let deployment = report.out.join("deployment.json").canonicalize()?;
+        let log = report.out.join("dapp.log");
+        let page = page::serve(&examples.join("dapp"), &deployment, self.port, &log, &story.out)?;
+        let url = format!("{}?rpc={}", page.url, report.rpc_url);
+        chain.running().page = Some(page.server);
+        if !story.out.json && !story.out.quiet {
+            println!("\n  dApp: {url}\n  chain: {} (deployment {})", report.rpc_url, deployment.display());
+            println!("  Serving until Ctrl-C, which stops the page and anvil. The server's log: {}", log.display());
+        }
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            if let Some(status) = chain.running().page.as_mut().and_then(|p| p.try_wait().transpose()) {
+                bail!("the dApp's server stopped ({}); its log: {}", status?, log.display());
+            }
+        }
     }
 
-    fn tell(&self, s: &mut Story, examples: &Path) -> Result<DemoReport> {
+    fn tell(&self, s: &mut Story, examples: &Path, chain: &LocalChain) -> Result<DemoReport> {
         let dir = s.dir.clone();
         let work = s.work.clone();
         let model_dir = |m: &str| dir.join(m);
@@ -466,7 +518,6 @@ impl DemoArgs {
         }
 
         // First, so that a missing anvil fails in a second, not after minutes of proving.
-        let chain = LocalChain::default();
         let (rpc_url, key) = match (&self.rpc_url, &self.private_key) {
             (Some(url), Some(key)) => {
                 s.step(Some("Use the chain at --rpc-url"));
@@ -484,7 +535,7 @@ impl DemoArgs {
                 // anvil's first development account: well known, for local chains only.
                 let key = format!("0x{}", alloy::hex::encode(anvil.first_key().to_bytes()));
                 s.say(format!("anvil pid {} at {url}", anvil.child().id()));
-                *chain.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(anvil);
+                chain.running().anvil = Some(anvil);
                 (url, key)
             }
         };
@@ -784,13 +835,15 @@ impl DemoArgs {
         };
         s.say(format!("refused: {refused}"));
 
-        if let Some(pid) = chain.stop() {
+        // With --serve the chain stays up for the page.
+        if let Some(pid) = (!self.serve).then(|| chain.stop()).flatten() {
             s.step(Some("Stop anvil"));
             s.say(format!("anvil (pid {pid}) stopped"));
         }
         s.step(None);
         Ok(DemoReport {
             out: dir,
+            rpc_url: rpc_url.to_string(),
             seconds: 0.0,
             steps: s.steps.clone(),
             proof_bytes: sizes,
@@ -803,7 +856,7 @@ impl DemoArgs {
 }
 
 /// The closing table: each step's time, each transaction's gas, the proof sizes.
-fn summary(r: &DemoReport) -> String {
+fn summary(r: &DemoReport, serving: bool) -> String {
     let width = r.steps.iter().map(|s| s.step.chars().count()).max().unwrap_or(0) + 2;
     let mut text = format!("\nDemo finished in {:.0} s.\n\n  {:<width$}{:>6}\n", r.seconds, "step", "time");
     for step in &r.steps {
@@ -821,6 +874,10 @@ fn summary(r: &DemoReport) -> String {
          minted.\n  Files: {}/ (models, proofs, aggregated.json, pixel-art-proof.svg/png, token.svg, deployment.json)",
         r.out.display()
     );
+    if !serving {
+        text += "\n\n  To see it in the browser: `zkml-eth demo --serve` (or `make serve`) runs the story and keeps its \
+                 chain and the dApp (examples/dapp) running until Ctrl-C.";
+    }
     text
 }
 
