@@ -23,10 +23,11 @@ export interface Call {
   args: readonly unknown[];
 }
 
-/** One value as text: bigints in decimal, long hex cut to its ends, tuples and arrays recursively. */
+/** One value as text: bigints in decimal, long bytes cut to their ends, tuples and arrays recursively. */
 export function formatValue(value: unknown): string {
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'string') return value.startsWith('0x') ? shortHex(value) : value;
+  // Addresses and words in full (they are what one compares); longer hex (proofs, aigcData) cut.
+  if (typeof value === 'string') return value.startsWith('0x') && value.length > 66 ? shortHex(value) : value;
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.entries(value).map(([k, v]) => `${k}: ${formatValue(v)}`).join(', ')}}`;

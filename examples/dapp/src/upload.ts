@@ -24,6 +24,8 @@ export class UploadSection {
     file.onchange = async () => {
       const chosen = file.files?.[0];
       if (!chosen) return;
+      // The previous file's summary goes at once: nothing is shown for a file it is not.
+      replace(this.summary, h('p', { class: 'muted' }, `reading ${chosen.name}…`));
       try {
         this.show(chosen.name, parseArtifact(JSON.parse(await chosen.text())));
       } catch (err) {
