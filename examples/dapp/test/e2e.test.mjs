@@ -145,6 +145,9 @@ describe('the dApp in Chromium against contracts deployed by zkml-eth', { timeou
   let deployment;
   let browser;
   let page;
+  let rpc;
+  let dist;
+  let vite;
   const pageErrors = [];
 
   before(async () => {
@@ -177,7 +180,7 @@ describe('the dApp in Chromium against contracts deployed by zkml-eth', { timeou
     }
 
     const anvilPort = await freePort();
-    const rpc = `http://127.0.0.1:${anvilPort}`;
+    rpc = `http://127.0.0.1:${anvilPort}`;
     const anvil = start('anvil', ANVIL, ['--port', String(anvilPort), '--hardfork', 'prague']);
     await waitUntil('anvil', rpcUp(rpc), anvil);
 
@@ -190,8 +193,8 @@ describe('the dApp in Chromium against contracts deployed by zkml-eth', { timeou
     // The page, built fresh (ABIs from forge's out/) into the temp dir and served by `vite preview`.
     // `--bypass-lock`: Vite refuses a second build or preview of a project while one runs (e.g. the page
     // `zkml-eth demo` serves); this one has its own output dir and port, so it does not get in the way.
-    const vite = join(dapp, 'node_modules', 'vite', 'bin', 'vite.js');
-    const dist = join(tmp, 'dist');
+    vite = join(dapp, 'node_modules', 'vite', 'bin', 'vite.js');
+    dist = join(tmp, 'dist');
     await run(process.execPath, [join(dapp, 'scripts', 'abi.mjs')], { cwd: dapp });
     await run(process.execPath, [vite, 'build', '--bypass-lock', '--outDir', dist, '--emptyOutDir'], { cwd: dapp });
     const webPort = await freePort();
@@ -354,6 +357,77 @@ describe('the dApp in Chromium against contracts deployed by zkml-eth', { timeou
     assert.ok((await amount(page, 'vault-weth')) > 0);
     assert.equal(await page.locator('[data-testid="vault-chart"]').getAttribute('data-points'), '3');
     await screenshot(page, '07-vault-traded');
+  });
+
+  test('with an injected wallet, the page signs through it', async () => {
+    // A stand-in for a wallet extension: an EIP-1193 provider that forwards to anvil, where dev account #1
+    // is unlocked, so `eth_sendTransaction` is signed by the node as a real wallet would sign it.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const ACCOUNT_1 = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+    await context.addInitScript(({ rpcUrl, account }) => {
+      window.walletCalls = [];
+      window.ethereum = {
+        async request({ method, params }) {
+          window.walletCalls.push(method);
+          if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [account];
+          const res = await fetch(rpcUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params ?? [] }),
+          });
+          const body = await res.json();
+          if (body.error) throw Object.assign(new Error(body.error.message), body.error);
+          return body.result;
+        },
+        on() {},
+        removeListener() {},
+      };
+    }, { rpcUrl: rpc, account: ACCOUNT_1 });
+    const wallet = await context.newPage();
+    wallet.on('pageerror', (err) => pageErrors.push(err.message));
+    try {
+      await wallet.goto(page.url());
+      await wallet.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
+      assert.equal(await text(wallet, 'account'), ACCOUNT_1);
+      assert.match(await text(wallet, 'connection'), /wallet account/);
+      assert.equal(await wallet.locator('[data-testid="account-select"]').count(), 0, 'no dev-key picker');
+      assert.equal(await amount(wallet, 'your-usd'), 0);
+      await wallet.locator('[data-testid="vault-amount"]').fill('42');
+      await clickAndWait(wallet, 'mint-usd-button');
+      assert.equal(await lastTx(wallet, 'vault-result', 'mint').getAttribute('data-status'), 'success');
+      assert.equal(await amount(wallet, 'your-usd'), 42);
+      const calls = await wallet.evaluate(() => window.walletCalls);
+      assert.ok(calls.includes('eth_sendTransaction'), `the wallet sent it: ${calls.join(', ')}`);
+      await screenshot(wallet, '08-injected-wallet');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('without ZKML_DEPLOYMENT the server and the page say what to set', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { ...process.env };
+    delete env.ZKML_DEPLOYMENT;
+    const server = start('vite-preview-unset', process.execPath,
+      [vite, 'preview', '--bypass-lock', '--outDir', dist, '--strictPort', '--host', '127.0.0.1', '--port', String(port)],
+      { cwd: dapp, env });
+    try {
+      await waitUntil('vite preview (unset)', async () => (await fetch(url)).ok, server);
+      const res = await fetch(`${url}/deployment.json`);
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), /^ZKML_DEPLOYMENT is not set/);
+      const other = await browser.newPage();
+      try {
+        await other.goto(`${url}/?rpc=${encodeURIComponent(rpc)}`);
+        assert.match(await text(other, 'load-error'), /^ZKML_DEPLOYMENT is not set: start the server with ZKML_DEPLOYMENT=/);
+        await screenshot(other, '09-no-deployment');
+      } finally {
+        await other.close();
+      }
+    } finally {
+      server.kill('SIGTERM');
+    }
   });
 
   test('the page raised no uncaught error', () => {
