@@ -28,9 +28,13 @@ function deploymentFile(): Plugin {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
+    } catch (err) {
+      return fail(`ZKML_DEPLOYMENT=${path} could not be read: ${(err as Error).message}`);
+    }
+    try {
       JSON.parse(text);
     } catch (err) {
-      return fail(`ZKML_DEPLOYMENT=${path} could not be read as JSON: ${(err as Error).message}`);
+      return fail(`ZKML_DEPLOYMENT=${path} is not JSON: ${(err as Error).message}`);
     }
     res.setHeader('content-type', 'application/json');
     // Always the file as it is now: a redeploy shows up on reload.

@@ -1,12 +1,13 @@
 // The page: reads the deployment, connects, renders each section, and re-reads them after every
 // transaction.
+import { privateKeyToAddress } from 'viem/accounts';
+
 import { connect, DEV_KEYS, loadDeployment, options, type Deployment, type Wallet } from './chain';
 import { byTestId, h, message, replace } from './dom';
 import { renderGallery } from './gallery';
 import { renderModels } from './models';
 import { UploadSection } from './upload';
 import { VaultSection, type Context } from './vault';
-import { privateKeyToAddress } from 'viem/accounts';
 
 /** The header: chain, RPC, contracts, and who signs (with a picker among anvil's dev accounts). */
 function renderConnection(el: HTMLElement, wallet: Wallet, deployment: Deployment): void {
@@ -48,27 +49,32 @@ async function start(): Promise<void> {
   }
   renderConnection(status, wallet, deployment);
 
+  const ctx: Context = { wallet, deployment, refreshAll };
+  const vault = new VaultSection(ctx, byTestId('vault'));
+  new UploadSection(ctx, byTestId('upload'));
   const sections: [string, (el: HTMLElement) => Promise<void>][] = [
     ['models', (el) => renderModels(wallet, deployment, el)],
     ['vault', () => vault.refresh()],
     ['gallery-section', (el) => renderGallery(wallet, deployment, el)],
   ];
-  // Each section fails alone (e.g. a deployment without a vault): its error replaces it, the rest renders.
-  const refreshAll = async () => {
+
+  // Each section fails alone (e.g. a deployment without a vault): its error is shown above it, the rest
+  // renders.
+  async function refreshAll(): Promise<void> {
     await Promise.all(sections.map(async ([id, render]) => {
       const el = byTestId(id);
       try {
         await render(el);
+        el.querySelectorAll(':scope > [data-testid="section-error"]').forEach((e) => e.remove());
         el.dataset.ready = 'true';
       } catch (err) {
         console.error(err);
+        el.querySelectorAll(':scope > [data-testid="section-error"]').forEach((e) => e.remove());
         el.prepend(h('p', { class: 'bad', testid: 'section-error' }, message(err)));
       }
     }));
-  };
-  const ctx: Context = { wallet, deployment, refreshAll };
-  const vault = new VaultSection(ctx, byTestId('vault'));
-  new UploadSection(ctx, byTestId('upload'));
+  }
+
   await refreshAll();
   document.body.dataset.ready = 'true';
 }

@@ -79,7 +79,7 @@ export class UploadSection {
       // The reveal must land in a later block than the commit: mine one on anvil, else wait for one.
       if (wallet.mine) await wallet.mine();
       else {
-        while ((await wallet.publicClient.getBlockNumber()) <= committed.blockNumber) {
+        while ((await wallet.publicClient.getBlockNumber({ cacheTime: 0 })) <= committed.blockNumber) {
           await new Promise((r) => setTimeout(r, 2000));
         }
       }

@@ -146,8 +146,10 @@ export class VaultSection {
     // One point per block where the vault's holdings or supply changed, and one now.
     const moving = new Set(['Deposit', 'Withdraw', 'Traded', 'Held', 'RedeemedInKind']);
     const blocks = [...new Set(logs.filter((l) => moving.has(l.eventName)).map((l) => l.blockNumber))];
-    const latest = await c.getBlockNumber();
-    if (blocks.length && blocks[blocks.length - 1] !== latest) blocks.push(latest);
+    // `cacheTime: 0`: viem caches the block number for a polling interval, and a stale one would put
+    // "now" before the last event.
+    const latest = await c.getBlockNumber({ cacheTime: 0 });
+    if (blocks.length && latest > blocks[blocks.length - 1]) blocks.push(latest);
     const points = (await Promise.all(blocks.map((b) => this.pointAt(b, dec)))).filter((p) => p !== undefined);
     replace(this.chart, chart(points));
   }

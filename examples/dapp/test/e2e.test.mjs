@@ -430,7 +430,8 @@ describe('the dApp in Chromium against contracts deployed by zkml-eth', { timeou
     }
   });
 
-  test('the page raised no uncaught error', () => {
+  test('the page raised no uncaught error and every section rendered', async () => {
     assert.deepEqual(pageErrors, []);
+    assert.deepEqual(await page.locator('[data-testid="section-error"]').allInnerTexts(), []);
   });
 });
