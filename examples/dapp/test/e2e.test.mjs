@@ -337,6 +337,21 @@ describe('the dApp in Chromium against contracts deployed by zkml-eth', { timeou
     // The fixture proof is of the window ending at the test feed's 13th round: its latest.
     const round = (BigInt(deployment.feedFirstRound) + 12n).toString();
     assert.equal(await text(page, 'feed-round'), round);
+
+    // A tampered proof first: the registry's error, raised under the vault's `act`, decoded by name.
+    const artifact = readJson(ethProof);
+    const proof = Buffer.from(artifact.proof.slice(2), 'hex');
+    proof[100] ^= 1;
+    artifact.proof = `0x${proof.toString('hex')}`;
+    const tampered = join(tmp, 'tampered-eth-price.json');
+    writeFileSync(tampered, JSON.stringify(artifact));
+    await upload(page, tampered);
+    await clickAndWait(page, 'act-button');
+    const refused = lastTx(page, 'upload-result', 'act');
+    assert.equal(await refused.getAttribute('data-status'), 'reverted');
+    assert.equal(await text(page, 'tx-error', refused), `ZkmlRegistryProofRejected(modelId: ${deployment.ethPriceModelId})`);
+    assert.equal(await page.locator('[data-testid="no-decisions"]').count(), 1);
+
     await upload(page, ethProof);
     assert.equal(await text(page, 'artifact-model'), 'eth-price');
     assert.equal(await text(page, 'artifact-bucket'), '3 buy');
