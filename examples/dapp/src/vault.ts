@@ -193,14 +193,13 @@ export class VaultSection {
     const mint = h('button', { testid: 'mint-usd-button' }, 'Mint test USD');
     const account = wallet.account;
     deposit.onclick = run(deposit, async (value) => {
-      if (!account) return void (await send(wallet, d, this.result, 'deposit', this.vaultCall('deposit', [value, account])));
-      // ERC-4626 pulls the assets: approve the vault first, unless it may already take enough.
-      const allowance = await wallet.publicClient.readContract({
-        address: d.usd, abi: tokenAbi, functionName: 'allowance', args: [account, d.vault] });
-      if (allowance < value) {
-        const approved = await send(wallet, d, this.result, 'approve USD', {
-          address: d.usd, abi: tokenAbi, functionName: 'approve', args: [d.vault, value] });
-        if (!approved) return;
+      // ERC-4626 pulls the assets: approve the vault first, unless it may already take enough. (Without an
+      // account `send` says so.)
+      if (account) {
+        const allowance = await wallet.publicClient.readContract({
+          address: d.usd, abi: tokenAbi, functionName: 'allowance', args: [account, d.vault] });
+        const approve = { address: d.usd, abi: tokenAbi, functionName: 'approve', args: [d.vault, value] };
+        if (allowance < value && !(await send(wallet, d, this.result, 'approve USD', approve))) return;
       }
       await send(wallet, d, this.result, `deposit ${amount.value} USD`, this.vaultCall('deposit', [value, account]));
     });
