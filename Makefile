@@ -49,7 +49,7 @@ demo: build ## run the end-to-end demo on a local anvil
 serve: build ## the demo, then its chain and the dApp (examples/dapp) kept running until Ctrl-C
 	ZKML_CACHE_DIR="$${ZKML_CACHE_DIR:-$(ROOT)/.zkml-cache}" target/release/zkml-eth demo --out target/demo --serve
 
-test: build test-solc test-python test-forge test-deploy test-rust lint ## run every test
+test: build test-solc test-python test-forge test-deploy test-dapp test-rust lint ## run every test
 	@echo "make test: all tests passed"
 
 test-solc: deps ## tests of the solc shim

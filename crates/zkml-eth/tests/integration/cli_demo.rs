@@ -1,17 +1,19 @@
 //! `zkml-eth demo`: the whole story on its own anvil, run once from a directory outside the checkout (the
-//! binary finds the examples, solc and anvil of its checkout itself), and interrupted once to show that
-//! Ctrl-C stops its anvil. Keys are cached in the repository's `.zkml-cache`, as the other heavy tests do.
+//! binary finds the examples, solc and anvil of its checkout itself) with `--serve`, then stopped with
+//! Ctrl-C; and interrupted once mid-story to show that Ctrl-C stops its anvil.
+//! Keys are cached in the repository's `.zkml-cache`, as the other heavy tests do.
 
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Read, Write},
+    net::{TcpListener, TcpStream},
     path::PathBuf,
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
 use serde_json::Value;
 
-use crate::common::{json, process_alive, zkml_eth};
+use crate::common::{process_alive, zkml_eth};
 
 fn cache() -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.zkml-cache").display().to_string()
@@ -27,12 +29,67 @@ fn events<'a>(report: &'a Value, name: &'a str) -> impl Iterator<Item = &'a Valu
         .filter(move |e| e["event"] == name)
 }
 
+/// The demo's process, killed if the test fails before it stops it.
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill").args(["-INT", &self.0.id().to_string()]).status();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0)).expect("a free port").local_addr().expect("its address").port()
+}
+
+/// `GET path` on `127.0.0.1:port`: the status line and the body.
+fn http_get(port: u16, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the page's server accepts connections");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    (head.lines().next().unwrap_or_default().to_string(), body.to_string())
+}
+
+fn listening(url: &str) -> bool {
+    let authority = url.split("://").nth(1).and_then(|rest| rest.split('/').next()).expect("host:port");
+    TcpStream::connect(authority).is_ok()
+}
+
 #[test]
-fn demo_tells_the_whole_story_on_its_own_anvil() {
+fn demo_tells_the_whole_story_on_its_own_anvil_then_serves_the_dapp() {
     let cwd = tempfile::tempdir().expect("a temp dir");
     let out = cwd.path().join("story");
-    let run = zkml_eth(&["--json", "demo", "--out", out.to_str().expect("UTF-8"), "--cache-dir", &cache()], &[]);
-    let report = json(&run);
+    let port = free_port();
+    let errors = cwd.path().join("stderr.log");
+    let mut demo = Demo(
+        Command::new(env!("CARGO_BIN_EXE_zkml-eth"))
+            .args(["--json", "demo", "--out", out.to_str().expect("UTF-8"), "--cache-dir", &cache()])
+            .args(["--serve", "--port", &port.to_string()])
+            .current_dir(cwd.path())
+            .env_remove("ETH_PRIVATE_KEY")
+            .env_remove("ZKML_ANVIL")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&errors).expect("a log file"))
+            .spawn()
+            .expect("the zkml-eth binary runs"),
+    );
+    // With --serve the report is printed once the page is up; the demo then serves until Ctrl-C.
+    let mut text = String::new();
+    for line in BufReader::new(demo.0.stdout.take().expect("stdout")).lines().map_while(Result::ok) {
+        text += &line;
+        text.push('\n');
+        if line == "}" {
+            break;
+        }
+    }
+    let report: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("no report ({e}): {text}\n{}", std::fs::read_to_string(&errors).unwrap_or_default())
+    });
 
     // The book attested three inferences in one transaction; the vault decided on the proven prediction;
     // the NFT minted; the tampered proof was refused by the registry's batch verifier, by name.
@@ -55,6 +112,35 @@ fn demo_tells_the_whole_story_on_its_own_anvil() {
         serde_json::from_slice(&std::fs::read(out.join("deployment.json")).expect("deployment.json")).expect("JSON");
     assert_eq!(deployment["chainId"], 31337);
     assert_eq!(deployment["nft"], report["deployment"]["nft"]);
+
+    // The page: at the printed address, pointed at the chain, which still runs, and serving the deployment.
+    let rpc = report["rpcUrl"].as_str().expect("rpcUrl");
+    assert_eq!(report["pageUrl"].as_str(), Some(format!("http://127.0.0.1:{port}/?rpc={rpc}").as_str()));
+    assert!(listening(rpc), "the chain stops only on Ctrl-C with --serve");
+    let (status, page) = http_get(port, "/");
+    assert!(status.contains(" 200"), "{status}");
+    assert!(page.contains("<script"), "{page}");
+    let (status, served) = http_get(port, "/deployment.json");
+    assert!(status.contains(" 200"), "{status}");
+    assert_eq!(serde_json::from_str::<Value>(&served).expect("JSON"), deployment);
+
+    // Ctrl-C stops the page's server and anvil.
+    let sent = Command::new("kill").args(["-INT", &demo.0.id().to_string()]).status().expect("kill runs");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = demo.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the demo still serves 30 s after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while listening(rpc) || TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "anvil or the page's server outlived the demo");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -115,6 +115,9 @@ pub struct DemoReport {
     pub out: PathBuf,
     /// The chain the story ran on (the demo's anvil is stopped when the demo ends, unless --serve).
     pub rpc_url: String,
+    /// With --serve: the dApp's address, the chain in its query string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
     /// Seconds the whole story took.
     pub seconds: f64,
     /// Each step and its seconds.
@@ -481,22 +484,27 @@ impl DemoArgs {
             bar.finish_and_clear();
         }
         let report = result?;
-        let report = DemoReport { seconds: started.elapsed().as_secs_f64(), ..report };
-        let serve = self.serve;
-        story.out.result(&report, || summary(&report, serve))?;
-        if !serve {
-            return Ok(());
+        let seconds = started.elapsed().as_secs_f64();
+        if !self.serve {
+            let report = DemoReport { seconds, ..report };
+            return story.out.result(&report, || summary(&report));
         }
 
+        // The page is up before the report is printed, so that whoever reads the report can open it.
         let deployment = report.out.join("deployment.json").canonicalize()?;
         let log = report.out.join("dapp.log");
+        story.out.status("Serving the dApp (examples/dapp) against the chain ...");
         let page = page::serve(&examples.join("dapp"), &deployment, self.port, &log, &story.out)?;
-        let url = format!("{}?rpc={}", page.url, report.rpc_url);
+        let page_url = format!("{}?rpc={}", page.url, report.rpc_url);
         chain.running().page = Some(page.server);
-        if !story.out.json && !story.out.quiet {
-            println!("\n  dApp: {url}\n  chain: {} (deployment {})", report.rpc_url, deployment.display());
-            println!("  Serving until Ctrl-C, which stops the page and anvil. The server's log: {}", log.display());
-        }
+        let report = DemoReport { seconds, page_url: Some(page_url), ..report };
+        story.out.result(&report, || {
+            format!(
+                "{}\n  Serving until Ctrl-C, which stops the page and anvil (the server's log: {}).",
+                summary(&report),
+                log.display()
+            )
+        })?;
         loop {
             std::thread::sleep(Duration::from_millis(500));
             if let Some(status) = chain.running().page.as_mut().and_then(|p| p.try_wait().transpose()) {
@@ -844,6 +852,7 @@ impl DemoArgs {
         Ok(DemoReport {
             out: dir,
             rpc_url: rpc_url.to_string(),
+            page_url: None,
             seconds: 0.0,
             steps: s.steps.clone(),
             proof_bytes: sizes,
@@ -856,7 +865,7 @@ impl DemoArgs {
 }
 
 /// The closing table: each step's time, each transaction's gas, the proof sizes.
-fn summary(r: &DemoReport, serving: bool) -> String {
+fn summary(r: &DemoReport) -> String {
     let width = r.steps.iter().map(|s| s.step.chars().count()).max().unwrap_or(0) + 2;
     let mut text = format!("\nDemo finished in {:.0} s.\n\n  {:<width$}{:>6}\n", r.seconds, "step", "time");
     for step in &r.steps {
@@ -874,9 +883,12 @@ fn summary(r: &DemoReport, serving: bool) -> String {
          minted.\n  Files: {}/ (models, proofs, aggregated.json, pixel-art-proof.svg/png, token.svg, deployment.json)",
         r.out.display()
     );
-    if !serving {
-        text += "\n\n  To see it in the browser: `zkml-eth demo --serve` (or `make serve`) runs the story and keeps its \
-                 chain and the dApp (examples/dapp) running until Ctrl-C.";
+    match &r.page_url {
+        Some(url) => text += &format!("\n\n  dApp: {url}\n  chain: {}", r.rpc_url),
+        None => {
+            text += "\n\n  To see it in the browser: `zkml-eth demo --serve` (or `make serve`) runs the story and keeps \
+                     its chain and the dApp (examples/dapp) running until Ctrl-C."
+        }
     }
     text
 }
