@@ -27,6 +27,17 @@ const DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7b
 const DEPLOYER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+
+/** A copy of a proof artifact with byte 100 of its proof flipped, written as `tmpDir/name`. */
+function tamperedCopy(fixture, tmpDir, name) {
+  const artifact = readJson(fixture);
+  const proof = Buffer.from(artifact.proof.slice(2), 'hex');
+  proof[100] ^= 1;
+  artifact.proof = `0x${proof.toString('hex')}`;
+  const file = join(tmpDir, name);
+  writeFileSync(file, JSON.stringify(artifact));
+  return file;
+}
 const artProof = join(fixtures, 'pixel-art', 'proof.json');
 const ethProof = join(fixtures, 'eth-price', 'proof.json');
 // What the Rust CLI derives from the pixel-art fixture's inputs (`zkml-eth input prompt`).
@@ -239,12 +250,7 @@ describe('the dApp in Chromium against contracts deployed by zkml-eth', { timeou
   });
 
   test('a tampered proof is refused with the NFT\'s decoded custom error', async () => {
-    const artifact = readJson(artProof);
-    const proof = Buffer.from(artifact.proof.slice(2), 'hex');
-    proof[100] ^= 1;
-    artifact.proof = `0x${proof.toString('hex')}`;
-    const tampered = join(tmp, 'tampered-proof.json');
-    writeFileSync(tampered, JSON.stringify(artifact));
+    const tampered = tamperedCopy(artProof, tmp, 'tampered-proof.json');
 
     await upload(page, tampered);
     assert.equal(await text(page, 'artifact-prompt'), artSource.prompt);
@@ -339,12 +345,7 @@ describe('the dApp in Chromium against contracts deployed by zkml-eth', { timeou
     assert.equal(await text(page, 'feed-round'), round);
 
     // A tampered proof first: the registry's error, raised under the vault's `act`, decoded by name.
-    const artifact = readJson(ethProof);
-    const proof = Buffer.from(artifact.proof.slice(2), 'hex');
-    proof[100] ^= 1;
-    artifact.proof = `0x${proof.toString('hex')}`;
-    const tampered = join(tmp, 'tampered-eth-price.json');
-    writeFileSync(tampered, JSON.stringify(artifact));
+    const tampered = tamperedCopy(ethProof, tmp, 'tampered-eth-price.json');
     await upload(page, tampered);
     await clickAndWait(page, 'act-button');
     const refused = lastTx(page, 'upload-result', 'act');

@@ -60,6 +60,20 @@ fn listening(url: &str) -> bool {
     TcpStream::connect(authority).is_ok()
 }
 
+/// Sends Ctrl-C (SIGINT) to `demo` and returns its exit code, failing if it still runs 30 s later.
+fn exit_after_ctrl_c(demo: &mut Child) -> Option<i32> {
+    let sent = Command::new("kill").args(["-INT", &demo.id().to_string()]).status().expect("kill runs");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = demo.try_wait().expect("wait") {
+            return status.code();
+        }
+        assert!(Instant::now() < deadline, "the demo still runs 30 s after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn demo_tells_the_whole_story_on_its_own_anvil_then_serves_the_dapp() {
     let cwd = tempfile::tempdir().expect("a temp dir");
@@ -125,17 +139,7 @@ fn demo_tells_the_whole_story_on_its_own_anvil_then_serves_the_dapp() {
     assert_eq!(serde_json::from_str::<Value>(&served).expect("JSON"), deployment);
 
     // Ctrl-C stops the page's server and anvil.
-    let sent = Command::new("kill").args(["-INT", &demo.0.id().to_string()]).status().expect("kill runs");
-    assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = demo.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the demo still serves 30 s after Ctrl-C");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(exit_after_ctrl_c(&mut demo.0), Some(130));
     let deadline = Instant::now() + Duration::from_secs(10);
     while listening(rpc) || TcpStream::connect(("127.0.0.1", port)).is_ok() {
         assert!(Instant::now() < deadline, "anvil or the page's server outlived the demo");
@@ -164,17 +168,7 @@ fn ctrl_c_stops_the_demos_anvil() {
         .expect("the demo names its anvil's pid");
     assert!(process_alive(anvil), "anvil (pid {anvil}) runs while the demo does");
 
-    let sent = Command::new("kill").args(["-INT", &demo.id().to_string()]).status().expect("kill runs");
-    assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = demo.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the demo still runs 30 s after Ctrl-C");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(130), "an interrupted demo exits with 130");
+    assert_eq!(exit_after_ctrl_c(&mut demo), Some(130), "an interrupted demo exits with 130");
     let deadline = Instant::now() + Duration::from_secs(10);
     while process_alive(anvil) {
         assert!(Instant::now() < deadline, "anvil (pid {anvil}) outlived the interrupted demo");
