@@ -73,6 +73,25 @@ pub trait FixedPointInstructions<F: BigPrimeField> {
         d_bits: u32,
     ) -> AssignedValue<F>;
 
+    /// Returns `floor((2·a + d) / (2·d))` for a signed `a` with `|a| < 2^a_bits` and a cell `0 < d < 2^d_bits`
+    /// (a `d <= 0` makes the constraints unsatisfiable).
+    fn round_div_signed(
+        &self,
+        ctx: &mut Context<F>,
+        a: AssignedValue<F>,
+        d: AssignedValue<F>,
+        a_bits: u32,
+        d_bits: u32,
+    ) -> AssignedValue<F>;
+
+    /// Returns `round(sqrt(x · 2^s))` (`zkml_model::exec::round_sqrt`) for `0 <= x < 2^x_bits`; a negative
+    /// `x` makes the constraints unsatisfiable.
+    fn round_sqrt(&self, ctx: &mut Context<F>, x: AssignedValue<F>, s: u32, x_bits: u32) -> AssignedValue<F>;
+
+    /// Returns `round(sqrt(2^(3s) / x))` (`zkml_model::exec::round_rsqrt`) for `0 < x < 2^x_bits`; `x <= 0`
+    /// makes the constraints unsatisfiable.
+    fn round_rsqrt(&self, ctx: &mut Context<F>, x: AssignedValue<F>, s: u32, x_bits: u32) -> AssignedValue<F>;
+
     /// Returns `(index, value)` of the first maximum of `xs` (as `zkml_model::exec` ArgMax picks it).
     /// Assumes every `|x| < 2^bits`.
     fn argmax(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], bits: u32) -> (AssignedValue<F>, AssignedValue<F>);
@@ -183,6 +202,79 @@ impl<F: BigPrimeField, R: RangeInstructions<F>> FixedPointInstructions<F> for R 
         let (quotient, _remainder) =
             self.div_mod_var(ctx, two_a_plus_d, two_d, a_bits.max(d_bits) as usize + 2, d_bits as usize + 1);
         quotient
+    }
+
+    fn round_div_signed(
+        &self,
+        ctx: &mut Context<F>,
+        a: AssignedValue<F>,
+        d: AssignedValue<F>,
+        a_bits: u32,
+        d_bits: u32,
+    ) -> AssignedValue<F> {
+        // a + M·d with M = 2^a_bits is non-negative for d >= 1, and shifts the quotient by exactly M.
+        let m = F::from_u128(1u128 << a_bits);
+        let shifted = self.gate().mul_add(ctx, d, Constant(m), a);
+        let quotient = self.round_div_var(ctx, shifted, d, a_bits + d_bits + 1, d_bits);
+        self.gate().sub(ctx, quotient, Constant(m))
+    }
+
+    fn round_sqrt(&self, ctx: &mut Context<F>, x: AssignedValue<F>, s: u32, x_bits: u32) -> AssignedValue<F> {
+        // z = 2y + b - 1 is floor(sqrt(4·x·2^s)): 0 <= 4·x·2^s - z² <= 2z. Then y = floor((z + 1) / 2).
+        let radicand_bits = x_bits + s + 2;
+        let radicand = self.gate().mul(ctx, x, Constant(F::from_u128(4u128 << s)));
+        let value = fe_to_i64(x.value()) as i128;
+        let y = zkml_model::exec::round_sqrt(value.max(0), s as u8).unwrap_or(0);
+        let z_value = zkml_model::exec::isqrt(4 * (value.max(0) << s));
+        let y = ctx.load_witness(F::from_u128(y as u128));
+        let b = ctx.load_witness(F::from_u128(((z_value + 1) % 2) as u128));
+        self.gate().assert_bit(ctx, b);
+        let two_y_plus_b = self.gate().mul_add(ctx, y, Constant(F::from(2)), b);
+        let z = self.gate().sub(ctx, two_y_plus_b, Constant(F::ONE));
+        // y is at most sqrt(2^radicand_bits) + 1: with z small, z² and the remainders are integers.
+        self.range_check(ctx, y, (radicand_bits / 2 + 2) as usize);
+        let z_squared = self.gate().mul(ctx, z, z);
+        let r1 = self.gate().sub(ctx, radicand, z_squared);
+        self.range_check(ctx, r1, radicand_bits as usize + 1);
+        let two_z = self.gate().mul(ctx, z, Constant(F::from(2)));
+        let r2 = self.gate().sub(ctx, two_z, r1);
+        self.range_check(ctx, r2, radicand_bits as usize + 1);
+        y
+    }
+
+    fn round_rsqrt(&self, ctx: &mut Context<F>, x: AssignedValue<F>, s: u32, x_bits: u32) -> AssignedValue<F> {
+        // z = 2y + b - 1 is the largest with z²·x <= N = 4·2^(3s): N - z²·x >= 0 and (z+1)²·x - N - 1 >= 0.
+        let n = F::from_u128(4u128 << (3 * s));
+        let value = fe_to_i64(x.value()) as i128;
+        let y_value = zkml_model::exec::round_rsqrt(value, s as u8).unwrap_or(0);
+        let z_value = if value > 0 {
+            let n = 4i128 << (3 * s);
+            let mut z = zkml_model::exec::isqrt(n / value);
+            while (z + 1) * (z + 1) * value <= n {
+                z += 1;
+            }
+            z
+        } else {
+            0
+        };
+        let y = ctx.load_witness(F::from_u128(y_value as u128));
+        let b = ctx.load_witness(F::from_u128(((z_value + 1) % 2) as u128));
+        self.gate().assert_bit(ctx, b);
+        let two_y_plus_b = self.gate().mul_add(ctx, y, Constant(F::from(2)), b);
+        let z = self.gate().sub(ctx, two_y_plus_b, Constant(F::ONE));
+        // z <= 2·sqrt(N) + 1 keeps every product far below the field; see exec::round_rsqrt.
+        self.range_check(ctx, y, (3 * s / 2 + 3) as usize);
+        let remainder_bits = (3 * s + 3).max(x_bits) as usize + 3;
+        let z_squared = self.gate().mul(ctx, z, z);
+        let z_squared_x = self.gate().mul(ctx, z_squared, x);
+        let r1 = self.gate().sub(ctx, Constant(n), z_squared_x);
+        self.range_check(ctx, r1, remainder_bits);
+        let z_plus_one = self.gate().add(ctx, z, Constant(F::ONE));
+        let next = self.gate().mul(ctx, z_plus_one, z_plus_one);
+        let next_x = self.gate().mul(ctx, next, x);
+        let above = self.gate().sub(ctx, next_x, Constant(n + F::ONE));
+        self.range_check(ctx, above, remainder_bits);
+        y
     }
 
     fn argmax(&self, ctx: &mut Context<F>, xs: &[AssignedValue<F>], bits: u32) -> (AssignedValue<F>, AssignedValue<F>) {

@@ -14,7 +14,8 @@ use halo2_base::{
 };
 use zkml_model::{
     commit::{commitment_header, constants_width, model_constants, node_constants},
-    graph::BinaryKind,
+    exec::conv_transpose_taps,
+    graph::{BinaryKind, UnaryKind},
     quantize::{QOp, QOperand, QuantizedModel, signed_bits},
     tensor::index,
 };
@@ -105,7 +106,7 @@ pub fn assign_model<F: BigPrimeField>(
         // The bound the op's result is known to satisfy without a check; None: always checked.
         let mut implied: Option<i64> = None;
         let out: Vec<AssignedValue<F>> = match &node.op {
-            QOp::Input { index } => {
+            QOp::Input { index, .. } => {
                 input[offsets[*index]..offsets[*index + 1]].iter().map(|v| ctx.load_witness(fe_from_i64(*v))).collect()
             }
             QOp::MatMul { weight, bias, .. } => {
@@ -123,10 +124,11 @@ pub fn assign_model<F: BigPrimeField>(
                 }
                 out
             }
-            QOp::Conv { kernel, bias, window, .. } => {
+            QOp::Conv { kernel, bias, window, groups, .. } => {
                 let x_shape = &source(0).shape;
-                let (c, h, w) = (x_shape[1], x_shape[2], x_shape[3]);
-                let (o, kh, kw) = (kernel.shape[0], kernel.shape[2], kernel.shape[3]);
+                let (channels, h, w) = (x_shape[1], x_shape[2], x_shape[3]);
+                let (o, c, kh, kw) = (kernel.shape[0], kernel.shape[1], kernel.shape[2], kernel.shape[3]);
+                let per_group = o / groups;
                 let (oh, ow) = window.output_size(h, w);
                 let acc_bits = signed_bits(node.bound) + p;
                 let mut out = Vec::with_capacity(x_shape[0] * o * oh * ow);
@@ -136,8 +138,9 @@ pub fn assign_model<F: BigPrimeField>(
                             for j in 0..ow {
                                 let (mut xs, mut ws) = (vec![], vec![]);
                                 for ic in 0..c {
+                                    let channel = oc / per_group * c + ic;
                                     for (y, xx, di, dj) in window.taps(h, w, i, j) {
-                                        xs.push(x(0)[((b * c + ic) * h + y) * w + xx]);
+                                        xs.push(x(0)[((b * channels + channel) * h + y) * w + xx]);
                                         ws.push(consts[((oc * c + ic) * kh + di) * kw + dj]);
                                     }
                                 }
@@ -170,6 +173,14 @@ pub fn assign_model<F: BigPrimeField>(
                 let (a, b) = (operand(lhs)?, operand(rhs)?);
                 let shift = if matches!((lhs, rhs), (QOperand::Node(_), QOperand::Node(_))) { s } else { p };
                 let acc_bits = signed_bits(node.bound) + shift;
+                let operand_bound = |o: &QOperand| match o {
+                    QOperand::Node(n) => model.nodes[*n].bound,
+                    QOperand::Const(c) => c.data.iter().map(|v| v.abs()).max().unwrap_or(0),
+                };
+                let (a_bound, b_bound) = (operand_bound(lhs), operand_bound(rhs));
+                if matches!(kind, BinaryKind::Max | BinaryKind::Min) {
+                    implied = Some(a_bound.max(b_bound));
+                }
                 a.into_iter()
                     .zip(b)
                     .map(|(a, b)| match kind {
@@ -178,6 +189,27 @@ pub fn assign_model<F: BigPrimeField>(
                         BinaryKind::Mul => {
                             let product = range.gate().mul(ctx, a, b);
                             range.rescale(ctx, product, shift, acc_bits)
+                        }
+                        BinaryKind::Div => {
+                            // round(a·2^S / b): the quotient's bound is checked below, so it cannot wrap.
+                            let numerator = range.gate().mul(ctx, a, Constant(F::from(one as u64)));
+                            let divisor = as_cell(ctx, b);
+                            range.round_div_signed(
+                                ctx,
+                                numerator,
+                                divisor,
+                                signed_bits(a_bound) + s,
+                                signed_bits(b_bound),
+                            )
+                        }
+                        BinaryKind::Max | BinaryKind::Min => {
+                            let bits = signed_bits(a_bound.max(b_bound));
+                            let (a, b) = (as_cell(ctx, a), as_cell(ctx, b));
+                            if *kind == BinaryKind::Max {
+                                range.max(ctx, a, b, bits)
+                            } else {
+                                range.min(ctx, a, b, bits)
+                            }
                         }
                     })
                     .collect()
@@ -220,6 +252,163 @@ pub fn assign_model<F: BigPrimeField>(
                         range.gate().select(ctx, scaled, *a, negative)
                     })
                     .collect()
+            }
+            QOp::ConvTranspose { kernel, bias, window, .. } => {
+                let x_shape = &source(0).shape;
+                let (channels, h, w) = (x_shape[1], x_shape[2], x_shape[3]);
+                let (o, oh, ow) = (node.shape[1], node.shape[2], node.shape[3]);
+                let acc_bits = signed_bits(node.bound) + p;
+                let mut out = Vec::with_capacity(node.shape.iter().product());
+                for b in 0..x_shape[0] {
+                    for oc in 0..o {
+                        for i in 0..oh {
+                            for j in 0..ow {
+                                let (mut xs, mut ws) = (vec![], vec![]);
+                                for (ic, y, xx, k) in conv_transpose_taps(window, &kernel.shape, (h, w), (oc, i, j)) {
+                                    xs.push(x(0)[((b * channels + ic) * h + y) * w + xx]);
+                                    ws.push(consts[k]);
+                                }
+                                let bias_cell = bias.as_ref().map(|_| consts[kernel.data.len() + oc]);
+                                let acc = range.dot(ctx, &xs, &ws, bias_cell);
+                                out.push(range.rescale(ctx, acc, p, acc_bits));
+                            }
+                        }
+                    }
+                }
+                out
+            }
+            QOp::MatMulNodes => {
+                let (a_shape, b_shape) = (&source(0).shape, &source(1).shape);
+                let (bs, m, k, n) = (a_shape[0], a_shape[1], a_shape[2], b_shape[2]);
+                let acc_bits = signed_bits(node.bound) + s;
+                let mut out = Vec::with_capacity(bs * m * n);
+                for batch in 0..bs {
+                    for i in 0..m {
+                        let row = &x(0)[(batch * m + i) * k..(batch * m + i + 1) * k];
+                        for j in 0..n {
+                            let column: Vec<QuantumCell<F>> =
+                                (0..k).map(|t| Existing(x(1)[(batch * k + t) * n + j])).collect();
+                            let acc = range.dot(ctx, row, &column, None);
+                            out.push(range.rescale(ctx, acc, s, acc_bits));
+                        }
+                    }
+                }
+                out
+            }
+            QOp::Lookup { func } => {
+                let bound = source(0).bound;
+                let table = TableFn::of(*func);
+                x(0).iter().map(|a| tables.lookup(ctx, range, table, *a, bound)).collect()
+            }
+            QOp::Unary { kind } => {
+                let bound = source(0).bound;
+                let bits = signed_bits(bound);
+                match kind {
+                    UnaryKind::Sqrt => x(0).iter().map(|a| range.round_sqrt(ctx, *a, s, bits)).collect(),
+                    UnaryKind::Rsqrt => x(0).iter().map(|a| range.round_rsqrt(ctx, *a, s, bits)).collect(),
+                    UnaryKind::Neg => {
+                        implied = Some(bound);
+                        x(0).iter().map(|a| range.gate().neg(ctx, *a)).collect()
+                    }
+                    UnaryKind::Abs => {
+                        implied = Some(bound);
+                        x(0).iter()
+                            .map(|a| {
+                                let negated = range.gate().neg(ctx, *a);
+                                range.max(ctx, *a, negated, bits)
+                            })
+                            .collect()
+                    }
+                }
+            }
+            QOp::Pow { exponent } => {
+                let bound = source(0).bound;
+                x(0).iter()
+                    .map(|a| {
+                        let mut y = *a;
+                        // After j factors |y| <= b^j / 2^(S(j-1)) (+1 for rounding): bits of each product.
+                        let mut y_bound = bound as f64;
+                        for _ in 1..*exponent {
+                            let product_bits = (y_bound * bound as f64).log2().ceil() as u32 + 2;
+                            let product = range.gate().mul(ctx, y, *a);
+                            y = range.rescale(ctx, product, s, product_bits.max(s));
+                            y_bound = y_bound * bound as f64 / one as f64 + 1.0;
+                        }
+                        y
+                    })
+                    .collect()
+            }
+            QOp::Where { cond, then, otherwise } => {
+                let bound_of = |o: &QOperand| match o {
+                    QOperand::Node(n) => model.nodes[*n].bound,
+                    QOperand::Const(c) => c.data.iter().map(|v| v.abs()).max().unwrap_or(0),
+                };
+                implied = Some(bound_of(then).max(bound_of(otherwise)));
+                let mut const_cursor = 0;
+                let mut pick = |o: &QOperand| -> Result<Vec<AssignedValue<F>>, Error> {
+                    let (shape, values): (Vec<usize>, Vec<AssignedValue<F>>) = match o {
+                        QOperand::Node(n) => (model.nodes[*n].shape.clone(), cells[*n].clone()),
+                        QOperand::Const(t) => {
+                            let v = consts[const_cursor..const_cursor + t.len()].to_vec();
+                            const_cursor += t.len();
+                            (t.shape.clone(), v.into_iter().map(|c| as_cell(ctx, c)).collect())
+                        }
+                    };
+                    let map = index::broadcast(&shape, &node.shape)
+                        .ok_or_else(|| unsupported("operands do not broadcast"))?;
+                    Ok(map.into_iter().map(|i| values[i]).collect())
+                };
+                let (t, f) = (pick(then)?, pick(otherwise)?);
+                let c = index::broadcast(&cond.shape, &node.shape)
+                    .ok_or_else(|| unsupported("the condition does not broadcast"))?;
+                c.iter().enumerate().map(|(i, ci)| if cond.data[*ci] != 0 { t[i] } else { f[i] }).collect()
+            }
+            QOp::Slice { axis, start, end, step } => {
+                implied = Some(source(0).bound);
+                index::slice(&source(0).shape, *axis, *start, *end, *step).into_iter().map(|i| x(0)[i]).collect()
+            }
+            QOp::Gather { axis, indices } => {
+                implied = Some(source(0).bound);
+                index::gather(&source(0).shape, *axis, indices).into_iter().map(|i| x(0)[i]).collect()
+            }
+            QOp::Broadcast => {
+                implied = Some(source(0).bound);
+                index::broadcast(&source(0).shape, &node.shape)
+                    .ok_or_else(|| unsupported("the input does not broadcast"))?
+                    .into_iter()
+                    .map(|i| x(0)[i])
+                    .collect()
+            }
+            QOp::Embedding { table } => {
+                implied = Some(node.bound);
+                let rows = table.shape[0];
+                let width = table.len() / rows.max(1);
+                let mut out = Vec::with_capacity(node.shape.iter().product());
+                for idx in x(0) {
+                    // One-hot of the index; their sum is 1 exactly when the index is a row of the table.
+                    let indicator = range.gate().idx_to_indicator(ctx, *idx, rows);
+                    let hits = range.gate().sum(ctx, indicator.iter().copied());
+                    range.gate().assert_is_const(ctx, &hits, &F::ONE);
+                    for d in 0..width {
+                        let column: Vec<QuantumCell<F>> = (0..rows).map(|r| consts[r * width + d]).collect();
+                        out.push(range.gate().inner_product(ctx, indicator.iter().copied(), column));
+                    }
+                }
+                out
+            }
+            QOp::ReduceMax { axes } | QOp::ReduceMin { axes } => {
+                implied = Some(source(0).bound);
+                let bits = signed_bits(source(0).bound);
+                let (map, len) = index::reduce(&source(0).shape, axes);
+                let mut best: Vec<Option<AssignedValue<F>>> = vec![None; len];
+                for (cell, o) in x(0).iter().zip(map) {
+                    best[o] = Some(match best[o] {
+                        None => *cell,
+                        Some(b) if matches!(node.op, QOp::ReduceMax { .. }) => range.max(ctx, b, *cell, bits),
+                        Some(b) => range.min(ctx, b, *cell, bits),
+                    });
+                }
+                best.into_iter().map(|c| c.expect("every output reduces at least one element")).collect()
             }
             QOp::Sigmoid | QOp::Tanh => {
                 implied = Some(one);

@@ -1,8 +1,9 @@
 //! The model commitment: a Poseidon hash of the quantized model in the field encoding the circuit uses.
 //!
 //! The constants, in order: for every node in evaluation order the integer constants of its op: MatMul
-//! weights (row-major `[k, n]`) then biases; Conv kernel (OIHW) then biases; the constant operand of a
-//! binary op; the bounds of Clamp that exist; the alpha of LeakyRelu. They are packed ([`pack_signed`])
+//! weights (row-major `[k, n]`) then biases; Conv kernel (OIHW) then biases; ConvTranspose kernel (IOHW)
+//! then biases; the constant operand of a binary op; the bounds of Clamp that exist; the alpha of LeakyRelu;
+//! the constant operands of Where; the table of an Embedding (row-major). They are packed ([`pack_signed`])
 //! in slots of `W` bits, the fewest that hold the largest magnitude, and the hashed array is
 //! `[FORMAT_VERSION, S, P, W + 2^16·n, n scale entries, packed constants...]` ([`commitment_header`]):
 //! the `n` ops whose constants have their own parameter scale `P_t` each add `node · 2^8 + P_t`, so the
@@ -106,10 +107,18 @@ pub fn node_constants(op: &QOp) -> Vec<i64> {
             out.extend(&weight.data);
             out.extend(bias.as_deref().unwrap_or(&[]));
         }
-        QOp::Conv { kernel, bias, .. } => {
+        QOp::Conv { kernel, bias, .. } | QOp::ConvTranspose { kernel, bias, .. } => {
             out.extend(&kernel.data);
             out.extend(bias.as_deref().unwrap_or(&[]));
         }
+        QOp::Where { then, otherwise, .. } => {
+            for operand in [then, otherwise] {
+                if let QOperand::Const(c) = operand {
+                    out.extend(&c.data);
+                }
+            }
+        }
+        QOp::Embedding { table } => out.extend(&table.data),
         QOp::Binary { lhs, rhs, .. } => {
             for operand in [lhs, rhs] {
                 if let QOperand::Const(c) = operand {

@@ -82,6 +82,19 @@ pub enum Error {
         /// The largest magnitude seen during calibration.
         calibrated: f64,
     },
+    /// An input of a node is outside the domain of its function (the square root of a negative value, the
+    /// logarithm of zero, a division by a non-positive value).
+    #[error(
+        "value {value:.6} reaches node '{node}' ({op}), outside the domain of its function (Sqrt takes x >= 0, Rsqrt and Log x > 0 at the model's scale, a divisor must be positive)"
+    )]
+    OutOfDomain {
+        /// The node.
+        node: String,
+        /// Its op.
+        op: String,
+        /// The offending input, in real units.
+        value: f64,
+    },
     /// Calibration could not find scales under which every value fits.
     #[error("calibration failed: {0}")]
     Calibration(String),
@@ -99,9 +112,12 @@ pub enum Error {
 }
 
 /// The ops zkml-eth maps and proves, as named in error messages.
-pub const SUPPORTED_OPS: &str = "Gemm, MatMul (constant weights), Add, Sub, Mul, Div by a constant, Relu, LeakyRelu, \
-Clip, Sigmoid, Tanh, Conv (2D, dilation 1, groups 1), AveragePool, MaxPool, GlobalAveragePool, ReduceSum, ReduceMean, \
-BatchNormalization (folded), Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Softmax, ArgMax";
+pub const SUPPORTED_OPS: &str = "Gemm, MatMul (constant weights or two computed tensors, batched), Add, Sub, Mul, \
+Div (by a constant or a positive tensor), Reciprocal, Max, Min, Abs, Neg, Relu, LeakyRelu, Clip, Sigmoid, Tanh, Erf, Gelu (exact \
+and tanh), Exp, Log, Sqrt, Pow (integer exponents, 0.5, -0.5, -1), Softmax, LayerNormalization, Conv (2D, groups, dilation), \
+ConvTranspose (2D, one group), AveragePool, MaxPool, GlobalAveragePool, GlobalMaxPool, ReduceSum, ReduceMean, ReduceMax, \
+ReduceMin, BatchNormalization (folded), Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Slice, Split, Gather \
+(constant indices, or ids into a constant table), Expand, Where (constant condition), ArgMax";
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

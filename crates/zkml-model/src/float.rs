@@ -14,6 +14,8 @@ use crate::{
 pub struct FloatRunner {
     plan: Arc<TypedRunnableModel>,
     input_shapes: Vec<Vec<usize>>,
+    /// The datum type of each input: f32, or an integer type for token ids.
+    input_types: Vec<DatumType>,
 }
 
 impl FloatRunner {
@@ -27,7 +29,15 @@ impl FloatRunner {
     pub(crate) fn with_outlets(model: &ImportedModel, outlets: &[OutletId]) -> Result<Self> {
         let plan =
             model.typed.clone().with_output_outlets(outlets).and_then(|m| m.into_runnable()).map_err(float_error)?;
-        Ok(Self { plan, input_shapes: model.graph.input_shapes() })
+        let input_types = model
+            .typed
+            .input_outlets()
+            .map_err(float_error)?
+            .iter()
+            .map(|o| model.typed.outlet_fact(*o).map(|f| f.datum_type))
+            .collect::<TractResult<Vec<_>>>()
+            .map_err(float_error)?;
+        Ok(Self { plan, input_shapes: model.graph.input_shapes(), input_types })
     }
 
     /// Runs one flattened sample (all inputs concatenated in model order).
@@ -38,10 +48,12 @@ impl FloatRunner {
         }
         let mut inputs = TVec::new();
         let mut offset = 0;
-        for shape in &self.input_shapes {
+        for (shape, dt) in self.input_shapes.iter().zip(&self.input_types) {
             let len: usize = shape.iter().product();
             let t =
                 tract_onnx::prelude::Tensor::from_shape(shape, &sample[offset..offset + len]).map_err(float_error)?;
+            // Token ids arrive as numbers like every input; the model reads them as integers.
+            let t = if *dt == f32::datum_type() { t } else { t.cast_to_dt(*dt).map_err(float_error)?.into_owned() };
             inputs.push(t.into_tvalue());
             offset += len;
         }

@@ -12,14 +12,17 @@ use tract_onnx::{
     pb::ModelProto,
     prelude::*,
     tract_core::ops::{
-        array::TypedConcat,
+        Downsample,
+        array::{Gather, MultiBroadcastTo, Slice, TypedConcat},
         binary::TypedBinOp,
         change_axes::AxisOp,
-        cnn::{Conv, KernelFormat, MaxPool, PoolSpec, SumPool},
+        cnn::{Conv, Deconv, KernelFormat, MaxPool, PoolSpec, SumPool},
         einsum::EinSum,
         element_wise::ElementWiseOp,
         konst::Const,
-        nn::{DataFormat, LeakyRelu, Reduce, Reducer, Softmax, SoftmaxKind},
+        logic::Iff,
+        math::PowConst,
+        nn::{DataFormat, LeakyRelu, Reduce, Reducer, RmsNorm, Softmax, SoftmaxKind},
         source::TypedSource,
     },
 };
@@ -28,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::{Error, Result},
-    graph::{BinaryKind, Graph, Node, NodeId, Op, Operand, Window},
+    graph::{BinaryKind, Graph, LookupFn, Node, NodeId, Op, Operand, UnaryKind, Window},
     tensor::Tensor,
 };
 
@@ -41,6 +44,9 @@ pub struct ImportedModel {
     pub batch_bound: Vec<BatchBinding>,
     /// For each graph node, the tract outlet that holds the same value in float.
     pub(crate) outlets: Vec<OutletId>,
+    /// Nodes inside a fused tract op, which has no outlet of their own: their magnitude is
+    /// `factor · M^power` of their outlet's magnitude `M` (power 0: `factor` itself).
+    pub(crate) derived: HashMap<NodeId, (i32, f64)>,
     /// tract's simplified model (the float reference).
     pub(crate) typed: TypedModel,
 }
@@ -145,8 +151,9 @@ pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Ve
     };
     for (i, shape) in shapes.iter().enumerate() {
         if let Some(shape) = shape {
+            let dt = proto_input_type(proto, i);
             model = model
-                .with_input_fact(i, InferenceFact::dt_shape(f32::datum_type(), shape.as_slice()))
+                .with_input_fact(i, InferenceFact::dt_shape(dt, shape.as_slice()))
                 .map_err(|e| onnx_error(source, "setting the input shape", e))?;
         }
     }
@@ -155,8 +162,8 @@ pub fn import_proto(proto: &ModelProto, source: &Path, input_shapes: Option<&[Ve
         .into_typed()
         .and_then(|m| m.into_decluttered())
         .map_err(|e| onnx_error(source, "analysing the graph", e))?;
-    let (graph, outlets) = map_graph(&typed, proto)?;
-    Ok(ImportedModel { graph, batch_bound, outlets, typed })
+    let (graph, outlets, derived) = map_graph(&typed, proto)?;
+    Ok(ImportedModel { graph, batch_bound, outlets, derived, typed })
 }
 
 fn join(dims: &[usize]) -> String {
@@ -175,6 +182,19 @@ fn proto_graph_inputs(proto: &ModelProto) -> Vec<&tract_onnx::pb::ValueInfoProto
 
 fn proto_input_name(proto: &ModelProto, index: usize) -> String {
     proto_graph_inputs(proto).get(index).map(|i| i.name.clone()).unwrap_or_default()
+}
+
+/// The datum type an input declares: i64 for any integer type (token ids), f32 otherwise.
+fn proto_input_type(proto: &ModelProto, index: usize) -> DatumType {
+    use tract_onnx::pb::{tensor_proto::DataType, type_proto::Value as TypeValue};
+    let declared = proto_graph_inputs(proto).get(index).and_then(|input| {
+        let TypeValue::TensorType(t) = input.r#type.as_ref()?.value.as_ref()?;
+        Some(t.elem_type)
+    });
+    let integer = [DataType::Int64, DataType::Int32, DataType::Int16, DataType::Int8, DataType::Uint8]
+        .iter()
+        .any(|dt| declared == Some(*dt as i32));
+    if integer { i64::datum_type() } else { f32::datum_type() }
 }
 
 fn proto_input_dims(proto: &ModelProto, index: usize) -> Vec<String> {
@@ -209,12 +229,16 @@ struct Mapper<'a> {
     onnx_ops: HashMap<String, String>,
     nodes: Vec<Node>,
     outlets: Vec<OutletId>,
+    derived: HashMap<NodeId, (i32, f64)>,
     values: HashMap<OutletId, Value>,
 }
 
-fn map_graph(typed: &TypedModel, proto: &ModelProto) -> Result<(Graph, Vec<OutletId>)> {
+type Mapped = (Graph, Vec<OutletId>, HashMap<NodeId, (i32, f64)>);
+
+fn map_graph(typed: &TypedModel, proto: &ModelProto) -> Result<Mapped> {
     let onnx_ops = proto.graph.iter().flat_map(|g| &g.node).map(|n| (n.name.clone(), n.op_type.clone())).collect();
-    let mut m = Mapper { typed, onnx_ops, nodes: vec![], outlets: vec![], values: HashMap::new() };
+    let mut m =
+        Mapper { typed, onnx_ops, nodes: vec![], outlets: vec![], derived: HashMap::new(), values: HashMap::new() };
     let order = typed.eval_order().map_err(|e| Error::Float(format!("{e:#}")))?;
     for id in order {
         m.map_node(id)?;
@@ -240,7 +264,7 @@ fn map_graph(typed: &TypedModel, proto: &ModelProto) -> Result<(Graph, Vec<Outle
             }
         }
     }
-    Ok((Graph { nodes: m.nodes, inputs, outputs }, m.outlets))
+    Ok((Graph { nodes: m.nodes, inputs, outputs }, m.outlets, m.derived))
 }
 
 impl Mapper<'_> {
@@ -298,7 +322,12 @@ impl Mapper<'_> {
                 .iter()
                 .position(|o| o.node == id)
                 .expect("a source node is a model input");
-            self.push(id, Op::Input { index }, vec![], shape);
+            let dt = node.outputs[0].fact.datum_type;
+            let integer = dt.is_integer();
+            if !integer && dt != f32::datum_type() {
+                return Err(self.unsupported(id, format!("an input of type {dt:?} (f32 values or integer ids)")));
+            }
+            self.push(id, Op::Input { index, integer }, vec![], shape);
             return Ok(());
         }
         // Everything below computes from at least one node; constants were folded by tract.
@@ -312,18 +341,75 @@ impl Mapper<'_> {
             let x = self.node_input(id, &inputs, 0)?;
             let mapped = if let Some(leaky) = ew.0.downcast_ref::<LeakyRelu>() {
                 Op::LeakyRelu { alpha: leaky.alpha }
+            } else if let Some(pow) = ew.0.downcast_ref::<PowConst>() {
+                return self.map_pow(id, x, pow.exponent, shape);
             } else {
                 match ew.0.name().as_str() {
                     "Sigmoid" => Op::Sigmoid,
                     "Tanh" => Op::Tanh,
+                    "Erf" => Op::Lookup { func: LookupFn::Erf },
+                    "Exp" => Op::Lookup { func: LookupFn::Exp },
+                    "Ln" => Op::Lookup { func: LookupFn::Ln },
+                    "GeluExact" => Op::Lookup { func: LookupFn::Gelu },
+                    "GeluApproximate" => Op::Lookup { func: LookupFn::GeluTanh },
+                    "Silu" => Op::Lookup { func: LookupFn::Silu },
+                    "Sqrt" => Op::Unary { kind: UnaryKind::Sqrt },
+                    "Rsqrt" => Op::Unary { kind: UnaryKind::Rsqrt },
+                    "Abs" => Op::Unary { kind: UnaryKind::Abs },
+                    "Neg" => Op::Unary { kind: UnaryKind::Neg },
+                    "Square" => Op::Binary { kind: BinaryKind::Mul, lhs: Operand::Node(x), rhs: Operand::Node(x) },
+                    "Recip" => {
+                        Op::Binary { kind: BinaryKind::Div, lhs: Operand::Const(scalar(1.0)), rhs: Operand::Node(x) }
+                    }
                     other => return Err(self.unsupported(id, format!("elementwise {other} has no circuit"))),
                 }
             };
-            self.push(id, mapped, vec![x], shape);
+            let inputs = if let Op::Binary { kind: BinaryKind::Mul, .. } = mapped { vec![x, x] } else { vec![x] };
+            self.push(id, mapped, inputs, shape);
             return Ok(());
         }
         if let Some(conv) = op.downcast_ref::<Conv>() {
             return self.map_conv(id, conv, &inputs, shape);
+        }
+        if let Some(rms) = op.downcast_ref::<RmsNorm>() {
+            return self.map_rms_norm(id, rms, &inputs, shape);
+        }
+        if let Some(deconv) = op.downcast_ref::<Deconv>() {
+            return self.map_deconv(id, deconv, &inputs, shape);
+        }
+        if op.downcast_ref::<Iff>().is_some() {
+            return self.map_where(id, &inputs, shape);
+        }
+        if let Some(slice) = op.downcast_ref::<Slice>() {
+            let x = self.node_input(id, &inputs, 0)?;
+            let (start, end) = match (slice.start.to_i64(), slice.end.to_i64()) {
+                (Ok(start), Ok(end)) if start >= 0 && end >= start => (start as usize, end as usize),
+                _ => return Err(self.unsupported(id, "a slice with symbolic bounds")),
+            };
+            self.push(id, Op::Slice { axis: slice.axis, start, end, step: 1 }, vec![x], shape);
+            return Ok(());
+        }
+        if let Some(down) = op.downcast_ref::<Downsample>() {
+            let x = self.node_input(id, &inputs, 0)?;
+            if down.stride <= 0 {
+                return Err(self.unsupported(id, format!("a slice with step {}", down.stride)));
+            }
+            let end = self.nodes[x].shape[down.axis];
+            let step = down.stride as usize;
+            self.push(id, Op::Slice { axis: down.axis, start: down.modulo, end, step }, vec![x], shape);
+            return Ok(());
+        }
+        if let Some(gather) = op.downcast_ref::<Gather>() {
+            return self.map_gather(id, gather, &inputs, shape);
+        }
+        if op.downcast_ref::<MultiBroadcastTo>().is_some() {
+            let x = self.node_input(id, &inputs, 0)?;
+            if self.nodes[x].shape == shape {
+                self.push(id, Op::Reshape, vec![x], shape);
+            } else {
+                self.push(id, Op::Broadcast, vec![x], shape);
+            }
+            return Ok(());
         }
         if let Some(pool) = op.downcast_ref::<MaxPool>() {
             if pool.with_index_outputs.is_some() {
@@ -345,6 +431,8 @@ impl Mapper<'_> {
             let x = self.node_input(id, &inputs, 0)?;
             let mapped = match reduce.reducer {
                 Reducer::Sum => Op::ReduceSum { axes: reduce.axes.to_vec() },
+                Reducer::Max => Op::ReduceMax { axes: reduce.axes.to_vec() },
+                Reducer::Min => Op::ReduceMin { axes: reduce.axes.to_vec() },
                 // tract keeps the reduced axis as size 1; a following RmAxis maps to a Reshape.
                 Reducer::ArgMax(false) if reduce.axes.len() == 1 => Op::ArgMax { axis: reduce.axes[0] },
                 ref other => return Err(self.unsupported(id, format!("reduction {other:?} has no circuit"))),
@@ -421,8 +509,11 @@ impl Mapper<'_> {
             return Err(self.unsupported(id, "only float matrix products are supported"));
         }
         let expr = format!("{}", einsum.axes);
-        let (x, w) = match inputs {
-            [Value::Node(x), Value::Const(w)] => (*x, w.clone()),
+        // Constant weights on the left (`W · x`) are the same product with the operands' labels swapped.
+        let (x, w, swapped) = match inputs {
+            [Value::Node(x), Value::Const(w)] => (*x, w.clone(), false),
+            [Value::Const(w), Value::Node(x)] => (*x, w.clone(), true),
+            [Value::Node(a), Value::Node(b)] => return self.map_einsum_nodes(id, &expr, *a, *b, shape),
             _ => {
                 return Err(self.unsupported(
                     id,
@@ -436,6 +527,7 @@ impl Mapper<'_> {
         let Some((a, b)) = lhs.split_once(',') else {
             return Err(self.unsupported(id, format!("einsum {expr}: expected two operands")));
         };
+        let (a, b) = if swapped { (b, a) } else { (a, b) };
         let (a, b, out): (Vec<char>, Vec<char>, Vec<char>) =
             (a.chars().collect(), b.chars().collect(), out.chars().collect());
         let w = to_f32(&w).map_err(|e| self.unsupported(id, e))?;
@@ -535,6 +627,9 @@ impl Mapper<'_> {
         let node_inputs: Vec<NodeId> =
             [&lhs, &rhs].iter().filter_map(|o| if let Operand::Node(n) = o { Some(*n) } else { None }).collect();
 
+        if [&lhs, &rhs].iter().any(|o| matches!(o, Operand::Const(c) if c.data.iter().any(|v| v.is_infinite()))) {
+            return self.map_infinite_operand(id, &name, lhs, rhs, shape);
+        }
         let op = match name.as_str() {
             "Add" | "Sub" | "Mul" => {
                 let kind = match name.as_str() {
@@ -551,6 +646,12 @@ impl Mapper<'_> {
                     self.push(id, Op::Div { divisor }, vec![x], shape);
                     return Ok(());
                 }
+                // tract turns `a / b` into `a * recip(b)`: divide once, exactly, instead of rounding twice.
+                if kind == BinaryKind::Mul
+                    && let Some(fused) = self.try_fuse_division(id, &lhs, &rhs, &shape)
+                {
+                    return fused;
+                }
                 // A bias added right after a matrix product becomes that product's bias.
                 if kind == BinaryKind::Add
                     && let Some(fused) = self.try_fuse_bias(id, &lhs, &rhs, &shape)
@@ -566,22 +667,26 @@ impl Mapper<'_> {
                     }
                     Op::Binary { kind: BinaryKind::Mul, lhs, rhs: Operand::Const(c.map(|v| 1.0 / v)) }
                 }
-                _ => return Err(self.unsupported(id, "only division by a constant is supported")),
+                (_, Operand::Node(_)) => Op::Binary { kind: BinaryKind::Div, lhs, rhs },
+                _ => return Err(self.unsupported(id, "a division of two constants was not folded")),
             },
-            "Max" | "Min" => {
-                let bound = match (&lhs, &rhs) {
-                    (Operand::Node(_), Operand::Const(c)) | (Operand::Const(c), Operand::Node(_)) => uniform(c),
-                    _ => None,
+            "Max" | "Min" => match (&lhs, &rhs) {
+                (Operand::Node(_), Operand::Node(_)) => {
+                    let kind = if name == "Max" { BinaryKind::Max } else { BinaryKind::Min };
+                    Op::Binary { kind, lhs, rhs }
                 }
-                .ok_or_else(|| {
-                    self.unsupported(id, format!("{name} is only supported against one constant (Relu, Clip)"))
-                })?;
-                if name == "Max" {
-                    Op::Clamp { min: Some(bound), max: None }
-                } else {
-                    Op::Clamp { min: None, max: Some(bound) }
+                (Operand::Node(_), Operand::Const(c)) | (Operand::Const(c), Operand::Node(_)) => {
+                    let bound = uniform(c).ok_or_else(|| {
+                        self.unsupported(id, format!("{name} against a constant that is not one value"))
+                    })?;
+                    if name == "Max" {
+                        Op::Clamp { min: Some(bound), max: None }
+                    } else {
+                        Op::Clamp { min: None, max: Some(bound) }
+                    }
                 }
-            }
+                _ => return Err(self.unsupported(id, format!("{name} of two constants was not folded"))),
+            },
             other => return Err(self.unsupported(id, format!("binary {other} has no circuit"))),
         };
         self.push(id, op, node_inputs, shape);
@@ -629,12 +734,363 @@ impl Mapper<'_> {
         Some(Ok(()))
     }
 
+    /// `a * r` where `r = 1 / b` is a reciprocal node nothing else reads: the reciprocal node becomes the
+    /// division `a / b` (one rounding instead of two).
+    fn try_fuse_division(&mut self, id: usize, lhs: &Operand, rhs: &Operand, shape: &[usize]) -> Option<Result<()>> {
+        let (Operand::Node(p), Operand::Node(q)) = (lhs, rhs) else { return None };
+        let is_recip = |n: NodeId| {
+            matches!(&self.nodes[n].op, Op::Binary { kind: BinaryKind::Div, lhs: Operand::Const(c), rhs: Operand::Node(_) }
+                if uniform(c) == Some(1.0))
+        };
+        let (a, r) = if is_recip(*q) {
+            (*p, *q)
+        } else if is_recip(*p) {
+            (*q, *p)
+        } else {
+            return None;
+        };
+        let Op::Binary { rhs: Operand::Node(b), .. } = self.nodes[r].op.clone() else { return None };
+        let consumers = self.typed.outlet_successors(self.outlets[r]).len();
+        // The reciprocal must come after `a` to be replaced in place, and keep the product's shape.
+        if consumers != 1 || a >= r || self.nodes[a].shape != shape || self.nodes[b].shape != shape {
+            return None;
+        }
+        self.nodes[r].op = Op::Binary { kind: BinaryKind::Div, lhs: Operand::Node(a), rhs: Operand::Node(b) };
+        self.nodes[r].inputs = vec![a, b];
+        self.nodes[r].name = self.typed.node(id).name.clone();
+        self.outlets[r] = OutletId::new(id, 0);
+        self.values.insert(OutletId::new(id, 0), Value::Node(r));
+        Some(Ok(()))
+    }
+
+    /// An Add (or Sub) of a constant holding infinities: the additive mask of causal attention (0 where a
+    /// position may attend, -inf where it may not). Finite entries add; infinite ones replace the value,
+    /// as a [`Op::Where`] on a constant condition.
+    fn map_infinite_operand(
+        &mut self,
+        id: usize,
+        name: &str,
+        lhs: Operand,
+        rhs: Operand,
+        shape: Vec<usize>,
+    ) -> Result<()> {
+        let (x, c, negate) = match (name, &lhs, &rhs) {
+            ("Add", Operand::Node(x), Operand::Const(c)) | ("Add", Operand::Const(c), Operand::Node(x)) => {
+                (*x, c.clone(), false)
+            }
+            ("Sub", Operand::Node(x), Operand::Const(c)) => (*x, c.clone(), true),
+            _ => {
+                return Err(self.unsupported(
+                    id,
+                    format!("{name} with an infinite constant (only an additive mask, x + c, is supported)"),
+                ));
+            }
+        };
+        if self.nodes[x].shape != shape {
+            return Err(self.unsupported(id, "an additive mask that broadcasts the masked tensor"));
+        }
+        let c = if negate { c.map(|v| -v) } else { c };
+        let finite = c.map(|v| if v.is_finite() { *v } else { 0.0 });
+        let cond = c.map(|v| if v.is_finite() { 1.0 } else { 0.0 });
+        let here = OutletId::new(id, 0);
+        let mut then = x;
+        if finite.data.iter().any(|v| *v != 0.0) {
+            let add = Op::Binary { kind: BinaryKind::Add, lhs: Operand::Node(x), rhs: Operand::Const(finite) };
+            then = self.push_relayout(id, "finite", add, x, shape.clone(), here);
+        }
+        self.push(id, Op::Where { cond, then: Operand::Node(then), otherwise: Operand::Const(c) }, vec![then], shape);
+        Ok(())
+    }
+
+    /// tract's RmsNorm, `x / sqrt(mean(x²) + eps)` along one axis (what LayerNormalization becomes after the
+    /// mean is subtracted): `x·x`, a sum, the exact division by the axis length, `+ eps`, Rsqrt and a product.
+    /// The steps inside have no float value of their own in tract: their magnitudes follow from `x`'s.
+    fn map_rms_norm(&mut self, id: usize, rms: &RmsNorm, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
+        let x = self.node_input(id, inputs, 0)?;
+        let eps = to_f32(&rms.eps).map_err(|e| self.unsupported(id, e))?;
+        let eps =
+            uniform(&eps).filter(|e| *e > 0.0).ok_or_else(|| self.unsupported(id, "eps must be one positive value"))?;
+        let x_shape = self.nodes[x].shape.clone();
+        let n = x_shape[rms.axis];
+        let mut reduced = x_shape.clone();
+        reduced[rms.axis] = 1;
+        let observed = self.outlets[x];
+        let step =
+            |this: &mut Self, suffix: &str, op: Op, inputs: Vec<NodeId>, shape: Vec<usize>, derived: (i32, f64)| {
+                let node = this.push_relayout(id, suffix, op, inputs[0], shape, observed);
+                this.nodes[node].inputs = inputs;
+                this.derived.insert(node, derived);
+                node
+            };
+        let square = Op::Binary { kind: BinaryKind::Mul, lhs: Operand::Node(x), rhs: Operand::Node(x) };
+        let sq = step(self, "square", square, vec![x, x], x_shape, (2, 1.0));
+        let sum = step(self, "sum", Op::ReduceSum { axes: vec![rms.axis] }, vec![sq], reduced.clone(), (2, n as f64));
+        let mean = if n >= 2 {
+            step(self, "mean", Op::Div { divisor: n as u64 }, vec![sum], reduced.clone(), (2, 1.0))
+        } else {
+            sum
+        };
+        let with_eps = Op::Binary { kind: BinaryKind::Add, lhs: Operand::Node(mean), rhs: Operand::Const(scalar(eps)) };
+        let var = step(self, "var", with_eps, vec![mean], reduced.clone(), (2, 1.0));
+        let inv = step(
+            self,
+            "rsqrt",
+            Op::Unary { kind: UnaryKind::Rsqrt },
+            vec![var],
+            reduced,
+            (0, 1.0 / (eps as f64).sqrt()),
+        );
+        let normalized = Op::Binary { kind: BinaryKind::Mul, lhs: Operand::Node(x), rhs: Operand::Node(inv) };
+        self.push(id, normalized, vec![x, inv], shape);
+        Ok(())
+    }
+
+    /// `x^e` for a constant `e`: integer powers as products, `1/2` and `-1/2` as (reciprocal) square roots,
+    /// `-1` as a reciprocal.
+    fn map_pow(&mut self, id: usize, x: NodeId, exponent: f32, shape: Vec<usize>) -> Result<()> {
+        let op = if exponent == 1.0 {
+            Op::Reshape
+        } else if (2.0..=64.0).contains(&exponent) && exponent.fract() == 0.0 {
+            Op::Pow { exponent: exponent as u32 }
+        } else if exponent == 0.5 {
+            Op::Unary { kind: UnaryKind::Sqrt }
+        } else if exponent == -0.5 {
+            Op::Unary { kind: UnaryKind::Rsqrt }
+        } else if exponent == -1.0 {
+            Op::Binary { kind: BinaryKind::Div, lhs: Operand::Const(scalar(1.0)), rhs: Operand::Node(x) }
+        } else {
+            return Err(self.unsupported(
+                id,
+                format!("Pow with exponent {exponent} (integer exponents 2..=64, 0.5, -0.5 and -1 are supported)"),
+            ));
+        };
+        self.push(id, op, vec![x], shape);
+        Ok(())
+    }
+
+    /// Where with a constant condition: a choice per element between two operands, fixed by the model.
+    fn map_where(&mut self, id: usize, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
+        let [cond, then, otherwise] = inputs else { return Err(self.unsupported(id, "Where needs three inputs")) };
+        let Value::Const(cond) = cond else {
+            return Err(self.unsupported(id, "a condition computed from the input (only constant masks are supported)"));
+        };
+        let cond = to_f32(cond).map_err(|e| self.unsupported(id, e))?;
+        let as_operand = |v: &Value| -> Result<Operand> {
+            Ok(match v {
+                Value::Node(n) => Operand::Node(*n),
+                Value::Const(t) => Operand::Const(to_f32(t).map_err(|e| self.unsupported(id, e))?),
+            })
+        };
+        let (then, otherwise) = (as_operand(then)?, as_operand(otherwise)?);
+        let node_inputs: Vec<NodeId> =
+            [&then, &otherwise].iter().filter_map(|o| if let Operand::Node(n) = o { Some(*n) } else { None }).collect();
+        if node_inputs.is_empty() {
+            return Err(self.unsupported(id, "both branches are constants"));
+        }
+        self.push(id, Op::Where { cond, then, otherwise }, node_inputs, shape);
+        Ok(())
+    }
+
+    /// Gather: constant indices into a computed tensor (wiring), or computed indices into a constant table
+    /// (an embedding).
+    fn map_gather(&mut self, id: usize, gather: &Gather, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
+        match inputs {
+            [Value::Node(x), Value::Const(indices)] => {
+                let len = self.nodes[*x].shape[gather.axis] as i64;
+                let raw = indices.cast_to::<i64>().map_err(|e| self.unsupported(id, format!("indices: {e}")))?;
+                let raw = raw.to_plain_array_view::<i64>().map_err(|e| self.unsupported(id, format!("{e}")))?;
+                let mut wrapped = Vec::with_capacity(raw.len());
+                for &i in raw.iter() {
+                    let j = if i < 0 { i + len } else { i };
+                    if !(0..len).contains(&j) {
+                        return Err(self.unsupported(id, format!("index {i} is outside an axis of {len}")));
+                    }
+                    wrapped.push(j as usize);
+                }
+                let indices = Tensor::new(indices.shape().to_vec(), wrapped);
+                self.push(id, Op::Gather { axis: gather.axis, indices }, vec![*x], shape);
+                Ok(())
+            }
+            [Value::Const(table), Value::Node(ix)] => {
+                if gather.axis != 0 {
+                    return Err(self.unsupported(id, format!("a table lookup along axis {} (only 0)", gather.axis)));
+                }
+                let table = to_f32(table).map_err(|e| self.unsupported(id, e))?;
+                self.push(id, Op::Embedding { table }, vec![*ix], shape);
+                Ok(())
+            }
+            _ => Err(self.unsupported(id, "Gather of computed indices from a computed tensor")),
+        }
+    }
+
+    /// ConvTranspose with one group and explicit (or no) padding.
+    fn map_deconv(&mut self, id: usize, deconv: &Deconv, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
+        if deconv.group != 1 {
+            return Err(self.unsupported(id, format!("groups = {} (only 1 is supported)", deconv.group)));
+        }
+        let spec = &deconv.pool_spec;
+        if spec.data_format != DataFormat::NCHW || spec.kernel_shape.len() != 2 {
+            return Err(self.unsupported(id, "only 2D NCHW transposed convolution is supported"));
+        }
+        let x = self.node_input(id, inputs, 0)?;
+        let kernel = match inputs.get(1) {
+            Some(Value::Const(k)) => to_f32(k).map_err(|e| self.unsupported(id, e))?,
+            _ => return Err(self.unsupported(id, "the kernel must be a constant")),
+        };
+        let (cin, cout) = (self.nodes[x].shape[1], shape[1]);
+        // tract holds the kernel as OIHW; the executor walks it as ONNX writes it, IOHW.
+        let kernel = match deconv.kernel_format {
+            KernelFormat::OIHW if kernel.shape.len() == 4 => {
+                let shape = vec![kernel.shape[1], kernel.shape[0], kernel.shape[2], kernel.shape[3]];
+                Tensor::new(shape, permute(&kernel, &[1, 0, 2, 3]))
+            }
+            other => return Err(self.unsupported(id, format!("kernel format {other:?} (only OIHW)"))),
+        };
+        if kernel.shape[0] != cin || kernel.shape[1] != cout {
+            return Err(
+                self.unsupported(id, format!("kernel of shape {:?} for {cin} -> {cout} channels", kernel.shape))
+            );
+        }
+        let bias = match inputs.get(2) {
+            None => None,
+            Some(Value::Const(b)) => {
+                let b = to_f32(b).map_err(|e| self.unsupported(id, e))?;
+                match b.data.len() {
+                    n if n == cout => Some(b.data),
+                    1 if b.data[0] == 0.0 => None,
+                    1 => Some(vec![b.data[0]; cout]),
+                    n => return Err(self.unsupported(id, format!("bias of {n} values for {cout} channels"))),
+                }
+            }
+            Some(Value::Node(_)) => return Err(self.unsupported(id, "the bias must be a constant")),
+        };
+        let pads = match &spec.padding {
+            tract_onnx::tract_core::ops::cnn::PaddingSpec::Valid => [0; 4],
+            tract_onnx::tract_core::ops::cnn::PaddingSpec::Explicit(before, after) if before.len() == 2 => {
+                [before[0], before[1], after[0], after[1]]
+            }
+            other => return Err(self.unsupported(id, format!("padding {other:?}"))),
+        };
+        let strides = spec.strides();
+        let dilations = spec.dilations();
+        let window = Window {
+            kernel: [kernel.shape[2], kernel.shape[3]],
+            strides: [strides[0], strides[1]],
+            pads,
+            dilations: [dilations[0], dilations[1]],
+        };
+        self.push(id, Op::ConvTranspose { kernel, bias, window }, vec![x], shape);
+        Ok(())
+    }
+
+    /// An einsum of two computed tensors: `a` laid out as `[B, M, K]` and `b` as `[B, K, N]` by transposes and
+    /// reshapes, their product `[B, M, N]`, then the output's layout. Axes on both sides that are kept are
+    /// batch axes (heads); they must have equal sizes on both sides.
+    fn map_einsum_nodes(&mut self, id: usize, expr: &str, a: NodeId, b: NodeId, shape: Vec<usize>) -> Result<()> {
+        let Some((lhs, out)) = expr.split_once("->") else {
+            return Err(self.unsupported(id, format!("einsum {expr}")));
+        };
+        let Some((la, lb)) = lhs.split_once(',') else {
+            return Err(self.unsupported(id, format!("einsum {expr}: expected two operands")));
+        };
+        let (la, lb, lo): (Vec<char>, Vec<char>, Vec<char>) =
+            (la.chars().collect(), lb.chars().collect(), out.chars().collect());
+        let (sa, sb) = (self.nodes[a].shape.clone(), self.nodes[b].shape.clone());
+        if la.len() != sa.len() || lb.len() != sb.len() || lo.len() != shape.len() {
+            return Err(self.unsupported(id, format!("einsum {expr}: ranks do not match the operands")));
+        }
+        let dim = |labels: &[char], dims: &[usize], l: char| labels.iter().position(|c| *c == l).map(|i| dims[i]);
+        let (mut batch, mut m, mut k, mut n) = (vec![], vec![], vec![], vec![]);
+        for &l in &la {
+            match (lb.contains(&l), lo.contains(&l)) {
+                (true, true) => {
+                    if dim(&la, &sa, l) != dim(&lb, &sb, l) {
+                        return Err(self.unsupported(id, format!("einsum {expr}: batch axis {l} broadcasts")));
+                    }
+                    batch.push(l)
+                }
+                (true, false) => k.push(l),
+                (false, true) => m.push(l),
+                (false, false) if dim(&la, &sa, l) == Some(1) => {}
+                (false, false) => return Err(self.unsupported(id, format!("einsum {expr}: sums over an axis of a"))),
+            }
+        }
+        for &l in &lb {
+            match (la.contains(&l), lo.contains(&l)) {
+                (false, true) => n.push(l),
+                (false, false) if dim(&lb, &sb, l) == Some(1) => {}
+                (false, false) => return Err(self.unsupported(id, format!("einsum {expr}: sums over an axis of b"))),
+                _ => {}
+            }
+        }
+        if lo.iter().any(|l| !la.contains(l) && !lb.contains(l) && dim(&lo, &shape, *l) != Some(1)) {
+            return Err(self.unsupported(id, format!("einsum {expr}: broadcasts to a new axis")));
+        }
+        let size = |labels: &[char], dims: &[usize], group: &[char]| -> usize {
+            group.iter().map(|l| dim(labels, dims, *l).unwrap_or(1)).product()
+        };
+        let (bs, ms, ks, ns) = (size(&la, &sa, &batch), size(&la, &sa, &m), size(&la, &sa, &k), size(&lb, &sb, &n));
+        let here = OutletId::new(id, 0);
+        // Lays an operand out as `order` (labels of that operand), then reshapes it to `dims`.
+        let arrange = |this: &mut Self, x: NodeId, labels: &[char], order: Vec<char>, dims: Vec<usize>, tag: &str| {
+            let x_shape = this.nodes[x].shape.clone();
+            // Size-1 axes of the operand that the product drops go last; they do not move any value.
+            let mut perm: Vec<usize> =
+                order.iter().map(|l| labels.iter().position(|c| c == l).expect("classified from labels")).collect();
+            let rest: Vec<usize> = (0..labels.len()).filter(|i| !perm.contains(i)).collect();
+            perm.extend(rest);
+            let observed = this.outlets[x];
+            let mut current = x;
+            if perm.iter().enumerate().any(|(i, p)| i != *p) {
+                let t_shape: Vec<usize> = perm.iter().map(|&i| x_shape[i]).collect();
+                current =
+                    this.push_relayout(id, &format!("{tag}_t"), Op::Transpose { perm }, current, t_shape, observed);
+            }
+            if this.nodes[current].shape != dims {
+                current = this.push_relayout(id, &format!("{tag}_r"), Op::Reshape, current, dims, observed);
+            }
+            current
+        };
+        let a_order: Vec<char> = batch.iter().chain(&m).chain(&k).copied().collect();
+        let b_order: Vec<char> = batch.iter().chain(&k).chain(&n).copied().collect();
+        let a3 = arrange(self, a, &la, a_order, vec![bs, ms, ks], "a");
+        let b3 = arrange(self, b, &lb, b_order, vec![bs, ks, ns], "b");
+        // The product's natural layout: batch, m, n axes in that order.
+        let natural: Vec<char> = batch.iter().chain(&m).chain(&n).copied().collect();
+        let natural_shape: Vec<usize> =
+            natural.iter().map(|l| dim(&la, &sa, *l).or_else(|| dim(&lb, &sb, *l)).unwrap_or(1)).collect();
+        let wanted: Vec<char> = lo.iter().copied().filter(|l| natural.contains(l)).collect();
+        if wanted == natural {
+            self.push(id, Op::MatMulNodes, vec![a3, b3], shape);
+            return Ok(());
+        }
+        let product = self.nodes.len();
+        self.nodes.push(Node {
+            name: format!("{}.matmul", self.typed.node(id).name),
+            op: Op::MatMulNodes,
+            inputs: vec![a3, b3],
+            shape: vec![bs, ms, ns],
+        });
+        self.outlets.push(here);
+        let mut current = product;
+        if natural_shape != vec![bs, ms, ns] {
+            current = self.push_relayout(id, "natural", Op::Reshape, current, natural_shape.clone(), here);
+        }
+        let perm: Vec<usize> =
+            wanted.iter().map(|l| natural.iter().position(|c| c == l).expect("from natural")).collect();
+        let t_shape: Vec<usize> = perm.iter().map(|&i| natural_shape[i]).collect();
+        if t_shape == shape {
+            self.push(id, Op::Transpose { perm }, vec![current], shape);
+        } else {
+            current = self.push_relayout(id, "out_t", Op::Transpose { perm }, current, t_shape, here);
+            self.push(id, Op::Reshape, vec![current], shape);
+        }
+        Ok(())
+    }
+
     fn map_conv(&mut self, id: usize, conv: &Conv, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
         if conv.q_params.is_some() {
             return Err(self.unsupported(id, "quantized convolution"));
-        }
-        if conv.group != 1 {
-            return Err(self.unsupported(id, format!("groups = {} (only 1 is supported)", conv.group)));
         }
         if conv.kernel_fmt != KernelFormat::OIHW {
             return Err(self.unsupported(id, format!("kernel format {:?} (only OIHW)", conv.kernel_fmt)));
@@ -665,7 +1121,8 @@ impl Mapper<'_> {
             Some(Value::Node(_)) => return Err(self.unsupported(id, "the bias must be a constant")),
         };
         let kernel_hw = Some([kernel.shape[2], kernel.shape[3]]);
-        self.push_windowed(id, &conv.pool_spec, x, kernel_hw, shape, |window| Op::Conv { kernel, bias, window })
+        let groups = conv.group;
+        self.push_windowed(id, &conv.pool_spec, x, kernel_hw, shape, |window| Op::Conv { kernel, bias, window, groups })
     }
 
     /// Pushes a sliding-window op (convolution or pooling). The executor works on NCHW; tract hands over a
@@ -701,20 +1158,19 @@ impl Mapper<'_> {
         if spec.kernel_shape.len() != 2 {
             return Err(self.unsupported(id, "only 2D windows are supported"));
         }
-        if spec.dilations().iter().any(|d| *d != 1) {
-            return Err(self.unsupported(id, "dilation other than 1"));
-        }
         let in_shape = &self.nodes[x].shape;
         if in_shape.len() != 4 {
             return Err(self.unsupported(id, format!("input of rank {} (NCHW needs 4)", in_shape.len())));
         }
         let padded = spec.computed_padding(&in_shape[2..]);
         let strides = spec.strides();
+        let dilations = spec.dilations();
         let kernel = kernel_hw.unwrap_or([spec.kernel_shape[0], spec.kernel_shape[1]]);
         Ok(Window {
             kernel,
             strides: [strides[0], strides[1]],
             pads: [padded[0].pad_before, padded[1].pad_before, padded[0].pad_after, padded[1].pad_after],
+            dilations: [dilations[0], dilations[1]],
         })
     }
 }
@@ -729,6 +1185,11 @@ fn to_f32(t: &tract_onnx::prelude::Tensor) -> std::result::Result<Tensor<f32>, S
 fn permute(t: &Tensor<f32>, order: &[usize]) -> Vec<f32> {
     let array = t.to_array().permuted_axes(order.to_vec());
     array.iter().copied().collect()
+}
+
+/// A one-element constant.
+fn scalar(v: f32) -> Tensor<f32> {
+    Tensor::new(vec![], vec![v])
 }
 
 /// The value of a constant whose elements are all equal.

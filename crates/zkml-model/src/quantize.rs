@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::{Error, Result},
+    exec::table_half_width,
     float::FloatRunner,
-    graph::{BinaryKind, Graph, NodeId, Op, Operand, Window},
+    graph::{BinaryKind, Graph, LookupFn, NodeId, Op, Operand, UnaryKind, Window},
     import::ImportedModel,
     tensor::Tensor,
 };
@@ -83,6 +84,8 @@ pub enum QOperand {
 pub enum QOp {
     Input {
         index: usize,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        integer: bool,
     },
     MatMul {
         weight: Tensor<i64>,
@@ -96,6 +99,52 @@ pub enum QOp {
         window: Window,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         param_scale: Option<u8>,
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        groups: usize,
+    },
+    ConvTranspose {
+        kernel: Tensor<i64>,
+        bias: Option<Vec<i64>>,
+        window: Window,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        param_scale: Option<u8>,
+    },
+    MatMulNodes,
+    Lookup {
+        func: LookupFn,
+    },
+    Unary {
+        kind: UnaryKind,
+    },
+    Pow {
+        exponent: u32,
+    },
+    /// `cond` holds 1 where `then` is taken; constants are at the activation scale.
+    Where {
+        cond: Tensor<u8>,
+        then: QOperand,
+        otherwise: QOperand,
+    },
+    Slice {
+        axis: usize,
+        start: usize,
+        end: usize,
+        step: usize,
+    },
+    Gather {
+        axis: usize,
+        indices: Tensor<usize>,
+    },
+    /// The table at the activation scale.
+    Embedding {
+        table: Tensor<i64>,
+    },
+    Broadcast,
+    ReduceMax {
+        axes: Vec<usize>,
+    },
+    ReduceMin {
+        axes: Vec<usize>,
     },
     Binary {
         kind: BinaryKind,
@@ -151,6 +200,7 @@ impl QOp {
         match self {
             QOp::MatMul { param_scale, .. }
             | QOp::Conv { param_scale, .. }
+            | QOp::ConvTranspose { param_scale, .. }
             | QOp::Binary { param_scale, .. }
             | QOp::LeakyRelu { param_scale, .. } => param_scale.unwrap_or(model_param),
             _ => model_param,
@@ -163,10 +213,19 @@ impl QOp {
             self,
             QOp::MatMul { param_scale: Some(_), .. }
                 | QOp::Conv { param_scale: Some(_), .. }
+                | QOp::ConvTranspose { param_scale: Some(_), .. }
                 | QOp::Binary { param_scale: Some(_), .. }
                 | QOp::LeakyRelu { param_scale: Some(_), .. }
         )
     }
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
 }
 
 /// A node of the quantized graph with the range its output must stay in.
@@ -306,12 +365,23 @@ pub fn calibrate_and_quantize(
     let quantized = quantize_graph(&model.graph, &max_abs, scales, margin);
     // Indices have no fixed-point meaning: only data movement may follow ArgMax, up to the output.
     for node in &quantized.nodes {
-        let movement = matches!(node.op, QOp::Reshape | QOp::Transpose { .. } | QOp::Concat { .. });
+        let movement = matches!(
+            node.op,
+            QOp::Reshape
+                | QOp::Transpose { .. }
+                | QOp::Concat { .. }
+                | QOp::Slice { .. }
+                | QOp::Gather { .. }
+                | QOp::Broadcast
+                | QOp::Embedding { .. }
+        );
         if !movement && node.inputs.iter().any(|&i| quantized.nodes[i].is_index()) {
             return Err(Error::UnsupportedOp {
                 node: node.name.clone(),
                 op: node.op_name.clone(),
-                reason: "it computes with the indices of an ArgMax; ArgMax is supported at the output only".into(),
+                reason: "it computes with integer indices (of an ArgMax, or an integer input); only data movement and \
+                         table lookups (Gather from a constant table) may use them"
+                    .into(),
             });
         }
     }
@@ -325,11 +395,25 @@ fn observe_ranges(model: &ImportedModel, samples: &[Vec<f32>]) -> Result<Vec<f64
     unique.sort();
     unique.dedup();
     let runner = FloatRunner::with_outlets(model, &unique)?;
+    // A mask's infinities are expected where an infinite constant enters; they are not magnitudes.
+    let masked: Vec<bool> = unique
+        .iter()
+        .map(|o| {
+            model.graph.nodes.iter().zip(&model.outlets).any(|(node, outlet)| {
+                outlet == o
+                    && matches!(&node.op, Op::Where { then, otherwise, .. }
+                        if [then, otherwise].iter().any(|x| matches!(x, Operand::Const(c) if c.data.iter().any(|v| v.is_infinite()))))
+            })
+        })
+        .collect();
     let mut outlet_max = vec![0f64; unique.len()];
     for (i, sample) in samples.iter().enumerate() {
         let values = runner.run(sample).map_err(|e| Error::Calibration(format!("sample {i}: {e}")))?;
-        for (slot, value) in outlet_max.iter_mut().zip(&values) {
+        for ((slot, value), masked) in outlet_max.iter_mut().zip(&values).zip(&masked) {
             for v in value {
+                if v.is_infinite() && *masked {
+                    continue;
+                }
                 if !v.is_finite() {
                     return Err(Error::Calibration(format!("sample {i} produces a non-finite value")));
                 }
@@ -337,14 +421,25 @@ fn observe_ranges(model: &ImportedModel, samples: &[Vec<f32>]) -> Result<Vec<f64
             }
         }
     }
-    Ok(model.outlets.iter().map(|o| outlet_max[unique.binary_search(o).expect("deduplicated from these")]).collect())
+    Ok(model
+        .outlets
+        .iter()
+        .enumerate()
+        .map(|(node, o)| {
+            let m = outlet_max[unique.binary_search(o).expect("deduplicated from these")];
+            match model.derived.get(&node) {
+                Some(&(power, factor)) => factor * m.powi(power),
+                None => m,
+            }
+        })
+        .collect())
 }
 
 fn node_bound(op: &Op, max_abs: f64, scale: u8, margin: f64) -> i64 {
     let one = 1i64 << scale;
     match op {
         // Outputs with a known range need no calibration headroom.
-        Op::Sigmoid | Op::Tanh | Op::Softmax { .. } => one,
+        Op::Sigmoid | Op::Tanh | Op::Softmax { .. } | Op::Lookup { func: LookupFn::Erf } => one,
         // Indices: bounded by the reduced axis length, set in `quantize_graph`.
         Op::ArgMax { .. } => 1,
         _ => {
@@ -374,7 +469,7 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
     for (node, &m) in graph.nodes.iter().zip(max_abs) {
         {
             let op = match &node.op {
-                Op::Input { index } => QOp::Input { index: *index },
+                Op::Input { index, integer } => QOp::Input { index: *index, integer: *integer },
                 Op::MatMul { weight, bias } => {
                     let (t, param_scale) = own_scale(&weight.data);
                     QOp::MatMul {
@@ -383,15 +478,54 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
                         param_scale,
                     }
                 }
-                Op::Conv { kernel, bias, window } => {
+                Op::Conv { kernel, bias, window, groups } => {
                     let (t, param_scale) = own_scale(&kernel.data);
                     QOp::Conv {
                         kernel: kernel.map(|w| quantize_value(*w as f64, t)),
                         bias: bias.as_ref().map(|b| b.iter().map(|v| quantize_value(*v as f64, s + t)).collect()),
                         window: window.clone(),
                         param_scale,
+                        groups: *groups,
                     }
                 }
+                Op::ConvTranspose { kernel, bias, window } => {
+                    let (t, param_scale) = own_scale(&kernel.data);
+                    QOp::ConvTranspose {
+                        kernel: kernel.map(|w| quantize_value(*w as f64, t)),
+                        bias: bias.as_ref().map(|b| b.iter().map(|v| quantize_value(*v as f64, s + t)).collect()),
+                        window: window.clone(),
+                        param_scale,
+                    }
+                }
+                Op::MatMulNodes => QOp::MatMulNodes,
+                Op::Lookup { func } => QOp::Lookup { func: *func },
+                Op::Unary { kind } => QOp::Unary { kind: *kind },
+                Op::Pow { exponent } => QOp::Pow { exponent: *exponent },
+                Op::Where { cond, then, otherwise } => {
+                    // An infinite constant becomes a value below (or above) every other input of the
+                    // Softmax it masks by more than the exp table's width, so its exponential is exactly 0.
+                    let reach = node.inputs.iter().map(|&i| nodes[i].bound).max().unwrap_or(0);
+                    let sentinel = table_half_width(s) + reach;
+                    let operand = |o: &Operand| match o {
+                        Operand::Node(n) => QOperand::Node(*n),
+                        Operand::Const(c) => QOperand::Const(
+                            c.map(|v| if v.is_infinite() { sentinel * v.signum() as i64 } else { q_act(*v) }),
+                        ),
+                    };
+                    QOp::Where {
+                        cond: cond.map(|v| u8::from(*v != 0.0)),
+                        then: operand(then),
+                        otherwise: operand(otherwise),
+                    }
+                }
+                Op::Slice { axis, start, end, step } => {
+                    QOp::Slice { axis: *axis, start: *start, end: *end, step: *step }
+                }
+                Op::Gather { axis, indices } => QOp::Gather { axis: *axis, indices: indices.clone() },
+                Op::Embedding { table } => QOp::Embedding { table: table.map(|v| q_act(*v)) },
+                Op::Broadcast => QOp::Broadcast,
+                Op::ReduceMax { axes } => QOp::ReduceMax { axes: axes.clone() },
+                Op::ReduceMin { axes } => QOp::ReduceMin { axes: axes.clone() },
                 Op::Binary { kind, lhs, rhs } => {
                     // Only a product's constant is a multiplier; added constants are activations.
                     let (t, param_scale) = match (kind, lhs, rhs) {
@@ -404,7 +538,10 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
                         Operand::Node(n) => QOperand::Node(*n),
                         Operand::Const(c) => QOperand::Const(match kind {
                             BinaryKind::Mul => c.map(|v| quantize_value(*v as f64, t)),
-                            BinaryKind::Add | BinaryKind::Sub => c.map(|v| q_act(*v)),
+                            // Sums, quotients and comparisons take constants as activations.
+                            BinaryKind::Add | BinaryKind::Sub | BinaryKind::Div | BinaryKind::Max | BinaryKind::Min => {
+                                c.map(|v| q_act(*v))
+                            }
                         }),
                     };
                     QOp::Binary { kind: *kind, lhs: operand(lhs), rhs: operand(rhs), param_scale }
@@ -436,7 +573,31 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
                     (0, (axis_len - 1).max(1))
                 }
                 // Data movement keeps its input's values, so their scale and bound.
-                Op::Reshape | Op::Transpose { .. } => (nodes[node.inputs[0]].scale, nodes[node.inputs[0]].bound),
+                Op::Reshape
+                | Op::Transpose { .. }
+                | Op::Slice { .. }
+                | Op::Gather { .. }
+                | Op::Broadcast
+                | Op::ReduceMax { .. }
+                | Op::ReduceMin { .. } => (nodes[node.inputs[0]].scale, nodes[node.inputs[0]].bound),
+                Op::Input { integer: true, .. } => (0, node_bound(&node.op, m, 0, margin)),
+                // A choice between operands: the larger of their bounds, constants included.
+                Op::Where { .. } => {
+                    let QOp::Where { then, otherwise, .. } = &op else { unreachable!("mapped above") };
+                    let bound = [then, otherwise]
+                        .iter()
+                        .map(|o| match o {
+                            QOperand::Node(n) => nodes[*n].bound,
+                            QOperand::Const(c) => c.data.iter().map(|v| v.abs()).max().unwrap_or(0),
+                        })
+                        .max()
+                        .unwrap_or(1);
+                    (s, bound.max(1))
+                }
+                Op::Embedding { .. } => {
+                    let QOp::Embedding { table } = &op else { unreachable!("mapped above") };
+                    (s, table.data.iter().map(|v| v.abs()).max().unwrap_or(0).max(1))
+                }
                 Op::Concat { .. } => {
                     (nodes[node.inputs[0]].scale, node.inputs.iter().map(|&i| nodes[i].bound).max().unwrap_or(1))
                 }

@@ -96,6 +96,23 @@ pub mod index {
         )
     }
 
+    /// Flat source index of every element of `shape[axis]` sliced to `start, start + step, ..` below `end`.
+    pub fn slice(shape: &[usize], axis: usize, start: usize, end: usize, step: usize) -> Vec<usize> {
+        let a = iota(shape);
+        let end = end.min(shape[axis]);
+        let picked: Vec<usize> = (start..end).step_by(step.max(1)).collect();
+        a.select(Axis(axis), &picked).iter().copied().collect()
+    }
+
+    /// Flat source index of every element of a Gather along `axis` at `indices`: the output shape is
+    /// `shape[..axis] ++ indices.shape ++ shape[axis + 1..]`.
+    pub fn gather(shape: &[usize], axis: usize, indices: &crate::tensor::Tensor<usize>) -> Vec<usize> {
+        let a = iota(shape);
+        let picked = a.select(Axis(axis), &indices.data);
+        // `select` keeps the axis flat; its elements are already in the order of the indices' shape.
+        picked.iter().copied().collect()
+    }
+
     /// For a sum of a `shape` tensor over `axes` (kept as size 1): the flat output index of every input
     /// element, and the number of outputs.
     pub fn reduce(shape: &[usize], axes: &[usize]) -> (Vec<usize>, usize) {

@@ -5,6 +5,8 @@
 mod fixed_point;
 mod model;
 mod ops;
+mod ops_cnn;
+mod ops_transformer;
 // The ONNX builder lives with zkml-model's tests; both crates build their graphs with it.
 #[path = "../../../zkml-model/tests/integration/support/mod.rs"]
 #[allow(missing_docs)]

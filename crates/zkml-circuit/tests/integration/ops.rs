@@ -23,12 +23,17 @@ use zkml_model::{
 /// A small scale keeps the lookup tables small: T = ceil(10 · ln 2 · 2^8) = 1775 entries a side.
 const S: u8 = 8;
 
-fn quantized(name: &str, proto: ModelProto, shape: &[usize], input_scale: f32) -> QuantizedModel {
-    let imported = import_proto(&proto, Path::new(name), Some(&[shape.to_vec()])).expect("the graph imports");
+pub(crate) fn quantized(name: &str, proto: ModelProto, shape: &[usize], input_scale: f32) -> QuantizedModel {
     let len: usize = shape.iter().product();
     let calibration: Vec<Vec<f32>> = (0..32).map(|i| values(100 + i, len, input_scale)).collect();
+    quantized_on(name, proto, shape, &calibration)
+}
+
+/// Quantizes on the given calibration samples.
+pub(crate) fn quantized_on(name: &str, proto: ModelProto, shape: &[usize], calibration: &[Vec<f32>]) -> QuantizedModel {
+    let imported = import_proto(&proto, Path::new(name), Some(&[shape.to_vec()])).expect("the graph imports");
     let options = CalibrationOptions { scale: Some(S), param_scale: Some(S), margin: None };
-    calibrate_and_quantize(&imported, &calibration, options).expect("the graph quantizes")
+    calibrate_and_quantize(&imported, calibration, options).expect("the graph quantizes")
 }
 
 fn mock(model: &QuantizedModel, layout: &PublicLayout, input: &[i64], k: u32, range: RangeChecks) -> ModelCircuit {
@@ -50,7 +55,7 @@ fn accepts(circuit: &ModelCircuit, instances: &[Fr]) -> bool {
 }
 
 /// Checks every chip of `model` with both kinds of range checks.
-fn check(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32) {
+pub(crate) fn check(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32) {
     let ops: Vec<&str> = model.nodes.iter().map(|n| n.op_name.as_str()).collect();
     for chip in chips {
         assert!(ops.contains(chip), "{name}: no {chip} in {ops:?}");
@@ -62,15 +67,36 @@ fn check(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32) {
 
 /// Proves three inferences; tampers with the output of every node whose op is in `chips`, and with the
 /// witness cell before it.
-fn check_with(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32, range: RangeChecks) {
+pub(crate) fn check_with(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f32, range: RangeChecks) {
+    let len = model.input_len();
+    check_samples(name, model, chips, range, &|seed| values(seed, len, input_scale * 0.95));
+}
+
+/// The quantized circuit input of a sample: ids as they are, other values at the activation scale.
+pub(crate) fn circuit_input(model: &QuantizedModel, sample: &[f32]) -> Vec<i64> {
+    let mut scales = vec![];
+    for &i in &model.inputs {
+        let len: usize = model.nodes[i].shape.iter().product();
+        scales.extend(std::iter::repeat_n(model.nodes[i].scale, len));
+    }
+    sample.iter().zip(scales).map(|(v, s)| quantize_value(*v as f64, s)).collect()
+}
+
+/// [`check_with`] on samples `sample(seed)`.
+pub(crate) fn check_samples(
+    name: &str,
+    model: &QuantizedModel,
+    chips: &[&str],
+    range: RangeChecks,
+    sample: &dyn Fn(u64) -> Vec<f32>,
+) {
     let layout = PublicLayout::new(model, Visibility::default());
     let k = auto_size(model, &layout, Some(range)).expect("the model fits").k;
-    let len = model.input_len();
     for i in 0..3 {
-        let sample = values(7_000 + i, len, input_scale * 0.95);
+        let sample = sample(7_000 + i);
         let reference = execute(model, &sample).unwrap_or_else(|e| panic!("{name}: {e}"));
         let outputs: Vec<i64> = model.outputs.iter().flat_map(|&o| reference[o].data.clone()).collect();
-        let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
+        let input = circuit_input(model, &sample);
         let circuit = mock(model, &layout, &input, k, range);
         let instances = circuit.instances().to_vec();
         for (n, node) in model.nodes.iter().enumerate() {
@@ -81,8 +107,7 @@ fn check_with(name: &str, model: &QuantizedModel, chips: &[&str], input_scale: f
         assert!(accepts(&circuit, &instances), "{name}: the honest witness is rejected");
     }
 
-    let sample = values(7_100, len, input_scale * 0.95);
-    let input: Vec<i64> = sample.iter().map(|v| quantize_value(*v as f64, model.scales.activation)).collect();
+    let input = circuit_input(model, &sample(7_100));
     let instances = mock(model, &layout, &input, k, range).instances().to_vec();
     for (n, node) in model.nodes.iter().enumerate().filter(|(_, n)| chips.contains(&n.op_name.as_str())) {
         let mut circuit = mock(model, &layout, &input, k, range);

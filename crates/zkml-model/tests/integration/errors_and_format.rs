@@ -39,21 +39,32 @@ fn malformed_onnx_file_is_an_error_naming_the_file() {
 #[test]
 fn unsupported_op_names_the_node_its_op_and_the_supported_set() {
     let m =
-        OnnxBuilder::new(13).input("x", &[Fixed(1), Fixed(4)]).node("Exp", &["x"], &["y"], vec![]).output("y").build();
-    let err = import_proto(&m, Path::new("exp.onnx"), None).unwrap_err();
+        OnnxBuilder::new(13).input("x", &[Fixed(1), Fixed(4)]).node("Sin", &["x"], &["y"], vec![]).output("y").build();
+    let err = import_proto(&m, Path::new("sin.onnx"), None).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::UnsupportedOp { .. }), "{err:?}");
-    assert!(text.contains("Exp_0") && text.contains("(Exp)"), "{text}");
+    assert!(text.contains("Sin_0") && text.contains("(Sin)"), "{text}");
     assert!(text.contains("Supported ops: Gemm"), "{text}");
 
-    // A matrix product of two computed tensors has no constant weights to prove.
+    // Unsupported patterns of supported ops say which pattern.
     let m = OnnxBuilder::new(13)
-        .input("x", &[Fixed(3), Fixed(3)])
-        .node("MatMul", &["x", "x"], &["y"], vec![])
+        .input("x", &[Fixed(1), Fixed(4)])
+        .init("e", &[], vec![0.3])
+        .node("Pow", &["x", "e"], &["y"], vec![])
         .output("y")
         .build();
-    let err = import_proto(&m, Path::new("xx.onnx"), None).unwrap_err();
-    assert!(err.to_string().contains("MatMul_0"), "{err}");
+    let err = import_proto(&m, Path::new("pow.onnx"), None).unwrap_err().to_string();
+    assert!(err.contains("Pow_0") && err.contains("exponent 0.3"), "{err}");
+
+    let m = OnnxBuilder::new(13)
+        .input("x", &[Fixed(1), Fixed(4)])
+        .init("zero", &[], vec![0.0])
+        .node("Greater", &["x", "zero"], &["c"], vec![])
+        .node("Where", &["c", "x", "zero"], &["y"], vec![])
+        .output("y")
+        .build();
+    let err = import_proto(&m, Path::new("where.onnx"), None).unwrap_err().to_string();
+    assert!(err.contains("Greater") || err.contains("computed from the input"), "{err}");
 }
 
 #[test]

@@ -32,6 +32,16 @@ impl OnnxBuilder {
         self
     }
 
+    /// An input of integer ids (int64), as token inputs are.
+    pub fn input_i64(mut self, name: &str, dims: &[Dim]) -> Self {
+        let mut info = value_info(name, Some(dims));
+        if let Some(type_proto::Value::TensorType(t)) = info.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+            t.elem_type = DataType::Int64 as i32;
+        }
+        self.graph.input.push(info);
+        self
+    }
+
     pub fn output(mut self, name: &str) -> Self {
         self.graph.output.push(value_info(name, None));
         self
@@ -44,6 +54,17 @@ impl OnnxBuilder {
             dims: dims.to_vec(),
             data_type: DataType::Float as i32,
             float_data: data,
+            ..Default::default()
+        });
+        self
+    }
+
+    pub fn init_bool(mut self, name: &str, dims: &[i64], data: Vec<bool>) -> Self {
+        self.graph.initializer.push(TensorProto {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type: DataType::Bool as i32,
+            int32_data: data.into_iter().map(i32::from).collect(),
             ..Default::default()
         });
         self
