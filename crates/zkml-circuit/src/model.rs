@@ -379,6 +379,10 @@ pub fn assign_model<F: BigPrimeField>(
                     .map(|i| x(0)[i])
                     .collect()
             }
+            QOp::Upsample { scales } => {
+                implied = Some(source(0).bound);
+                index::upsample(&source(0).shape, scales).into_iter().map(|i| x(0)[i]).collect()
+            }
             QOp::Embedding { table } => {
                 implied = Some(node.bound);
                 let rows = table.shape[0];

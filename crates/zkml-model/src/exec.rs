@@ -138,6 +138,10 @@ pub fn execute(model: &QuantizedModel, sample: &[f32]) -> Result<Vec<Tensor<i64>
                     .expect("shapes broadcast, as tract checked");
                 moved(input(0), &map, &node.shape)
             }
+            QOp::Upsample { scales } => {
+                let map = index::upsample(&model.nodes[node.inputs[0]].shape, scales);
+                moved(input(0), &map, &node.shape)
+            }
             QOp::Embedding { table } => {
                 let rows = table.shape[0];
                 let width = table.len() / rows.max(1);

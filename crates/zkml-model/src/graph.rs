@@ -226,6 +226,12 @@ pub enum Op {
     },
     /// The input broadcast to the node's shape (Expand).
     Broadcast,
+    /// Nearest-neighbour upsampling by an integer factor per axis (Resize, Upsample): output index `i` of an
+    /// axis takes input index `i / factor`.
+    Upsample {
+        /// One factor per axis.
+        scales: Vec<usize>,
+    },
     /// Largest value over axes, kept as size 1 (ReduceMax, GlobalMaxPool).
     ReduceMax {
         /// Axes reduced.
@@ -351,6 +357,7 @@ impl Op {
             Op::Gather { .. } => "Gather",
             Op::Embedding { .. } => "Embedding",
             Op::Broadcast => "Expand",
+            Op::Upsample { .. } => "Upsample",
             Op::ReduceMax { .. } => "ReduceMax",
             Op::ReduceMin { .. } => "ReduceMin",
         }

@@ -15,6 +15,7 @@ use tract_onnx::{
         Downsample,
         array::{Gather, MultiBroadcastTo, Slice, TypedConcat},
         binary::TypedBinOp,
+        cast::Cast,
         change_axes::AxisOp,
         cnn::{Conv, Deconv, KernelFormat, MaxPool, PoolSpec, SumPool},
         einsum::EinSum,
@@ -22,7 +23,7 @@ use tract_onnx::{
         konst::Const,
         logic::Iff,
         math::PowConst,
-        nn::{DataFormat, LeakyRelu, Reduce, Reducer, RmsNorm, Softmax, SoftmaxKind},
+        nn::{DataFormat, LeakyRelu, NearestUpsample, Reduce, Reducer, RmsNorm, Softmax, SoftmaxKind},
         source::TypedSource,
     },
 };
@@ -371,6 +372,27 @@ impl Mapper<'_> {
         if let Some(conv) = op.downcast_ref::<Conv>() {
             return self.map_conv(id, conv, &inputs, shape);
         }
+        if let Some(up) = op.downcast_ref::<NearestUpsample>() {
+            let x = self.node_input(id, &inputs, 0)?;
+            self.push(id, Op::Upsample { scales: up.scales.to_vec() }, vec![x], shape);
+            return Ok(());
+        }
+        if let Some(cast) = op.downcast_ref::<Cast>() {
+            let x = self.node_input(id, &inputs, 0)?;
+            let from = self.typed.outlet_fact(node.inputs[0]).map_err(|e| Error::Float(format!("{e:#}")))?.datum_type;
+            // Between float types, or between integer types (class indices), a cast keeps every value.
+            let kind = |dt: DatumType| {
+                (dt.is_float(), dt.is_integer() || dt == bool::datum_type() || dt == TDim::datum_type())
+            };
+            if kind(from) != kind(cast.to) && !(from.is_integer() && cast.to.is_float()) {
+                return Err(self.unsupported(
+                    id,
+                    format!("Cast from {from:?} to {:?} (fixed-point values cannot become integers)", cast.to),
+                ));
+            }
+            self.push(id, Op::Reshape, vec![x], shape);
+            return Ok(());
+        }
         if let Some(rms) = op.downcast_ref::<RmsNorm>() {
             return self.map_rms_norm(id, rms, &inputs, shape);
         }
@@ -535,6 +557,20 @@ impl Mapper<'_> {
         if a.len() != x_shape.len() || b.len() != w.shape.len() || out.len() != shape.len() {
             return Err(self.unsupported(id, format!("einsum {expr}: ranks do not match the operands")));
         }
+        // Axes of the weights alone that are summed: tract folds a broadcast of x (Expand before a Gemm) into
+        // the weights this way. Summing the constant first leaves an ordinary product.
+        let summed: Vec<usize> =
+            (0..b.len()).filter(|&i| !a.contains(&b[i]) && !out.contains(&b[i]) && w.shape[i] != 1).collect();
+        let (w, b) = if summed.is_empty() {
+            (w, b)
+        } else {
+            let mut folded = w.to_array();
+            for &axis in summed.iter().rev() {
+                folded = folded.sum_axis(tract_onnx::prelude::tract_ndarray::Axis(axis));
+            }
+            let kept = b.iter().enumerate().filter(|(i, _)| !summed.contains(i)).map(|(_, l)| *l).collect();
+            (Tensor::from_array(&folded), kept)
+        };
         let dim = |labels: &[char], dims: &[usize], l: char| labels.iter().position(|c| *c == l).map(|i| dims[i]);
 
         // Classify every axis. Axes that exist on one side only must have size 1 (tract adds and drops them).
@@ -914,6 +950,18 @@ impl Mapper<'_> {
             [Value::Const(table), Value::Node(ix)] => {
                 if gather.axis != 0 {
                     return Err(self.unsupported(id, format!("a table lookup along axis {} (only 0)", gather.axis)));
+                }
+                if table.datum_type().is_integer() {
+                    // Class labels 0..n-1 looked up by class index (scikit-learn's ArrayFeatureExtractor): the
+                    // index is the label.
+                    let labels = table.cast_to::<i64>().map_err(|e| self.unsupported(id, format!("{e}")))?;
+                    let labels =
+                        labels.to_plain_array_view::<i64>().map_err(|e| self.unsupported(id, format!("{e}")))?;
+                    if table.rank() == 1 && labels.iter().enumerate().all(|(i, l)| *l == i as i64) {
+                        self.push(id, Op::Reshape, vec![*ix], shape);
+                        return Ok(());
+                    }
+                    return Err(self.unsupported(id, "a table of integer labels other than 0, 1, 2, ..."));
                 }
                 let table = to_f32(table).map_err(|e| self.unsupported(id, e))?;
                 self.push(id, Op::Embedding { table }, vec![*ix], shape);

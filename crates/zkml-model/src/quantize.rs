@@ -140,6 +140,9 @@ pub enum QOp {
         table: Tensor<i64>,
     },
     Broadcast,
+    Upsample {
+        scales: Vec<usize>,
+    },
     ReduceMax {
         axes: Vec<usize>,
     },
@@ -373,6 +376,7 @@ pub fn calibrate_and_quantize(
                 | QOp::Slice { .. }
                 | QOp::Gather { .. }
                 | QOp::Broadcast
+                | QOp::Upsample { .. }
                 | QOp::Embedding { .. }
         );
         if !movement && node.inputs.iter().any(|&i| quantized.nodes[i].is_index()) {
@@ -524,6 +528,7 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
                 Op::Gather { axis, indices } => QOp::Gather { axis: *axis, indices: indices.clone() },
                 Op::Embedding { table } => QOp::Embedding { table: table.map(|v| q_act(*v)) },
                 Op::Broadcast => QOp::Broadcast,
+                Op::Upsample { scales } => QOp::Upsample { scales: scales.clone() },
                 Op::ReduceMax { axes } => QOp::ReduceMax { axes: axes.clone() },
                 Op::ReduceMin { axes } => QOp::ReduceMin { axes: axes.clone() },
                 Op::Binary { kind, lhs, rhs } => {
@@ -578,6 +583,7 @@ fn quantize_graph(graph: &Graph, max_abs: &[f64], scales: Scales, margin: f64) -
                 | Op::Slice { .. }
                 | Op::Gather { .. }
                 | Op::Broadcast
+                | Op::Upsample { .. }
                 | Op::ReduceMax { .. }
                 | Op::ReduceMin { .. } => (nodes[node.inputs[0]].scale, nodes[node.inputs[0]].bound),
                 Op::Input { integer: true, .. } => (0, node_bound(&node.op, m, 0, margin)),

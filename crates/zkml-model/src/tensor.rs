@@ -113,6 +113,20 @@ pub mod index {
         picked.iter().copied().collect()
     }
 
+    /// Flat source index of every element of a nearest-neighbour upsampling of a `shape` tensor by `scales`
+    /// (output index `i` of axis `a` reads input index `i / scales[a]`).
+    pub fn upsample(shape: &[usize], scales: &[usize]) -> Vec<usize> {
+        let out_shape: Vec<usize> = shape.iter().zip(scales).map(|(d, s)| d * s).collect();
+        let source = iota(shape);
+        iota(&out_shape)
+            .indexed_iter()
+            .map(|(multi, _)| {
+                let at: Vec<usize> = (0..shape.len()).map(|a| multi[a] / scales[a]).collect();
+                source[IxDyn(&at)]
+            })
+            .collect()
+    }
+
     /// For a sum of a `shape` tensor over `axes` (kept as size 1): the flat output index of every input
     /// element, and the number of outputs.
     pub fn reduce(shape: &[usize], axes: &[usize]) -> (Vec<usize>, usize) {

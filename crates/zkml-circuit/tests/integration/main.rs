@@ -2,6 +2,7 @@
 //! so one per crate keeps `target/` and the link time small. Run one file with
 //! `cargo test -p zkml-circuit --test integration ops::`.
 
+mod corpus;
 mod fixed_point;
 mod model;
 mod ops;
