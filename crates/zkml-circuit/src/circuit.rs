@@ -63,7 +63,19 @@ pub struct ModelCircuit {
     params: ModelCircuitParams,
     instances: Vec<Fr>,
     nodes: Vec<Vec<AssignedValue<Fr>>>,
+    node_advice: Vec<usize>,
     bit_runs: Vec<BitRun>,
+}
+
+/// The gate cells of one kind of op, summed over its nodes: where a model's rows go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpCells {
+    /// The op (as `zkml-eth compile` names it).
+    pub op: String,
+    /// Nodes of that op.
+    pub nodes: usize,
+    /// Gate advice cells they lay out (range-check lookups and tables not included).
+    pub cells: usize,
 }
 
 impl ModelCircuit {
@@ -115,7 +127,8 @@ impl ModelCircuit {
         let instances = public.iter().map(|c| *c.value()).collect();
         builder.assigned_instances = vec![public];
         let bit_runs = bits.take_runs();
-        let mut circuit = Self { builder, tables, params, instances, nodes: cells.nodes, bit_runs };
+        let node_advice = cells.node_advice;
+        let mut circuit = Self { builder, tables, params, instances, nodes: cells.nodes, node_advice, bit_runs };
         if stage != CircuitBuilderStage::Prover {
             circuit.calculate_params();
         }
@@ -164,6 +177,22 @@ impl ModelCircuit {
     /// Number of advice cells in the main context.
     pub fn main_cells(&mut self) -> usize {
         self.builder.main(0).advice.len()
+    }
+
+    /// The gate cells of each kind of op of `model` (the model this circuit lays out), most first.
+    pub fn cells_by_op(&self, model: &QuantizedModel) -> Vec<OpCells> {
+        let mut by_op: Vec<OpCells> = vec![];
+        for (node, cells) in model.nodes.iter().zip(&self.node_advice) {
+            match by_op.iter_mut().find(|o| o.op == node.op_name) {
+                Some(entry) => {
+                    entry.nodes += 1;
+                    entry.cells += cells;
+                }
+                None => by_op.push(OpCells { op: node.op_name.clone(), nodes: 1, cells: *cells }),
+            }
+        }
+        by_op.sort_by(|a, b| b.cells.cmp(&a.cells).then(a.op.cmp(&b.op)));
+        by_op
     }
 
     /// Rows the function table occupies (0 without nonlinear functions).

@@ -66,6 +66,8 @@ pub struct ModelCells<F: BigPrimeField> {
     pub commitment: Option<AssignedValue<F>>,
     /// Every node's output cells, in node order.
     pub nodes: Vec<Vec<AssignedValue<F>>>,
+    /// The gate cells each node laid out (its share of the rows), in node order.
+    pub node_advice: Vec<usize>,
 }
 
 /// Lays out `model` on the quantized `input` (integers at the activation scale, flattened in input order).
@@ -90,8 +92,10 @@ pub fn assign_model<F: BigPrimeField>(
     let (constants, commitment) = load_constants(ctx, range, model, weights);
 
     let mut cells: Vec<Vec<AssignedValue<F>>> = Vec::with_capacity(model.nodes.len());
+    let mut node_advice = Vec::with_capacity(model.nodes.len());
     let mut cursor = 0;
     for node in &model.nodes {
+        let advice_before = ctx.advice.len();
         let consts = &constants[cursor..cursor + node_constants(&node.op).len()];
         cursor += consts.len();
         let unsupported = |reason: &str| Error::Unsupported {
@@ -546,10 +550,11 @@ pub fn assign_model<F: BigPrimeField>(
             }
         }
         cells.push(out);
+        node_advice.push(ctx.advice.len() - advice_before);
     }
     let inputs = model.inputs.iter().flat_map(|&i| cells[i].iter().copied()).collect();
     let outputs = model.outputs.iter().flat_map(|&o| cells[o].iter().copied()).collect();
-    Ok(ModelCells { inputs, outputs, commitment, nodes: cells })
+    Ok(ModelCells { inputs, outputs, commitment, nodes: cells, node_advice })
 }
 
 fn as_cell<F: BigPrimeField>(ctx: &mut Context<F>, c: QuantumCell<F>) -> AssignedValue<F> {

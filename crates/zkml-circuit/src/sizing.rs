@@ -7,21 +7,26 @@
 //! witness columns being advice, range-lookup advice and the table-lookup pairs: a single column at `2^14`
 //! beats fourteen at `2^10`. Every `k` from the smallest that holds the tables is laid out for real (on
 //! zeros, as keygen does) with `lookup_bits = k - 1`, the widest range table that fits, which makes range
-//! checks cheapest; the cheapest layout wins, ties to the smaller `k`.
+//! checks cheapest; the cheapest layout wins, ties to the smaller `k`, among those with at most
+//! [`MAX_EVM_WITNESS_COLUMNS`] witness columns, whose single EVM verifier fits EIP-170 (a model too large
+//! for that at [`MAX_K`] gets the cheapest layout of any width, to be aggregated).
 //!
 //! Range checks by bits ([`RangeChecks::Bits`]) take more cells (one per bit, against one per lookup limb)
 //! but leave no lookup argument: three commitments and their evaluations fewer, so a smaller proof that is
 //! cheaper to verify on chain and to aggregate (an aggregation circuit spends about 100k cells on each inner
 //! commitment). They are laid out in a single advice column at the smallest `k` that holds it, and chosen
-//! automatically when that `k` is at most [`BITS_EXTRA_K`] above the lookup layout's: the digits MLP (one
-//! column at `2^14` either way) but not the digits CNN (`2^18` instead of ten columns at `2^14`).
+//! automatically when that `k` is at most [`BITS_EXTRA_K`] above the lookup layout's and the estimated
+//! proving work they add is at most [`BITS_MAX_EXTRA_COST`]: the digits MLP (one column at `2^14` either
+//! way), the eth-price and pixel-art models (one `k` more, well under a second), but not the digits CNN
+//! (`2^18` instead of ten columns at `2^14`) nor LeNet-5 (`2^22` instead of `2^21`: 119 s of proving against
+//! about 75 s).
 
 use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
 use serde::{Deserialize, Serialize};
 use zkml_model::quantize::QuantizedModel;
 
 use crate::{
-    circuit::{MINIMUM_UNUSABLE_ROWS, ModelCircuit, ModelCircuitParams},
+    circuit::{MINIMUM_UNUSABLE_ROWS, ModelCircuit, ModelCircuitParams, OpCells},
     model::Error,
     public::PublicLayout,
 };
@@ -34,6 +39,11 @@ pub const COLUMN_OVERHEAD_ROWS: u64 = 1 << 13;
 pub const MAX_COLUMNS: usize = 64;
 /// Largest `k` tried (the largest perpetual-powers-of-tau conversion commonly used is 2^26).
 pub const MAX_K: u32 = 26;
+/// The most witness columns a lookup layout gets while a wider `k` can hold the model: the single EVM
+/// verifier grows with every column (a commitment, its evaluations and its share of the permutation
+/// argument), and at twelve (the transformer example at `2^18`) it already fills EIP-170's 24,576 bytes, loops
+/// rolled. Models too large for this at [`MAX_K`] get the cheapest wider layout, for aggregation.
+pub const MAX_EVM_WITNESS_COLUMNS: usize = 11;
 
 /// How a circuit checks that values lie in a range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,6 +80,9 @@ pub struct CircuitSize {
     pub advice_cells: usize,
     /// Rows of the nonlinear-function table (0 if none).
     pub table_rows: usize,
+    /// Where the gate cells go, by kind of op, most first (not part of the circuit's identity).
+    #[serde(default)]
+    pub cells_by_op: Vec<OpCells>,
 }
 
 impl CircuitSize {
@@ -112,15 +125,21 @@ pub fn size_at(
         params: circuit.circuit_params().clone(),
         advice_cells: circuit.advice_cells(),
         table_rows: circuit.table_rows(),
+        cells_by_op: circuit.cells_by_op(model),
     })
 }
 
 /// How many more `k` (each doubling the rows) bit range checks may take over lookups and still be chosen
 /// automatically: up to four times the rows for a proof without a lookup argument.
 pub const BITS_EXTRA_K: u32 = 2;
+/// The most estimated proving work ([`CircuitSize::cost`]) bit range checks may add over the lookup layout
+/// and still be chosen automatically: about four seconds of proving on two cores, against a proof three
+/// commitments smaller.
+pub const BITS_MAX_EXTRA_COST: u64 = 1 << 17;
 
 /// The size for `model`: with `range` checks when given, else bit range checks when they fit one column
-/// within [`BITS_EXTRA_K`] of the lookup layout's `k`, else lookups (see the module docs).
+/// within [`BITS_EXTRA_K`] of the lookup layout's `k` and [`BITS_MAX_EXTRA_COST`] of its estimated proving
+/// work, else lookups (see the module docs).
 pub fn auto_size(
     model: &QuantizedModel,
     layout: &PublicLayout,
@@ -132,7 +151,8 @@ pub fn auto_size(
         None => {
             let lookup = cheapest_lookup(model, layout)?;
             match narrowest_bits(model, layout, (lookup.k + BITS_EXTRA_K).min(MAX_K)) {
-                Ok(bits) => Ok(bits),
+                Ok(bits) if bits.cost() <= lookup.cost() + BITS_MAX_EXTRA_COST => Ok(bits),
+                Ok(_) => Ok(lookup),
                 Err(Error::TooLarge { .. }) => Ok(lookup),
                 Err(e) => Err(e),
             }
@@ -140,8 +160,20 @@ pub fn auto_size(
     }
 }
 
-/// The cheapest lookup layout by the cost model.
+/// The cheapest lookup layout by the cost model among those whose EVM verifier fits
+/// ([`MAX_EVM_WITNESS_COLUMNS`]); the cheapest of all when none does.
 fn cheapest_lookup(model: &QuantizedModel, layout: &PublicLayout) -> Result<CircuitSize, Error> {
+    match cheapest_lookup_within(model, layout, MAX_EVM_WITNESS_COLUMNS) {
+        Err(Error::TooLarge { .. }) => cheapest_lookup_within(model, layout, MAX_COLUMNS),
+        other => other,
+    }
+}
+
+fn cheapest_lookup_within(
+    model: &QuantizedModel,
+    layout: &PublicLayout,
+    max_columns: usize,
+) -> Result<CircuitSize, Error> {
     let range = RangeChecks::Lookup;
     // A first layout tells the cell count; layouts wider than MAX_COLUMNS are never the cheapest.
     let probe = size_at(model, layout, 16, range.lookup_bits(16))?;
@@ -158,7 +190,7 @@ fn cheapest_lookup(model: &QuantizedModel, layout: &PublicLayout) -> Result<Circ
             }
         }
         let size = if k == probe.k { probe.clone() } else { size_at(model, layout, k, range.lookup_bits(k))? };
-        if best.as_ref().is_none_or(|b| size.cost() < b.cost()) {
+        if size.witness_columns() <= max_columns && best.as_ref().is_none_or(|b| size.cost() < b.cost()) {
             best = Some(size);
         }
     }

@@ -1,5 +1,6 @@
-//! `zkml-eth bench`: circuit size, keygen and proving time, peak memory and proof size for each example
-//! model, beside EZKL's figures on the same ONNX file when EZKL is installed.
+//! `zkml-eth bench`: circuit size, keygen and proving time, peak memory, proof size, verifier gas and
+//! fidelity for each example model or any ONNX file with its data, beside EZKL's figures on the same file
+//! when EZKL is installed (and its error where it cannot prove it).
 //!
 //! Like the EZKL script (`tools/bench/ezkl_bench.py`), keygen and proving each run in a fresh child
 //! process (this binary, `bench --phase ...`) that reports its own peak RSS (`VmHWM`), so the two
@@ -39,7 +40,7 @@ use crate::{
     output::Output,
 };
 
-/// Benchmark proving on the example models, beside EZKL when it is installed.
+/// Benchmark proving on the example models or on any ONNX file, beside EZKL when it is installed.
 ///
 /// EZKL is looked for as `$ZKML_EZKL_PYTHON` or `.zkml-cache/ezkl-venv/bin/python` (`make bench`
 /// installs it there with pip). The SRS is the unsafe development SRS, generated once and cached.
@@ -47,10 +48,25 @@ use crate::{
 /// Examples:
 ///   zkml-eth bench
 ///   zkml-eth --json bench --model mlp --no-ezkl
+///   zkml-eth bench --model lenet5 --model transformer
+///   zkml-eth bench model.onnx --data data.json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct BenchArgs {
-    /// Models to benchmark (repeatable); all examples when omitted.
+    /// An ONNX file to benchmark instead of the examples; its first --data sample is proved.
+    #[arg(value_name = "MODEL.onnx", conflicts_with = "models", requires = "data")]
+    onnx: Option<PathBuf>,
+    /// The data of MODEL.onnx ({"inputs": [[...], ...], "labels": [...]}): the first sample is proved, every
+    /// sample measures fidelity, and they calibrate unless --calibration is given.
+    #[arg(long, value_name = "DATA.json", requires = "onnx")]
+    data: Option<PathBuf>,
+    /// Calibration data of MODEL.onnx [default: --data].
+    #[arg(long, value_name = "CAL.json", requires = "onnx")]
+    calibration: Option<PathBuf>,
+    /// Concrete shape of each input of MODEL.onnx, as `compile --input-shape`.
+    #[arg(long, value_name = "D0,D1,...", value_parser = crate::cmd::compile::parse_shape, requires = "onnx")]
+    input_shape: Vec<Vec<usize>>,
+    /// Example models to benchmark (repeatable); mlp and cnn when neither this nor MODEL.onnx is given.
     #[arg(long = "model", value_enum)]
     models: Vec<Example>,
     /// Skip EZKL even when it is installed.
@@ -85,6 +101,9 @@ pub struct BenchArgs {
     /// Internal: the phase's work directory.
     #[arg(long, hide = true)]
     work: Option<PathBuf>,
+    /// Internal: the name MODEL.onnx is reported under.
+    #[arg(long, hide = true)]
+    name: Option<String>,
 }
 
 /// An example model.
@@ -95,21 +114,59 @@ pub enum Example {
     Mlp,
     /// The digits CNN (conv, BatchNorm, pooling).
     Cnn,
+    /// LeNet-5 on 28x28 digits (examples/lenet5).
+    Lenet5,
+    /// A two-block transformer on digit sequences (examples/transformer).
+    Transformer,
 }
 
 impl Example {
-    fn file(self) -> &'static str {
-        match self {
-            Self::Mlp => "mlp.onnx",
-            Self::Cnn => "cnn.onnx",
+    /// The model, its data and its name in the report.
+    fn target(self) -> Target {
+        let examples = repo_root().join("examples");
+        let (dir, file, input_shapes) = match self {
+            Self::Mlp => (examples.join("digits"), "mlp.onnx", None),
+            Self::Cnn => (examples.join("digits"), "cnn.onnx", Some(vec![vec![1, 1, 8, 8]])),
+            Self::Lenet5 => (examples.join("lenet5"), "model.onnx", None),
+            Self::Transformer => (examples.join("transformer"), "model.onnx", None),
+        };
+        Target {
+            name: format!("{self:?}").to_lowercase(),
+            onnx: dir.join(file),
+            input_shapes,
+            calibration: dir.join("calibration.json"),
+            data: dir.join("test.json"),
         }
     }
+}
 
-    fn input_shape(self) -> Option<Vec<Vec<usize>>> {
-        match self {
-            Self::Mlp => None,
-            Self::Cnn => Some(vec![vec![1, 1, 8, 8]]),
+/// What one benchmark row proves: an ONNX file, its calibration data and the data it proves and measures
+/// fidelity on (the first sample is proved).
+#[derive(Clone, Debug)]
+struct Target {
+    name: String,
+    onnx: PathBuf,
+    input_shapes: Option<Vec<Vec<usize>>>,
+    calibration: PathBuf,
+    data: PathBuf,
+}
+
+impl Target {
+    /// The arguments that make a child phase benchmark this target.
+    fn args(&self) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> =
+            vec![self.onnx.clone().into(), "--data".into(), self.data.clone().into()];
+        args.extend([
+            "--calibration".into(),
+            self.calibration.clone().into(),
+            "--name".into(),
+            self.name.clone().into(),
+        ]);
+        for shape in self.input_shapes.iter().flatten() {
+            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+            args.extend(["--input-shape".into(), dims.join(",").into()]);
         }
+        args
     }
 }
 
@@ -134,6 +191,28 @@ struct PhaseReport {
     prove_poseidon_s: Option<f64>,
     proof_poseidon_bytes: Option<usize>,
     aggregation: Option<AggregationFigures>,
+    /// Gas of the verifier contract on the proof, in revm.
+    verify_gas: Option<u64>,
+    /// The verifier contract's runtime bytes.
+    verifier_bytes: Option<usize>,
+    /// Why there is no single EVM verifier (too many columns for EIP-170).
+    verifier_error: Option<String>,
+    fidelity: Option<FidelityFigures>,
+}
+
+/// How closely the quantized model follows the float model on the data.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FidelityFigures {
+    samples: usize,
+    /// Fraction of samples whose quantized output has the float output's argmax (classifiers).
+    argmax_agreement: Option<f64>,
+    /// Accuracy against the data's labels, in float and quantized.
+    float_accuracy: Option<f64>,
+    quantized_accuracy: Option<f64>,
+    max_abs_error: f64,
+    mean_abs_error: f64,
+    scale: u8,
 }
 
 /// What an aggregation phase measures beyond time and memory.
@@ -197,7 +276,7 @@ pub struct AggregationRow {
 #[serde(rename_all = "camelCase")]
 pub struct BenchRow {
     tool: String,
-    model: Example,
+    model: String,
     k: u32,
     rows: usize,
     /// Advice columns committed by the prover (gate, range lookup, table lookup).
@@ -205,6 +284,8 @@ pub struct BenchRow {
     /// Fixed columns of the gates' constants.
     fixed_columns: Option<usize>,
     advice_cells: Option<usize>,
+    /// Where the gate cells go, by kind of op, most first.
+    cells_by_op: Vec<zkml_circuit::circuit::OpCells>,
     keygen_s: f64,
     prove_s: f64,
     prove_poseidon_s: Option<f64>,
@@ -215,6 +296,12 @@ pub struct BenchRow {
     peak_rss_keygen_mb: f64,
     peak_rss_prove_mb: f64,
     verified: bool,
+    /// Gas of the EVM verifier on the proof (revm).
+    verify_gas: Option<u64>,
+    verifier_bytes: Option<usize>,
+    /// Why there is no single EVM verifier (too many columns for EIP-170: aggregate instead).
+    verifier_error: Option<String>,
+    fidelity: Option<FidelityFigures>,
 }
 
 /// The benchmark report.
@@ -226,10 +313,16 @@ pub struct BenchReport {
     rows: Vec<BenchRow>,
     aggregation: Vec<AggregationRow>,
     ezkl: String,
+    /// Why EZKL could not prove a model, per model.
+    ezkl_errors: Vec<EzklError>,
 }
 
-fn examples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
+/// A model EZKL did not prove, and what it said.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EzklError {
+    model: String,
+    error: String,
 }
 
 fn repo_root() -> PathBuf {
@@ -246,9 +339,11 @@ impl BenchArgs {
     pub fn run(self, out: Output) -> Result<()> {
         let cache = dev_srs(self.cache_dir.clone()).cache_dir()?;
         if let (Some(phase), Some(work)) = (self.phase, &self.work) {
-            let model = *self.models.first().context("a phase needs --model")?;
             let report = match phase {
-                Phase::Keygen | Phase::Prove => run_phase(phase, model, work, &cache)?,
+                Phase::Keygen | Phase::Prove => {
+                    let target = self.targets()?.into_iter().next().context("a phase needs a model")?;
+                    run_phase(phase, &target, work, &cache)?
+                }
                 Phase::AggregateKeygen | Phase::AggregateProve => {
                     let n = *self.aggregate.first().context("an aggregation phase needs --aggregate")?;
                     let layers = self.aggregate_layers;
@@ -263,28 +358,31 @@ impl BenchArgs {
             // The aggregation rows end by compiling their verifier: find the compiler before minutes of work.
             zkml_evm::solc::check_solc(None).context("--aggregate compiles the aggregated verifier")?;
         }
-        let models = if self.models.is_empty() { vec![Example::Mlp, Example::Cnn] } else { self.models.clone() };
+        let targets = self.targets()?;
         let python = self.ezkl_python.clone().unwrap_or_else(|| repo_root().join(".zkml-cache/ezkl-venv/bin/python"));
         let mut rows = vec![];
         let mut ezkl_status = if self.no_ezkl { "skipped (--no-ezkl)".to_string() } else { String::new() };
-        for model in models {
-            let work = cache.join("bench").join(format!("{model:?}").to_lowercase());
+        let mut ezkl_errors = vec![];
+        for target in &targets {
+            let model = &target.name;
+            let work = cache.join("bench").join(model);
             fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-            out.status(format!("{model:?}: keygen ..."));
-            let keygen = child_phase(Phase::Keygen, model, &work, &cache)?;
-            out.status(format!("{model:?}: keygen {:.2} s; proving ...", keygen.seconds));
-            let proved = child_phase(Phase::Prove, model, &work, &cache)?;
-            out.status(format!("{model:?}: proved in {:.2} s", proved.seconds));
+            out.status(format!("{model}: keygen ..."));
+            let keygen = child_phase(Phase::Keygen, target, &work, &cache)?;
+            out.status(format!("{model}: keygen {:.2} s; proving ...", keygen.seconds));
+            let proved = child_phase(Phase::Prove, target, &work, &cache)?;
+            out.status(format!("{model}: proved in {:.2} s", proved.seconds));
             let size = keygen.size.context("the keygen phase reports the circuit size")?;
             let base = &size.params.base;
             rows.push(BenchRow {
                 tool: "zkml-eth".into(),
-                model,
+                model: model.clone(),
                 k: size.k,
                 rows: 1 << size.k,
                 witness_columns: Some(size.witness_columns()),
                 fixed_columns: Some(base.num_fixed),
                 advice_cells: Some(size.advice_cells),
+                cells_by_op: size.cells_by_op.clone(),
                 keygen_s: keygen.seconds,
                 prove_s: proved.seconds,
                 prove_poseidon_s: proved.prove_poseidon_s,
@@ -294,17 +392,26 @@ impl BenchArgs {
                 peak_rss_keygen_mb: keygen.peak_rss_mb,
                 peak_rss_prove_mb: proved.peak_rss_mb,
                 verified: proved.verified.unwrap_or(false),
+                verify_gas: proved.verify_gas,
+                verifier_bytes: proved.verifier_bytes,
+                verifier_error: proved.verifier_error,
+                fidelity: proved.fidelity,
             });
             if !self.no_ezkl {
-                out.status(format!("{model:?}: EZKL ..."));
-                match run_ezkl(&python, model, &cache.join("bench").join(format!("ezkl-{model:?}").to_lowercase())) {
+                out.status(format!("{model}: EZKL ..."));
+                match run_ezkl(&python, target, &cache.join("bench").join(format!("ezkl-{model}"))) {
                     Ok(row) => {
                         ezkl_status = "ezkl 23.0.5".into();
                         rows.push(row);
                     }
-                    Err(e) => {
+                    Err(EzklFailure::Unavailable(e)) => {
                         ezkl_status = format!("not run: {e:#}");
                         out.status(format!("EZKL: {ezkl_status}"));
+                    }
+                    Err(EzklFailure::Failed(e)) => {
+                        ezkl_status = "ezkl 23.0.5".into();
+                        out.status(format!("EZKL cannot prove {model}: {e:#}"));
+                        ezkl_errors.push(EzklError { model: model.clone(), error: format!("{e:#}") });
                     }
                 }
             }
@@ -316,9 +423,10 @@ impl BenchArgs {
             out.status(format!("aggregate {n}: keygen ..."));
             let mut extra = aggregation_args(n, self.aggregate_k, self.aggregate_layers, self.memory.max_memory);
             extra.extend(self.policy.to_args());
-            let keygen = child_phase_with(Phase::AggregateKeygen, Example::Mlp, &work, &cache, &extra)?;
+            let mlp = Example::Mlp.target();
+            let keygen = child_phase_with(Phase::AggregateKeygen, &mlp, &work, &cache, &extra)?;
             out.status(format!("aggregate {n}: keygen {:.1} s; proving ...", keygen.seconds));
-            let proved = child_phase_with(Phase::AggregateProve, Example::Mlp, &work, &cache, &extra)?;
+            let proved = child_phase_with(Phase::AggregateProve, &mlp, &work, &cache, &extra)?;
             let figures = proved.aggregation.context("the aggregation phase reports its figures")?;
             out.status(format!("aggregate {n}: proved in {:.1} s", proved.seconds));
             let first = (keygen.aggregation.and_then(|f| f.first_layer), figures.first_layer.clone());
@@ -350,8 +458,29 @@ impl BenchArgs {
             rows,
             aggregation,
             ezkl: ezkl_status,
+            ezkl_errors,
         };
         out.result(&report, || render(&report))
+    }
+
+    /// The models to benchmark: MODEL.onnx with its data, the --model examples, or mlp and cnn.
+    fn targets(&self) -> Result<Vec<Target>> {
+        if let Some(onnx) = &self.onnx {
+            let data = self.data.clone().context("MODEL.onnx needs --data")?;
+            let name = match &self.name {
+                Some(name) => name.clone(),
+                None => onnx.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned()),
+            };
+            return Ok(vec![Target {
+                name,
+                onnx: onnx.clone(),
+                input_shapes: (!self.input_shape.is_empty()).then(|| self.input_shape.clone()),
+                calibration: self.calibration.clone().unwrap_or_else(|| data.clone()),
+                data,
+            }]);
+        }
+        let models = if self.models.is_empty() { vec![Example::Mlp, Example::Cnn] } else { self.models.clone() };
+        Ok(models.into_iter().map(Example::target).collect())
     }
 }
 
@@ -376,7 +505,7 @@ fn render(report: &BenchReport) -> String {
         text += &format!(
             "{:<9} {:<4} {:>3} {:>8} {:>7} {:>9} {:>9.2} {:>9.2} {:>9.1} {:>7} {:>9.0} {:>9.0}{}\n",
             r.tool,
-            format!("{:?}", r.model).to_lowercase(),
+            r.model,
             r.k,
             opt(r.witness_columns),
             opt(r.fixed_columns),
@@ -427,13 +556,42 @@ fn render(report: &BenchReport) -> String {
             );
         }
     }
+    let fidelity: Vec<String> = report
+        .rows
+        .iter()
+        .filter_map(|r| r.fidelity.as_ref().map(|f| (r, f)))
+        .map(|(r, f)| {
+            let agreement =
+                f.argmax_agreement.map_or(String::new(), |a| format!(", argmax agrees on {:.1}%", a * 100.0));
+            let accuracy = match (f.float_accuracy, f.quantized_accuracy) {
+                (Some(float), Some(q)) => format!(", accuracy {:.1}% (float {:.1}%)", q * 100.0, float * 100.0),
+                _ => String::new(),
+            };
+            let gas = match (r.verify_gas, &r.verifier_error) {
+                (Some(g), _) => format!("verifier gas {g}, "),
+                (None, Some(e)) => format!("no single verifier ({e}), "),
+                (None, None) => String::new(),
+            };
+            let cells = crate::cmd::setup::cells_by_op_text(&r.cells_by_op);
+            format!(
+                "{}: {gas}scale 2^{}, max |error| {:.4}, mean {:.5} over {} samples{agreement}{accuracy}\n  cells: {cells}",
+                r.model, f.scale, f.max_abs_error, f.mean_abs_error, f.samples
+            )
+        })
+        .collect();
+    if !fidelity.is_empty() {
+        text += &format!("\n{}\n", fidelity.join("\n"));
+    }
+    for e in &report.ezkl_errors {
+        text += &format!("\nEZKL cannot prove {}: {}", e.model, e.error);
+    }
     text += &format!("\nSRS: {}. EZKL: {}. Machine: {}.", report.srs, report.ezkl, report.machine);
     text += "\nzkml-eth proves with the keccak (EVM) transcript; `prove_poseidon_s` and `proof_poseidon_bytes` in --json are for the Poseidon transcript aggregation takes (points compressed).";
     text
 }
 
-fn child_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<PhaseReport> {
-    child_phase_with(phase, model, work, cache, &[])
+fn child_phase(phase: Phase, target: &Target, work: &Path, cache: &Path) -> Result<PhaseReport> {
+    child_phase_with(phase, target, work, cache, &[])
 }
 
 fn aggregation_args(n: u32, k: Option<u32>, layers: Option<u8>, max_memory: Option<f64>) -> Vec<String> {
@@ -450,11 +608,14 @@ fn aggregation_args(n: u32, k: Option<u32>, layers: Option<u8>, max_memory: Opti
     args
 }
 
-fn child_phase_with(phase: Phase, model: Example, work: &Path, cache: &Path, extra: &[String]) -> Result<PhaseReport> {
+fn child_phase_with(phase: Phase, target: &Target, work: &Path, cache: &Path, extra: &[String]) -> Result<PhaseReport> {
     let exe = std::env::current_exe().context("locating the zkml-eth binary")?;
     let phase_name = phase.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string());
+    let model = &target.name;
     let output = Command::new(exe)
-        .args(["bench", "--phase", &phase_name, "--model", &format!("{model:?}").to_lowercase(), "--work"])
+        .args(["bench", "--phase", &phase_name])
+        .args(target.args())
+        .arg("--work")
         .arg(work)
         .arg("--cache-dir")
         .arg(cache)
@@ -462,7 +623,7 @@ fn child_phase_with(phase: Phase, model: Example, work: &Path, cache: &Path, ext
         .output()
         .with_context(|| format!("running the {phase_name} phase"))?;
     if !output.status.success() {
-        bail!("the {phase_name} phase of {model:?} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+        bail!("the {phase_name} phase of {model} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
     }
     serde_json::from_slice(&output.stdout).with_context(|| {
         format!("reading the {phase_name} phase's report: {}", String::from_utf8_lossy(&output.stdout))
@@ -477,13 +638,12 @@ fn peak_rss_mb() -> f64 {
     peak_rss_bytes().map_or(f64::NAN, |bytes| bytes as f64 / MIB)
 }
 
-/// An example compiled with its default public layout and circuit size.
-fn example_circuit(model: Example) -> Result<(CompiledModel, PublicLayout, CircuitSize)> {
-    let dir = examples_dir();
+/// A target compiled with its default public layout and circuit size.
+fn target_circuit(target: &Target) -> Result<(CompiledModel, PublicLayout, CircuitSize)> {
     let compiled = CompiledModel::compile(
-        &dir.join(model.file()),
-        model.input_shape().as_deref(),
-        &dir.join("calibration.json"),
+        &target.onnx,
+        target.input_shapes.as_deref(),
+        &target.calibration,
         CalibrationOptions::default(),
     )?;
     let layout = PublicLayout::new(&compiled.quantized, Visibility::default());
@@ -491,9 +651,8 @@ fn example_circuit(model: Example) -> Result<(CompiledModel, PublicLayout, Circu
     Ok((compiled, layout, size))
 }
 
-fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<PhaseReport> {
-    let dir = examples_dir();
-    let (compiled, layout, size) = example_circuit(model)?;
+fn run_phase(phase: Phase, target: &Target, work: &Path, cache: &Path) -> Result<PhaseReport> {
+    let (compiled, layout, size) = target_circuit(target)?;
     let quantized = &compiled.quantized;
     let params = dev_srs(Some(cache.to_path_buf()))
         .load(size.k, &Output { json: true, quiet: true, ..Output::default() })?
@@ -515,8 +674,8 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
         }
         Phase::Prove => {
             let (keys, _) = load_or_keygen(&key_cache, &params, quantized, &layout, &size)?;
-            let data = DataSet::load(&dir.join("test.json"), quantized.input_len())?;
-            let values = execute(quantized, &data.inputs[0])?;
+            let data = DataSet::load(&target.data, quantized.input_len())?;
+            let values = execute(quantized, &data.inputs[0]).context("the first data sample")?;
             let input: Vec<i64> = quantized.inputs.iter().flat_map(|&i| values[i].data.clone()).collect();
 
             let start = Instant::now();
@@ -529,16 +688,44 @@ fn run_phase(phase: Phase, model: Example, work: &Path, cache: &Path) -> Result<
             let start = Instant::now();
             let poseidon = prove(&params, &keys, quantized, &input, Transcript::Poseidon)?;
             let prove_poseidon_s = start.elapsed().as_secs_f64();
+            // The EVM verifier a user deploys, run on the proof in revm; a circuit too wide for one (EIP-170)
+            // is reported, not fatal: it is verified on chain through aggregation.
+            let kind = VerifierKind::Single;
+            let (evm, verifier_error) =
+                match build_verifier(&params, keys.vk(), proof.instances.len(), kind, &find_solc(None)) {
+                    Ok(verifier) => {
+                        let mut chain = LocalVerifier::deploy(&verifier.compiled.creation)?;
+                        let outcome = chain.verify(&proof.instances, &proof.proof, DEFAULT_CALL_GAS)?;
+                        (Some((outcome, chain.runtime_bytes)), None)
+                    }
+                    Err(e) => (None, Some(format!("{e:#}"))),
+                };
+            let report = zkml_model::fidelity::fidelity(&compiled, &data)?;
+            let fidelity = FidelityFigures {
+                samples: report.samples,
+                argmax_agreement: report.classification.then_some(report.argmax_agreement),
+                float_accuracy: report.float_accuracy,
+                quantized_accuracy: report.quantized_accuracy,
+                max_abs_error: report.max_abs_error,
+                mean_abs_error: report.mean_abs_error,
+                scale: report.scale,
+            };
             Ok(PhaseReport {
                 seconds,
                 peak_rss_mb,
                 size: None,
                 proof_bytes: Some(proof.proof.len()),
                 verify_ms: Some(verify_ms),
-                verified: Some(verified && verify(&params, keys.vk(), &poseidon)),
+                verified: Some(
+                    verified && verify(&params, keys.vk(), &poseidon) && evm.as_ref().is_none_or(|(o, _)| o.success),
+                ),
                 prove_poseidon_s: Some(prove_poseidon_s),
                 proof_poseidon_bytes: Some(poseidon.proof.len()),
                 aggregation: None,
+                verify_gas: evm.as_ref().map(|(o, _)| o.gas_used),
+                verifier_bytes: evm.as_ref().map(|(_, bytes)| *bytes),
+                verifier_error,
+                fidelity: Some(fidelity),
             })
         }
         Phase::AggregateKeygen | Phase::AggregateProve => bail!("not a single-model phase"),
@@ -556,14 +743,14 @@ fn run_aggregation_phase(
     work: &Path,
     cache: &Path,
 ) -> Result<PhaseReport> {
-    let dir = examples_dir();
-    let (compiled, layout, size) = example_circuit(Example::Mlp)?;
+    let mlp = Example::Mlp.target();
+    let (compiled, layout, size) = target_circuit(&mlp)?;
     let quantized = &compiled.quantized;
     let quiet = Output { json: true, quiet: true, ..Output::default() };
     let srs = dev_srs(Some(cache.to_path_buf()));
     let inner_params = srs.load(size.k, &quiet)?.params;
     let (inner_keys, _) = load_or_keygen(&work.join("keys"), &inner_params, quantized, &layout, &size)?;
-    let data = DataSet::load(&dir.join("test.json"), quantized.input_len())?;
+    let data = DataSet::load(&mlp.data, quantized.input_len())?;
     let mut proofs = Vec::with_capacity(n as usize);
     for i in 0..n as usize {
         let values = execute(quantized, &data.inputs[i % data.inputs.len()])?;
@@ -689,38 +876,62 @@ struct EzklReport {
     peak_rss_prove_mb: Option<f64>,
 }
 
-fn run_ezkl(python: &Path, model: Example, work: &Path) -> Result<BenchRow> {
+/// Why there is no EZKL row.
+enum EzklFailure {
+    /// EZKL is not installed (or not runnable): no EZKL row for any model.
+    Unavailable(anyhow::Error),
+    /// EZKL ran on this model and failed: its error is the model's row.
+    Failed(anyhow::Error),
+}
+
+fn run_ezkl(python: &Path, target: &Target, work: &Path) -> std::result::Result<BenchRow, EzklFailure> {
     if !python.exists() {
-        bail!("{} not found (run `make bench`, or set ZKML_EZKL_PYTHON)", python.display());
+        return Err(EzklFailure::Unavailable(anyhow::anyhow!(
+            "{} not found (run `make bench`, or set ZKML_EZKL_PYTHON)",
+            python.display()
+        )));
     }
-    let dir = examples_dir();
     let output = Command::new(python)
         .arg(repo_root().join("tools/bench/ezkl_bench.py"))
         .arg("--onnx")
-        .arg(dir.join(model.file()))
+        .arg(&target.onnx)
         .arg("--data")
-        .arg(dir.join("test.json"))
+        .arg(&target.data)
         .arg("--calibration")
-        .arg(dir.join("calibration.json"))
+        .arg(&target.calibration)
         .arg("--workdir")
         .arg(work)
         .output()
-        .with_context(|| format!("running {}", python.display()))?;
-    let report: EzklReport = serde_json::from_slice(&output.stdout).with_context(|| {
-        format!("EZKL printed no report (exit {}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim())
-    })?;
+        .with_context(|| format!("running {}", python.display()))
+        .map_err(EzklFailure::Unavailable)?;
+    let report: EzklReport = serde_json::from_slice(&output.stdout)
+        .with_context(|| {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            // The phase that failed and EZKL's own last words, not its whole log.
+            let tail: Vec<&str> = stderr.trim().lines().rev().take(6).collect();
+            format!("EZKL failed (exit {}): {}", output.status, tail.into_iter().rev().collect::<Vec<_>>().join(" | "))
+        })
+        .map_err(EzklFailure::Failed)?;
     if report.available == Some(false) {
-        bail!("ezkl is not installed: {}", report.reason.unwrap_or_default());
+        return Err(EzklFailure::Unavailable(anyhow::anyhow!(
+            "ezkl is not installed: {}",
+            report.reason.unwrap_or_default()
+        )));
     }
+    ezkl_row(report, &target.name).map_err(EzklFailure::Failed)
+}
+
+fn ezkl_row(report: EzklReport, model: &str) -> Result<BenchRow> {
     let need = |v: Option<f64>, what: &str| v.with_context(|| format!("EZKL's report has no {what}"));
     Ok(BenchRow {
         tool: "ezkl".into(),
-        model,
+        model: model.to_string(),
         k: report.k.context("EZKL's report has no k")?,
         rows: report.rows.unwrap_or(0),
         witness_columns: None,
         fixed_columns: None,
         advice_cells: None,
+        cells_by_op: vec![],
         keygen_s: need(report.keygen_s, "keygen time")?,
         prove_s: need(report.prove_s, "prove time")?,
         prove_poseidon_s: None,
@@ -730,5 +941,9 @@ fn run_ezkl(python: &Path, model: Example, work: &Path) -> Result<BenchRow> {
         peak_rss_keygen_mb: need(report.peak_rss_keygen_mb, "keygen RSS")?,
         peak_rss_prove_mb: need(report.peak_rss_prove_mb, "prove RSS")?,
         verified: report.verify_ok.unwrap_or(false),
+        verify_gas: None,
+        verifier_bytes: None,
+        verifier_error: None,
+        fidelity: None,
     })
 }

@@ -47,7 +47,7 @@ pub struct CompileArgs {
     out: PathBuf,
 }
 
-fn parse_shape(s: &str) -> Result<Vec<usize>, String> {
+pub(crate) fn parse_shape(s: &str) -> Result<Vec<usize>, String> {
     s.split(',')
         .map(|d| d.trim().parse::<usize>().map_err(|_| format!("'{d}' in '{s}' is not a dimension (use e.g. 1,1,8,8)")))
         .collect::<Result<Vec<_>, _>>()

@@ -180,6 +180,7 @@ impl CircuitFile {
             params: self.params.clone(),
             advice_cells: self.advice_cells,
             table_rows: self.table_rows,
+            cells_by_op: vec![],
         }
     }
 
@@ -274,6 +275,8 @@ pub struct SetupReport {
     pub advice_cells: usize,
     /// Rows of the function table.
     pub table_rows: usize,
+    /// Where the gate cells go, by kind of op, most first.
+    pub cells_by_op: Vec<zkml_circuit::circuit::OpCells>,
     /// Public instances.
     pub public_elements: usize,
     /// The circuit hash.
@@ -386,6 +389,7 @@ impl SetupArgs {
             table_columns: size.params.table_columns,
             advice_cells: size.advice_cells,
             table_rows: size.table_rows,
+            cells_by_op: size.cells_by_op.clone(),
             public_elements: layout.num_instances,
             circuit_hash: file.circuit_hash.clone(),
             model_commitment: file.model_commitment.clone(),
@@ -541,6 +545,7 @@ fn human(r: &SetupReport, layout: &PublicLayout) -> String {
             ),
         ),
         ("advice cells", format!("{} (table rows {})", r.advice_cells, r.table_rows)),
+        ("cells by op", cells_by_op_text(&r.cells_by_op)),
         ("public elements", format!("{}: {}", r.public_elements, sections.join(", "))),
         ("circuit hash", r.circuit_hash.clone()),
         ("model commitment", r.model_commitment.clone()),
@@ -549,4 +554,19 @@ fn human(r: &SetupReport, layout: &PublicLayout) -> String {
         ("wrote", format!("{}, {}", r.circuit_file.display(), r.vk_file.display())),
     ];
     rows.iter().map(|(k, v)| format!("{k:<17} {v}")).collect::<Vec<_>>().join("\n")
+}
+
+/// The ops that lay out most of the gate cells, with their shares: where the rows go.
+pub(crate) fn cells_by_op_text(by_op: &[zkml_circuit::circuit::OpCells]) -> String {
+    let total: usize = by_op.iter().map(|o| o.cells).sum::<usize>().max(1);
+    let mut parts: Vec<String> = by_op
+        .iter()
+        .take(6)
+        .map(|o| format!("{} {:.0}% ({} nodes)", o.op, 100.0 * o.cells as f64 / total as f64, o.nodes))
+        .collect();
+    if by_op.len() > 6 {
+        let rest: usize = by_op[6..].iter().map(|o| o.cells).sum();
+        parts.push(format!("other {:.0}%", 100.0 * rest as f64 / total as f64));
+    }
+    parts.join(", ")
 }

@@ -187,3 +187,32 @@ fn pixel_art_proves_and_renders_a_prompt() {
     let args = ["input", "prompt", "0x0a00000000", "--model", path(&example.model), "--out", path(&far), "--force"];
     assert!(stderr(&example.run(&args)).contains("prompt byte 0"));
 }
+
+#[test]
+fn transformer_proves_token_ids_and_refuses_ids_outside_its_table() {
+    let example = Example::compile("transformer");
+    let test = read_json(&example.dir.join("test.json"));
+    let (ids, label) = (test["inputs"][0].clone(), test["labels"][0].as_i64().expect("a label"));
+    let input = example.file("input.json");
+    std::fs::write(&input, serde_json::json!({ "inputs": [ids] }).to_string()).expect("the file writes");
+
+    let proof = example.file("proof.json");
+    let artifact = example.prove_and_verify(&input, &proof);
+    // Token ids are public as they are (integers, not fixed point), and the proven logits pick the label.
+    assert_eq!(section(&artifact, SectionKind::Inputs), ints(&ids));
+    let logits = section(&artifact, SectionKind::Outputs);
+    let best = (0..logits.len()).max_by_key(|&i| (logits[i], std::cmp::Reverse(i))).expect("ten logits");
+    assert_eq!(best as i64, label, "logits {logits:?}");
+    example.assert_tampered_instance_fails(&proof);
+
+    // An id past the 12-token vocabulary, and one that is not an integer, are refused by name.
+    for (bad, needle) in [(12.0, "outside the table's 12 rows"), (3.5, "integer ids")] {
+        let mut ids = ids.clone();
+        ids[5] = serde_json::json!(bad);
+        let far = example.file("far.json");
+        std::fs::write(&far, serde_json::json!({ "inputs": [ids] }).to_string()).expect("the file writes");
+        let args = ["prove", path(&example.model), "--input", path(&far), "--out"];
+        let refused = example.run(&[&args[..], &[path(&example.file("far-proof.json")), "--unsafe-dev-srs"]].concat());
+        assert!(!refused.status.success() && stderr(&refused).contains(needle), "{}", stderr(&refused));
+    }
+}
