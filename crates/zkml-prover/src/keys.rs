@@ -129,6 +129,25 @@ pub fn circuit_hash(
     finish(&state)
 }
 
+/// The peak memory of a model circuit's keygen and proving, before either runs: the model aggregation sizes
+/// by (`crate::aggregate::MemoryEstimate`, fitted to halo2's keygen and prover), applied to the model's
+/// columns, each pair of function-table columns counted as two advice columns and one more lookup argument.
+/// It errs high: LeNet-5 at `k = 21` is estimated at 2.4 GB for keygen and 3.5 GB for proving against 2.2 and
+/// 3.4 GB measured (`zkml-eth bench --model lenet5`), the transformer example at `k = 19` at 1.8 and 1.9 GB
+/// against 1.6 and 1.9 GB.
+pub fn model_memory_estimate(size: &CircuitSize) -> crate::aggregate::MemoryEstimate {
+    let base = &size.params.base;
+    let table_pairs = size.params.table_columns;
+    let config = snark_verifier_sdk::halo2::aggregation::AggregationConfigParams {
+        degree: size.k,
+        num_advice: base.num_advice_per_phase.iter().sum::<usize>() + 2 * table_pairs,
+        num_lookup_advice: base.num_lookup_advice_per_phase.iter().sum::<usize>() + table_pairs,
+        num_fixed: base.num_fixed,
+        lookup_bits: base.lookup_bits.unwrap_or(0),
+    };
+    crate::aggregate::MemoryEstimate::new(&config, Some(size.advice_cells))
+}
+
 /// `0x`-prefixed lowercase hex.
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(2 + 2 * bytes.len());

@@ -235,7 +235,7 @@ pub struct SetupArgs {
     #[arg(long, value_enum)]
     output: Option<OutputArg>,
     /// How ranges are checked [default: bits when the model fits one column at most two k above the
-    /// lookup layout, else lookup; lookup when --k is given].
+    /// lookup layout for little more proving work, else lookup; lookup when --k is given].
     #[arg(long, value_enum, value_name = "HOW")]
     range_checks: Option<RangeArg>,
     /// log2 of the circuit's rows; chosen automatically (cheapest layout) when omitted.
@@ -245,6 +245,10 @@ pub struct SetupArgs {
     /// [default: K - 1].
     #[arg(long, value_name = "BITS", requires = "k")]
     lookup_bits: Option<usize>,
+    /// The most memory keygen and proving may need, in GB [default: 80% of this machine's memory]: a larger
+    /// circuit (estimated as `aggregate` estimates its circuits) is refused with the figure it would need.
+    #[arg(long, value_name = "GB")]
+    max_memory: Option<f64>,
     #[command(flatten)]
     srs: SrsOpts,
 }
@@ -337,6 +341,22 @@ impl SetupArgs {
             }
         };
         let sizing_seconds = started.elapsed().as_secs_f64();
+        let budget = crate::opts::MemoryOpts { max_memory: self.max_memory }.budget_bytes()?;
+        let estimate = zkml_prover::keys::model_memory_estimate(&size);
+        if estimate.peak() > budget {
+            bail!(
+                "the circuit of {} (k = {}, {} witness columns, {} advice cells) needs about {:.1} GB to generate its \
+                 keys and {:.1} GB to prove, over the {:.1} GB budget (--max-memory, default 80% of this machine's \
+                 memory): run it on a larger machine, or shrink the model or its scale",
+                dir.display(),
+                size.k,
+                size.witness_columns(),
+                size.advice_cells,
+                estimate.keygen_bytes as f64 / 1e9,
+                estimate.prove_bytes as f64 / 1e9,
+                budget as f64 / 1e9
+            );
+        }
 
         let srs = self.srs.load(size.k, &out)?;
         let hash = circuit_hash(&model.quantized, &layout, &size, &srs.fingerprint);

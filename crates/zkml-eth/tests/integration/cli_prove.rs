@@ -213,6 +213,11 @@ fn prove_errors_name_the_problem() {
     assert_fails_with(&no_srs, "--srs FILE");
     assert!(stderr(&no_srs).contains("--unsafe-dev-srs"), "{}", stderr(&no_srs));
 
+    // A circuit over the memory budget is refused before keygen, with the figure it would need.
+    let over = f.run(&["setup", path(&f.model), "--max-memory", "0.001", "--unsafe-dev-srs"]);
+    assert_fails_with(&over, "GB to prove, over the 0.0 GB budget (--max-memory");
+    assert!(!f.model.join("circuit.json").exists(), "nothing is written");
+
     f.setup(&["--k", SMALL_K]);
     // A pixel of 1000.0 is far outside the calibrated [0, 1]: the executor names the sample and the node.
     let outside = f.input("outside.json", 1, |inputs| inputs[0][5] = 1000.0);
