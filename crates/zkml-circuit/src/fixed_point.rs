@@ -224,13 +224,8 @@ impl<F: BigPrimeField, R: RangeInstructions<F>> FixedPointInstructions<F> for R 
         let radicand_bits = x_bits + s + 2;
         let radicand = self.gate().mul(ctx, x, Constant(F::from_u128(4u128 << s)));
         let value = fe_to_i64(x.value()) as i128;
-        let y = zkml_model::exec::round_sqrt(value.max(0), s as u8).unwrap_or(0);
         let z_value = zkml_model::exec::isqrt(4 * (value.max(0) << s));
-        let y = ctx.load_witness(F::from_u128(y as u128));
-        let b = ctx.load_witness(F::from_u128(((z_value + 1) % 2) as u128));
-        self.gate().assert_bit(ctx, b);
-        let two_y_plus_b = self.gate().mul_add(ctx, y, Constant(F::from(2)), b);
-        let z = self.gate().sub(ctx, two_y_plus_b, Constant(F::ONE));
+        let (y, z) = rounded_half(self, ctx, z_value);
         // y is at most sqrt(2^radicand_bits) + 1: with z small, z² and the remainders are integers.
         self.range_check(ctx, y, (radicand_bits / 2 + 2) as usize);
         let z_squared = self.gate().mul(ctx, z, z);
@@ -246,7 +241,6 @@ impl<F: BigPrimeField, R: RangeInstructions<F>> FixedPointInstructions<F> for R 
         // z = 2y + b - 1 is the largest with z²·x <= N = 4·2^(3s): N - z²·x >= 0 and (z+1)²·x - N - 1 >= 0.
         let n = F::from_u128(4u128 << (3 * s));
         let value = fe_to_i64(x.value()) as i128;
-        let y_value = zkml_model::exec::round_rsqrt(value, s as u8).unwrap_or(0);
         let z_value = if value > 0 {
             let n = 4i128 << (3 * s);
             let mut z = zkml_model::exec::isqrt(n / value);
@@ -257,11 +251,7 @@ impl<F: BigPrimeField, R: RangeInstructions<F>> FixedPointInstructions<F> for R 
         } else {
             0
         };
-        let y = ctx.load_witness(F::from_u128(y_value as u128));
-        let b = ctx.load_witness(F::from_u128(((z_value + 1) % 2) as u128));
-        self.gate().assert_bit(ctx, b);
-        let two_y_plus_b = self.gate().mul_add(ctx, y, Constant(F::from(2)), b);
-        let z = self.gate().sub(ctx, two_y_plus_b, Constant(F::ONE));
+        let (y, z) = rounded_half(self, ctx, z_value);
         // z <= 2·sqrt(N) + 1 keeps every product far below the field; see exec::round_rsqrt.
         self.range_check(ctx, y, (3 * s / 2 + 3) as usize);
         let remainder_bits = (3 * s + 3).max(x_bits) as usize + 3;
@@ -292,4 +282,19 @@ impl<F: BigPrimeField, R: RangeInstructions<F>> FixedPointInstructions<F> for R 
         }
         (index, best)
     }
+}
+
+/// Witnesses `y = floor((z + 1) / 2)` and a bit `b` for an integer root `z >= 0`, and returns `y` with the cell
+/// `z = 2y + b - 1` (the form both rounded roots constrain; see `zkml_model::exec::round_sqrt`).
+fn rounded_half<F: BigPrimeField>(
+    range: &impl RangeInstructions<F>,
+    ctx: &mut Context<F>,
+    z_value: i128,
+) -> (AssignedValue<F>, AssignedValue<F>) {
+    let y = ctx.load_witness(F::from_u128(((z_value + 1) / 2) as u128));
+    let b = ctx.load_witness(F::from_u128(((z_value + 1) % 2) as u128));
+    range.gate().assert_bit(ctx, b);
+    let two_y_plus_b = range.gate().mul_add(ctx, y, Constant(F::from(2)), b);
+    let z = range.gate().sub(ctx, two_y_plus_b, Constant(F::ONE));
+    (y, z)
 }

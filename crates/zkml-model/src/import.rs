@@ -635,19 +635,33 @@ impl Mapper<'_> {
             self.push(id, matmul, vec![current], shape);
             return Ok(());
         }
-        let here = OutletId::new(id, 0);
         let mm_shape = if natural_shape.is_empty() { vec![1] } else { natural_shape.clone() };
-        current = self.push_relayout(id, "matmul", matmul, current, mm_shape, here);
+        current = self.push_relayout(id, "matmul", matmul, current, mm_shape, OutletId::new(id, 0));
+        self.push_output_layout(id, current, (&natural, &natural_shape), &wanted, shape);
+        Ok(())
+    }
+
+    /// Moves a product laid out in its natural axis order (`natural`, of `natural_shape`) to the output's
+    /// order `wanted` and shape: a transpose, then a reshape when only size-1 axes differ. The last node
+    /// stands for tract node `id`.
+    fn push_output_layout(
+        &mut self,
+        id: usize,
+        product: NodeId,
+        (natural, natural_shape): (&[char], &[usize]),
+        wanted: &[char],
+        shape: Vec<usize>,
+    ) {
         let perm: Vec<usize> =
             wanted.iter().map(|l| natural.iter().position(|c| c == l).expect("from natural")).collect();
         let t_shape: Vec<usize> = perm.iter().map(|&i| natural_shape[i]).collect();
         if t_shape == shape {
-            self.push(id, Op::Transpose { perm }, vec![current], shape);
+            self.push(id, Op::Transpose { perm }, vec![product], shape);
         } else {
-            current = self.push_relayout(id, "out_t", Op::Transpose { perm }, current, t_shape, here);
+            let here = OutletId::new(id, 0);
+            let current = self.push_relayout(id, "out_t", Op::Transpose { perm }, product, t_shape, here);
             self.push(id, Op::Reshape, vec![current], shape);
         }
-        Ok(())
     }
 
     fn map_binary(&mut self, id: usize, bin: &TypedBinOp, inputs: &[Value], shape: Vec<usize>) -> Result<()> {
@@ -1124,15 +1138,7 @@ impl Mapper<'_> {
         if natural_shape != vec![bs, ms, ns] {
             current = self.push_relayout(id, "natural", Op::Reshape, current, natural_shape.clone(), here);
         }
-        let perm: Vec<usize> =
-            wanted.iter().map(|l| natural.iter().position(|c| c == l).expect("from natural")).collect();
-        let t_shape: Vec<usize> = perm.iter().map(|&i| natural_shape[i]).collect();
-        if t_shape == shape {
-            self.push(id, Op::Transpose { perm }, vec![current], shape);
-        } else {
-            current = self.push_relayout(id, "out_t", Op::Transpose { perm }, current, t_shape, here);
-            self.push(id, Op::Reshape, vec![current], shape);
-        }
+        self.push_output_layout(id, current, (&natural, &natural_shape), &wanted, shape);
         Ok(())
     }
 
