@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use zkml_model::{commit::model_commitment, quantize::QuantizedModel};
 
 use crate::{
+    dot::{DotChip, DotConfig},
     model::{Error, assign_model},
-    public::{PublicLayout, SectionKind, hash_cells, pack_cells},
+    public::{PublicLayout, SectionKind, WeightVisibility, hash_cells, pack_cells},
     range::{BitGateConfig, BitRangeChip, BitRun},
     tables::TableChip,
 };
@@ -37,6 +38,16 @@ pub struct ModelCircuitParams {
     pub base: BaseCircuitParams,
     /// Pairs of advice columns looking up the nonlinear-function table.
     pub table_columns: usize,
+    /// Input columns of the dot-product gate ([`crate::dot`]); 0 without it. Laying out for keygen, any
+    /// non-zero count asks for the gate, and the fewest columns that fit the rows are taken. Left out of
+    /// the serialized form when 0, so circuits without it keep the circuit hash (and the keys) they had
+    /// before it existed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dot_columns: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Columns of the function table and of the cells looked up in it.
@@ -53,6 +64,7 @@ pub struct ModelConfig {
     base: BaseConfig<Fr>,
     table: Option<TableConfig>,
     bits: Option<BitGateConfig>,
+    dot: Option<DotConfig>,
 }
 
 /// A model's circuit with its witness (or a layout on zeros, for keygen).
@@ -60,6 +72,7 @@ pub struct ModelConfig {
 pub struct ModelCircuit {
     builder: BaseCircuitBuilder<Fr>,
     tables: TableChip<Fr>,
+    dots: DotChip<Fr>,
     params: ModelCircuitParams,
     instances: Vec<Fr>,
     nodes: Vec<Vec<AssignedValue<Fr>>>,
@@ -96,15 +109,20 @@ impl ModelCircuit {
         }
         let witness_gen_only = builder.witness_gen_only();
         let copy_manager = builder.core().copy_manager.clone();
-        let tables = TableChip::new(model, LookupAnyManager::new(witness_gen_only, copy_manager));
+        let tables = TableChip::new(model, LookupAnyManager::new(witness_gen_only, copy_manager.clone()));
+        // Dot products get their own columns when asked for, in lookup layouts (already several columns
+        // wide) and with constant weights.
+        let weights = layout.visibility.weights;
+        let dots_enabled =
+            params.dot_columns > 0 && params.base.lookup_bits.is_some() && weights == WeightVisibility::Fixed;
+        let dots = DotChip::new(dots_enabled, witness_gen_only, copy_manager);
         // No lookup bits: range checks by bits, and no range lookup in the constraint system.
         let range = params.base.lookup_bits.map(|_| builder.range_chip());
         let bits = BitRangeChip::new();
         let ctx = builder.main(0);
-        let weights = layout.visibility.weights;
         let cells = match &range {
-            Some(range) => assign_model(ctx, range, &tables, model, weights, input)?,
-            None => assign_model(ctx, &bits, &tables, model, weights, input)?,
+            Some(range) => assign_model(ctx, range, &tables, &dots, model, weights, input)?,
+            None => assign_model(ctx, &bits, &tables, &dots, model, weights, input)?,
         };
         let gate = bits.gate();
         let mut public = vec![];
@@ -128,18 +146,22 @@ impl ModelCircuit {
         builder.assigned_instances = vec![public];
         let bit_runs = bits.take_runs();
         let node_advice = cells.node_advice;
-        let mut circuit = Self { builder, tables, params, instances, nodes: cells.nodes, node_advice, bit_runs };
+        let mut circuit = Self { builder, tables, dots, params, instances, nodes: cells.nodes, node_advice, bit_runs };
         if stage != CircuitBuilderStage::Prover {
-            circuit.calculate_params();
+            circuit.calculate_params()?;
         }
         Ok(circuit)
     }
 
     /// Sizes the columns for the laid-out cells at the configured `k`.
-    fn calculate_params(&mut self) {
+    fn calculate_params(&mut self) -> Result<(), Error> {
+        let k = self.params.base.k as u32;
         self.params.base = fitted_params(&mut self.builder, MINIMUM_UNUSABLE_ROWS);
-        let usable_rows = (1usize << self.params.base.k) - MINIMUM_UNUSABLE_ROWS;
+        let usable_rows = (1usize << k) - MINIMUM_UNUSABLE_ROWS;
         self.params.table_columns = self.tables.manager.total_rows().div_ceil(usable_rows);
+        // Asked for (any non-zero count), they get the fewest input columns that fit.
+        self.params.dot_columns = self.dots.columns_for(usable_rows).ok_or(Error::TooLarge { max_k: k })?;
+        Ok(())
     }
 
     /// The column configuration.
@@ -174,6 +196,23 @@ impl ModelCircuit {
         self.builder.main(0).advice[offset] = Assigned::Trivial(value);
     }
 
+    /// Makes the dot-product columns' witness add `delta` to the accumulator of dot product `product` from
+    /// its first row on, leaving every constraint as it is (see [`Self::tamper`]).
+    pub fn tamper_dot_accumulator(&mut self, product: usize, delta: Fr) {
+        self.dots.tamper_accumulator(product, delta);
+    }
+
+    /// Makes the dot-product columns hold `value` in place of the copy of input `term` of dot product
+    /// `product` (see [`Self::tamper`]).
+    pub fn tamper_dot_input(&mut self, product: usize, term: usize, value: Fr) {
+        self.dots.tamper_input(product, term, value);
+    }
+
+    /// Dot products laid out in the dot-product columns.
+    pub fn dot_products(&self) -> usize {
+        self.dots.len()
+    }
+
     /// Number of advice cells in the main context.
     pub fn main_cells(&mut self) -> usize {
         self.builder.main(0).advice.len()
@@ -206,6 +245,7 @@ impl ModelCircuit {
         stats.gate.total_advice_per_phase.iter().sum::<usize>()
             + stats.total_lookup_advice_per_phase.iter().sum::<usize>()
             + 2 * self.tables.manager.total_rows()
+            + self.dots.cells(self.params.dot_columns)
     }
 }
 
@@ -284,9 +324,10 @@ impl Circuit<Fr> for ModelCircuit {
         });
         // Without a range lookup, ranges are checked by bits.
         let bits = params.base.lookup_bits.is_none().then(|| BitGateConfig::configure(meta, &base));
+        let dot = (params.dot_columns > 0).then(|| DotConfig::configure(meta, params.dot_columns));
         assert!(meta.minimum_rows() <= MINIMUM_UNUSABLE_ROWS, "blinding rows exceed the reserved rows");
         base.set_usable_rows((1usize << params.base.k) - MINIMUM_UNUSABLE_ROWS);
-        ModelConfig { base, table, bits }
+        ModelConfig { base, table, bits, dot }
     }
 
     fn configure(_: &mut ConstraintSystem<Fr>) -> Self::Config {
@@ -323,6 +364,9 @@ impl Circuit<Fr> for ModelCircuit {
                 }
                 if let Some(table) = &config.table {
                     self.tables.manager.assign_raw(&table.advice, &mut region);
+                }
+                if let Some(dot) = &config.dot {
+                    self.dots.assign(dot, &mut region);
                 }
                 if !builder.core().witness_gen_only() {
                     builder.core().copy_manager.assign_raw(config.base.constants(), &mut region);

@@ -2,6 +2,7 @@
 //! commitments) and the circuit that lays out a quantized model from `zkml-model`.
 
 pub mod circuit;
+pub mod dot;
 pub mod fixed_point;
 pub mod model;
 pub mod public;

@@ -21,6 +21,7 @@ use zkml_model::{
 };
 
 use crate::{
+    dot::DotChip,
     fixed_point::{FixedPointInstructions, fe_from_i64},
     public::{WeightVisibility, hash_cells, pack_cells},
     tables::{TableChip, TableFn},
@@ -66,7 +67,7 @@ pub struct ModelCells<F: BigPrimeField> {
     pub commitment: Option<AssignedValue<F>>,
     /// Every node's output cells, in node order.
     pub nodes: Vec<Vec<AssignedValue<F>>>,
-    /// The gate cells each node laid out (its share of the rows), in node order.
+    /// The gate cells each node laid out (its share of the rows; one per dot-product term), in node order.
     pub node_advice: Vec<usize>,
 }
 
@@ -75,6 +76,7 @@ pub fn assign_model<F: BigPrimeField>(
     ctx: &mut Context<F>,
     range: &impl RangeInstructions<F, Gate = GateChip<F>>,
     tables: &TableChip<F>,
+    dots: &DotChip<F>,
     model: &QuantizedModel,
     weights: WeightVisibility,
     input: &[i64],
@@ -96,6 +98,7 @@ pub fn assign_model<F: BigPrimeField>(
     let mut cursor = 0;
     for node in &model.nodes {
         let advice_before = ctx.advice.len();
+        let dot_terms_before = dots.terms();
         let consts = &constants[cursor..cursor + node_constants(&node.op).len()];
         cursor += consts.len();
         let unsupported = |reason: &str| Error::Unsupported {
@@ -122,7 +125,7 @@ pub fn assign_model<F: BigPrimeField>(
                     for j in 0..n {
                         let column: Vec<QuantumCell<F>> = (0..k).map(|i| consts[i * n + j]).collect();
                         let b = bias.as_ref().map(|_| consts[k * n + j]);
-                        let acc = range.dot(ctx, row, &column, b);
+                        let acc = dot(ctx, range, dots, row, &column, b);
                         out.push(range.rescale(ctx, acc, p, acc_bits));
                     }
                 }
@@ -149,7 +152,7 @@ pub fn assign_model<F: BigPrimeField>(
                                     }
                                 }
                                 let bias_cell = bias.as_ref().map(|_| consts[kernel.data.len() + oc]);
-                                let acc = range.dot(ctx, &xs, &ws, bias_cell);
+                                let acc = dot(ctx, range, dots, &xs, &ws, bias_cell);
                                 out.push(range.rescale(ctx, acc, p, acc_bits));
                             }
                         }
@@ -273,7 +276,7 @@ pub fn assign_model<F: BigPrimeField>(
                                     ws.push(consts[k]);
                                 }
                                 let bias_cell = bias.as_ref().map(|_| consts[kernel.data.len() + oc]);
-                                let acc = range.dot(ctx, &xs, &ws, bias_cell);
+                                let acc = dot(ctx, range, dots, &xs, &ws, bias_cell);
                                 out.push(range.rescale(ctx, acc, p, acc_bits));
                             }
                         }
@@ -292,7 +295,7 @@ pub fn assign_model<F: BigPrimeField>(
                         for j in 0..n {
                             let column: Vec<QuantumCell<F>> =
                                 (0..k).map(|t| Existing(x(1)[(batch * k + t) * n + j])).collect();
-                            let acc = range.dot(ctx, row, &column, None);
+                            let acc = dot(ctx, range, dots, row, &column, None);
                             out.push(range.rescale(ctx, acc, s, acc_bits));
                         }
                     }
@@ -550,7 +553,8 @@ pub fn assign_model<F: BigPrimeField>(
             }
         }
         cells.push(out);
-        node_advice.push(ctx.advice.len() - advice_before);
+        // A dot-product term takes a little over one cell in its own columns.
+        node_advice.push(ctx.advice.len() - advice_before + dots.terms() - dot_terms_before);
     }
     let inputs = model.inputs.iter().flat_map(|&i| cells[i].iter().copied()).collect();
     let outputs = model.outputs.iter().flat_map(|&o| cells[o].iter().copied()).collect();
@@ -566,6 +570,22 @@ fn as_cell<F: BigPrimeField>(ctx: &mut Context<F>, c: QuantumCell<F>) -> Assigne
 
 /// The model's constants as circuit constants (fixed weights) or as witnesses bound to the in-circuit
 /// commitment (committed weights), in commitment order.
+/// `Σ x_i · w_i + bias` in the dot-product columns when `dots` takes it (constant weights), else in
+/// halo2-base's gate.
+fn dot<F: BigPrimeField>(
+    ctx: &mut Context<F>,
+    range: &impl RangeInstructions<F, Gate = GateChip<F>>,
+    dots: &DotChip<F>,
+    xs: &[AssignedValue<F>],
+    ws: &[QuantumCell<F>],
+    bias: Option<QuantumCell<F>>,
+) -> AssignedValue<F> {
+    match dots.dot(ctx, xs, ws, bias) {
+        Some(out) => out,
+        None => range.dot(ctx, xs, ws, bias),
+    }
+}
+
 fn load_constants<F: BigPrimeField>(
     ctx: &mut Context<F>,
     range: &impl RangeInstructions<F, Gate = GateChip<F>>,

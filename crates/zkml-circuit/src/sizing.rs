@@ -1,25 +1,26 @@
 //! Automatic circuit sizing: how ranges are checked, and the `k`, lookup bits and columns that fit a model.
 //!
-//! Range checks by lookup ([`RangeChecks::Lookup`]) take the fewest rows. Proving cost is then dominated by
-//! committing to and evaluating every witness column over `2^k` rows, and every column also adds a
-//! commitment and its evaluations to the proof and an elliptic-curve multiplication to every verifier, on
-//! chain included. A lookup layout therefore costs `(2^k + COLUMN_OVERHEAD_ROWS) · witness columns`,
-//! witness columns being advice, range-lookup advice and the table-lookup pairs: a single column at `2^14`
-//! beats fourteen at `2^10`. Every `k` from the smallest that holds the tables is laid out for real (on
-//! zeros, as keygen does) with `lookup_bits = k - 1`, the widest range table that fits, which makes range
-//! checks cheapest; the cheapest layout wins, ties to the smaller `k`, among those with at most
-//! [`MAX_EVM_WITNESS_COLUMNS`] witness columns, whose single EVM verifier fits EIP-170 (a model too large
-//! for that at [`MAX_K`] gets the cheapest layout of any width, to be aggregated).
+//! Range checks by lookup ([`RangeChecks::Lookup`]) take the fewest rows, and lookup layouts put
+//! constant-weight dot products in columns of their own ([`crate::dot`]), as many inputs a row as the rows
+//! at that `k` need. Proving cost is then estimated as work over `2^k` rows: every witness column (advice,
+//! range-lookup advice, table-lookup pairs, dot-product columns), three more for each lookup argument (its
+//! permuted input and table and its running product), and [`FIXED_OVERHEAD_COLUMNS`] that come with any
+//! layout (the permutation argument's products, the quotient's pieces, the fixed columns); plus
+//! [`COLUMN_OVERHEAD_ROWS`] for each witness column, which also adds a commitment and its evaluations to the
+//! proof and an elliptic-curve multiplication to every verifier. So one column at `2^21` (LeNet-5: 90 s)
+//! loses to eleven at `2^17` (14 s). Every `k` from the smallest that holds the tables is laid out for
+//! real (on zeros, as keygen does) with `lookup_bits = k - 1`, the widest range table that fits, which
+//! makes range checks cheapest; the cheapest layout wins, ties to the smaller `k`, among those with at
+//! most [`MAX_EVM_WITNESS_COLUMNS`] witness columns, whose single EVM verifier fits EIP-170 (a model too
+//! large for that at [`MAX_K`] gets the cheapest layout of any width, to be aggregated).
 //!
 //! Range checks by bits ([`RangeChecks::Bits`]) take more cells (one per bit, against one per lookup limb)
-//! but leave no lookup argument: three commitments and their evaluations fewer, so a smaller proof that is
-//! cheaper to verify on chain and to aggregate (an aggregation circuit spends about 100k cells on each inner
-//! commitment). They are laid out in a single advice column at the smallest `k` that holds it, and chosen
-//! automatically when that `k` is at most [`BITS_EXTRA_K`] above the lookup layout's and the estimated
-//! proving work they add is at most [`BITS_MAX_EXTRA_COST`]: the digits MLP (one column at `2^14` either
-//! way), the eth-price and pixel-art models (one `k` more, well under a second), but not the digits CNN
-//! (`2^18` instead of ten columns at `2^14`) nor LeNet-5 (`2^22` instead of `2^21`: 119 s of proving against
-//! about 75 s).
+//! but leave no lookup argument and no dot-product columns: a single advice column, so a smaller proof that
+//! is cheaper to verify on chain and to aggregate (an aggregation circuit spends about 100k cells on each
+//! inner commitment). They are laid out at the smallest `k` that holds them in one column, and chosen
+//! automatically when the estimated proving work they add over the lookup layout is at most
+//! [`BITS_MAX_EXTRA_COST`]: the digits MLP, the eth-price and pixel-art models, but not the digits CNN,
+//! LeNet-5 or the transformer.
 
 use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,13 @@ use crate::{
 pub const MIN_K: u32 = 8;
 /// What one more witness column costs beyond its rows, in rows of proving work (see the module docs).
 pub const COLUMN_OVERHEAD_ROWS: u64 = 1 << 13;
+/// Proving work over `2^k` rows that comes with any layout, in columns: the permutation argument's running
+/// products, the quotient's pieces, the fixed columns evaluated on the extended domain. Fitted to two
+/// measured proofs on two cores: LeNet-5 in one column at `2^21` (90 s) against the transformer in seven
+/// at `2^19` (42 s).
+pub const FIXED_OVERHEAD_COLUMNS: u64 = 8;
+/// What a lookup argument adds, in columns: its permuted input, permuted table and running product.
+pub const LOOKUP_ARGUMENT_COLUMNS: u64 = 3;
 /// Layouts with more witness columns than this are not tried.
 pub const MAX_COLUMNS: usize = 64;
 /// Largest `k` tried (the largest perpetual-powers-of-tau conversion commonly used is 2^26).
@@ -97,25 +105,75 @@ impl CircuitSize {
         let advice: usize = base.num_advice_per_phase.iter().sum();
         // With a single advice column halo2-base enables the range lookup on that column itself.
         let lookup: usize = if advice == 1 { 0 } else { base.num_lookup_advice_per_phase.iter().sum() };
-        advice + lookup + 2 * self.params.table_columns
+        advice + lookup + 2 * self.params.table_columns + self.dot_witness_columns()
+    }
+
+    /// Advice columns of the dot-product gate: its inputs and accumulator (0 without it).
+    pub fn dot_witness_columns(&self) -> usize {
+        if self.params.dot_columns > 0 { self.params.dot_columns + 1 } else { 0 }
+    }
+
+    /// Fixed columns: halo2-base's constants, and the dot-product gate's weights, selector, chain flag and
+    /// bias.
+    pub fn fixed_columns(&self) -> usize {
+        let dot = if self.params.dot_columns > 0 { self.params.dot_columns + 3 } else { 0 };
+        self.params.base.num_fixed + dot
+    }
+
+    /// Lookup arguments: the range table's (one per range-lookup column, or one on the single advice
+    /// column) and one per pair of function-table columns.
+    pub fn lookup_arguments(&self) -> usize {
+        let base = &self.params.base;
+        let range = match base.lookup_bits {
+            None => 0,
+            Some(_) if base.num_advice_per_phase.iter().sum::<usize>() == 1 => 1,
+            Some(_) => base.num_lookup_advice_per_phase.iter().sum(),
+        };
+        range + self.params.table_columns
     }
 
     /// The cost model (see the module docs).
     pub fn cost(&self) -> u64 {
-        self.witness_columns() as u64 * ((1u64 << self.k) + COLUMN_OVERHEAD_ROWS)
+        let columns = self.witness_columns() as u64;
+        let per_row = columns + LOOKUP_ARGUMENT_COLUMNS * self.lookup_arguments() as u64 + FIXED_OVERHEAD_COLUMNS;
+        // The dot-product gate's fixed columns, at half a column each.
+        let dot_fixed = (self.fixed_columns() - self.params.base.num_fixed) as u64;
+        (2 * per_row + dot_fixed) * (1u64 << (self.k - 1)) + columns * COLUMN_OVERHEAD_ROWS
     }
 }
 
-/// Lays out `model` at `k` with `lookup_bits` (`None`: range checks by bits), returning its size.
+/// Lays out `model` at `k` with `lookup_bits` (`None`: range checks by bits), returning its size: the
+/// cheaper of the layouts with and without the dot-product columns (lookup layouts only).
 pub fn size_at(
     model: &QuantizedModel,
     layout: &PublicLayout,
     k: u32,
     lookup_bits: Option<usize>,
 ) -> Result<CircuitSize, Error> {
+    let plain = size_with(model, layout, k, lookup_bits, false);
+    if lookup_bits.is_none() {
+        return plain;
+    }
+    match (plain, size_with(model, layout, k, lookup_bits, true)) {
+        (Ok(plain), Ok(dots)) => Ok(if dots.cost() < plain.cost() { dots } else { plain }),
+        (Ok(size), Err(_)) | (Err(_), Ok(size)) => Ok(size),
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+/// [`size_at`], with the dot-product columns asked for or not (they are laid out only where there are
+/// constant-weight dot products and range lookups).
+pub fn size_with(
+    model: &QuantizedModel,
+    layout: &PublicLayout,
+    k: u32,
+    lookup_bits: Option<usize>,
+    dots: bool,
+) -> Result<CircuitSize, Error> {
     let params = ModelCircuitParams {
         base: BaseCircuitParams { k: k as usize, lookup_bits, num_instance_columns: 1, ..Default::default() },
         table_columns: 0,
+        dot_columns: if dots { crate::dot::MAX_DOT_COLUMNS } else { 0 },
     };
     let zeros = vec![0; model.input_len()];
     let circuit = ModelCircuit::new(CircuitBuilderStage::Keygen, model, layout, params, None, &zeros)?;
@@ -129,17 +187,15 @@ pub fn size_at(
     })
 }
 
-/// How many more `k` (each doubling the rows) bit range checks may take over lookups and still be chosen
-/// automatically: up to four times the rows for a proof without a lookup argument.
-pub const BITS_EXTRA_K: u32 = 2;
 /// The most estimated proving work ([`CircuitSize::cost`]) bit range checks may add over the lookup layout
-/// and still be chosen automatically: about four seconds of proving on two cores, against a proof three
-/// commitments smaller.
-pub const BITS_MAX_EXTRA_COST: u64 = 1 << 17;
+/// and still be chosen automatically: about two and a half seconds of proving on two cores (LeNet-5's
+/// eleven columns at `2^17`, about 2.9M, prove in 14 s), for a proof with several commitments fewer that
+/// costs less gas to verify. The pixel-art generator keeps its single column at `2^16` by this margin.
+pub const BITS_MAX_EXTRA_COST: u64 = 1 << 19;
 
-/// The size for `model`: with `range` checks when given, else bit range checks when they fit one column
-/// within [`BITS_EXTRA_K`] of the lookup layout's `k` and [`BITS_MAX_EXTRA_COST`] of its estimated proving
-/// work, else lookups (see the module docs).
+/// The size for `model`: with `range` checks when given, else bit range checks when their single column
+/// costs at most [`BITS_MAX_EXTRA_COST`] of estimated proving work more than the lookup layout, else
+/// lookups (see the module docs).
 pub fn auto_size(
     model: &QuantizedModel,
     layout: &PublicLayout,
@@ -150,7 +206,7 @@ pub fn auto_size(
         Some(RangeChecks::Bits) => narrowest_bits(model, layout, MAX_K),
         None => {
             let lookup = cheapest_lookup(model, layout)?;
-            match narrowest_bits(model, layout, (lookup.k + BITS_EXTRA_K).min(MAX_K)) {
+            match narrowest_bits(model, layout, MAX_K) {
                 Ok(bits) if bits.cost() <= lookup.cost() + BITS_MAX_EXTRA_COST => Ok(bits),
                 Ok(_) => Ok(lookup),
                 Err(Error::TooLarge { .. }) => Ok(lookup),
@@ -176,7 +232,10 @@ fn cheapest_lookup_within(
 ) -> Result<CircuitSize, Error> {
     let range = RangeChecks::Lookup;
     // A first layout tells the cell count; layouts wider than MAX_COLUMNS are never the cheapest.
-    let probe = size_at(model, layout, 16, range.lookup_bits(16))?;
+    let probe = match size_at(model, layout, 16, range.lookup_bits(16)) {
+        Err(Error::TooLarge { .. }) => size_at(model, layout, MAX_K, range.lookup_bits(MAX_K))?,
+        other => other?,
+    };
     let mut best: Option<CircuitSize> = None;
     for k in MIN_K..=MAX_K {
         let usable = (1usize << k) - MINIMUM_UNUSABLE_ROWS;
@@ -184,12 +243,17 @@ fn cheapest_lookup_within(
             continue;
         }
         if let Some(b) = &best {
-            // One column at this k already costs more than the best layout: larger k only cost more.
-            if (1u64 << k) + COLUMN_OVERHEAD_ROWS > b.cost() {
+            // The least any layout at this k costs is already more than the best: larger k only cost more.
+            if (1 + LOOKUP_ARGUMENT_COLUMNS + FIXED_OVERHEAD_COLUMNS) * (1u64 << k) > b.cost() {
                 break;
             }
         }
-        let size = if k == probe.k { probe.clone() } else { size_at(model, layout, k, range.lookup_bits(k))? };
+        let size = match if k == probe.k { Ok(probe.clone()) } else { size_at(model, layout, k, range.lookup_bits(k)) }
+        {
+            // The dot products need more rows than this k has, even at their widest.
+            Err(Error::TooLarge { .. }) => continue,
+            other => other?,
+        };
         if size.witness_columns() <= max_columns && best.as_ref().is_none_or(|b| size.cost() < b.cost()) {
             best = Some(size);
         }

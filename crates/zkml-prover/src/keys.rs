@@ -132,17 +132,18 @@ pub fn circuit_hash(
 /// The peak memory of a model circuit's keygen and proving, before either runs: the model aggregation sizes
 /// by (`crate::aggregate::MemoryEstimate`, fitted to halo2's keygen and prover), applied to the model's
 /// columns, each pair of function-table columns counted as two advice columns and one more lookup argument.
-/// It errs high: LeNet-5 at `k = 21` is estimated at 2.4 GB for keygen and 3.5 GB for proving against 2.2 and
-/// 3.4 GB measured (`zkml-eth bench --model lenet5`), the transformer example at `k = 19` at 1.8 and 1.9 GB
-/// against 1.6 and 1.9 GB.
+/// The dot-product gate's columns count as advice and fixed columns. LeNet-5 (eleven witness columns at
+/// `k = 17`, dot products included) is estimated at 1.0 GB for keygen and 0.8 GB for proving against 0.84 and
+/// 0.84 GB measured (`zkml-eth bench --model lenet5`), the transformer example at `k = 19` at 1.8 and 1.9 GB
+/// against 1.5 and 1.8 GB.
 pub fn model_memory_estimate(size: &CircuitSize) -> crate::aggregate::MemoryEstimate {
     let base = &size.params.base;
     let table_pairs = size.params.table_columns;
     let config = snark_verifier_sdk::halo2::aggregation::AggregationConfigParams {
         degree: size.k,
-        num_advice: base.num_advice_per_phase.iter().sum::<usize>() + 2 * table_pairs,
+        num_advice: base.num_advice_per_phase.iter().sum::<usize>() + 2 * table_pairs + size.dot_witness_columns(),
         num_lookup_advice: base.num_lookup_advice_per_phase.iter().sum::<usize>() + table_pairs,
-        num_fixed: base.num_fixed,
+        num_fixed: size.fixed_columns(),
         lookup_bits: base.lookup_bits.unwrap_or(0),
     };
     crate::aggregate::MemoryEstimate::new(&config, Some(size.advice_cells))

@@ -83,6 +83,16 @@ pub fn keygen(
     let zeros = vec![0; model.input_len()];
     let circuit = ModelCircuit::new(CircuitBuilderStage::Keygen, model, layout, size.params.clone(), None, &zeros)
         .map_err(|e| Error::Circuit(e.to_string()))?;
+    // The circuit hash that names these keys is computed from `size`: the columns laid out must be those.
+    let (laid_out, sized) = (circuit.circuit_params(), &size.params);
+    if laid_out.dot_columns != sized.dot_columns || laid_out.table_columns != sized.table_columns {
+        return Err(Error::Circuit(format!(
+            "the circuit lays out {} dot-product and {} table-pair columns where its size (circuit.json) \
+             records {} and {}: it was sized by another version of zkml-eth; delete circuit.json and run setup \
+             again",
+            laid_out.dot_columns, laid_out.table_columns, sized.dot_columns, sized.table_columns
+        )));
+    }
     let vk = keygen_vk(params, &circuit).map_err(|e| Error::Halo2(format!("verifying key: {e:?}")))?;
     let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Halo2(format!("proving key: {e:?}")))?;
     Ok(ModelKeys {

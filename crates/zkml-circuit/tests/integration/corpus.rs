@@ -111,6 +111,7 @@ fn every_corpus_model_imports_agrees_with_float_and_proves() {
                 ..Default::default()
             },
             table_columns: 0,
+            dot_columns: size.params.dot_columns,
         };
         let input = circuit_input(&q, &data.inputs[0]);
         let circuit =

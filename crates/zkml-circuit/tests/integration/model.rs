@@ -12,7 +12,7 @@ use zkml_circuit::{
     InputVisibility, ModelCircuit, ModelCircuitParams, OutputVisibility, PublicLayout, Visibility, WeightVisibility,
     circuit::native_instances,
     public::SectionKind,
-    sizing::{RangeChecks, auto_size},
+    sizing::{MAX_EVM_WITNESS_COLUMNS, MIN_K, RangeChecks, auto_size, size_with},
 };
 use zkml_model::{
     CalibrationOptions, CompiledModel,
@@ -45,6 +45,7 @@ fn mock(model: &QuantizedModel, layout: &PublicLayout, input: &[i64], k: usize) 
     let params = ModelCircuitParams {
         base: BaseCircuitParams { k, lookup_bits: Some(k - 1), num_instance_columns: 1, ..Default::default() },
         table_columns: 0,
+        dot_columns: 0,
     };
     ModelCircuit::new(CircuitBuilderStage::Mock, model, layout, params, None, input).expect("the model has a circuit")
 }
@@ -176,14 +177,33 @@ fn committed_weights_bind_the_model() {
 }
 
 #[test]
-fn auto_sizing_picks_a_single_column_layout_for_the_mlp() {
+fn auto_sizing_picks_the_cheapest_layout_for_the_mlp() {
     let model = compile("mlp.onnx", None).quantized;
     let layout = PublicLayout::new(&model, Visibility::default());
-    for range in [RangeChecks::Lookup, RangeChecks::Bits] {
-        let size = auto_size(&model, &layout, Some(range)).expect("the MLP fits");
-        eprintln!("digits MLP sized: {size:?}");
-        assert_eq!(size.witness_columns(), 1, "{size:?}");
-        assert_eq!(size.range_checks(), range);
-        assert!(size.advice_cells <= 1 << size.k);
+
+    // Bit range checks: one column, no lookup argument.
+    let bits = auto_size(&model, &layout, Some(RangeChecks::Bits)).expect("the MLP fits");
+    assert_eq!(bits.witness_columns(), 1, "{bits:?}");
+    assert_eq!(bits.params.dot_columns, 0, "{bits:?}");
+
+    // Lookups: no layout at another k, with or without the dot-product columns, is cheaper.
+    let lookup = auto_size(&model, &layout, Some(RangeChecks::Lookup)).expect("the MLP fits");
+    eprintln!("digits MLP sized: {lookup:?}");
+    assert_eq!(lookup.range_checks(), RangeChecks::Lookup);
+    for k in lookup.k.saturating_sub(2).max(MIN_K)..=lookup.k + 3 {
+        for dots in [false, true] {
+            let other = size_with(&model, &layout, k, RangeChecks::Lookup.lookup_bits(k), dots);
+            if let Ok(other) = other
+                && other.witness_columns() <= MAX_EVM_WITNESS_COLUMNS
+            {
+                assert!(other.cost() >= lookup.cost(), "{other:?} is cheaper than {lookup:?}");
+                assert_eq!(other.params.dot_columns > 0, dots, "{other:?}");
+            }
+        }
     }
+
+    // Unasked, the MLP keeps bits: its single column costs little more than the lookup layout.
+    let auto = auto_size(&model, &layout, None).expect("the MLP fits");
+    assert_eq!(auto.range_checks(), RangeChecks::Bits, "{auto:?}");
+    assert_eq!(auto.k, bits.k);
 }

@@ -45,6 +45,8 @@ fn mock(model: &QuantizedModel, layout: &PublicLayout, input: &[i64], k: u32, ra
             ..Default::default()
         },
         table_columns: 0,
+        // Asked for wherever they can be laid out, so that the dot-product gate is tested.
+        dot_columns: zkml_circuit::dot::MAX_DOT_COLUMNS,
     };
     ModelCircuit::new(CircuitBuilderStage::Mock, model, layout, params, None, input).expect("the model has a circuit")
 }
@@ -119,6 +121,36 @@ pub(crate) fn check_samples(
         let offset = cell.cell.expect("laid out").offset - 1;
         circuit.tamper_at(offset, Fr::from(7));
         assert!(!accepts(&circuit, &instances), "{name}: tampered witness inside {} accepted", node.op_name);
+    }
+    check_dot_products(name, model, &layout, &input, &instances, k, range);
+}
+
+/// Constant-weight dot products have their own columns in lookup layouts: a wrong running sum, and an
+/// input that is not the copy of its cell, are rejected (the first, middle and last products).
+fn check_dot_products(
+    name: &str,
+    model: &QuantizedModel,
+    layout: &PublicLayout,
+    input: &[i64],
+    instances: &[Fr],
+    k: u32,
+    range: RangeChecks,
+) {
+    let products = mock(model, layout, input, k, range).dot_products();
+    let dense = model.nodes.iter().any(|n| ["Conv", "MatMul", "ConvTranspose"].contains(&n.op_name.as_str()));
+    if range == RangeChecks::Bits || !dense {
+        assert_eq!(products, 0, "{name}: dot-product columns only in lookup layouts with constant weights");
+        return;
+    }
+    assert!(products > 0, "{name}: constant-weight dot products laid out in the main gate");
+    for product in [0, products / 2, products - 1] {
+        let mut circuit = mock(model, layout, input, k, range);
+        circuit.tamper_dot_accumulator(product, Fr::one());
+        assert!(!accepts(&circuit, instances), "{name}: wrong running sum of dot product {product} accepted");
+
+        let mut circuit = mock(model, layout, input, k, range);
+        circuit.tamper_dot_input(product, 0, Fr::from(3));
+        assert!(!accepts(&circuit, instances), "{name}: dot product {product} on a wrong input copy accepted");
     }
 }
 

@@ -271,8 +271,11 @@ pub struct SetupReport {
     pub advice_columns: usize,
     /// Range-lookup advice columns.
     pub lookup_advice_columns: usize,
-    /// Fixed columns.
+    /// Fixed columns (halo2-base's constants and the dot-product gate's).
     pub fixed_columns: usize,
+    /// Inputs per row of the dot-product gate (its advice columns are these and an accumulator); 0
+    /// without it.
+    pub dot_columns: usize,
     /// Pairs of advice columns looking up the function table.
     pub table_columns: usize,
     /// Advice cells laid out.
@@ -405,7 +408,8 @@ impl SetupArgs {
             lookup_bits: size.lookup_bits,
             advice_columns: base.num_advice_per_phase.iter().sum(),
             lookup_advice_columns: base.num_lookup_advice_per_phase.iter().sum(),
-            fixed_columns: base.num_fixed,
+            fixed_columns: size.fixed_columns(),
+            dot_columns: size.params.dot_columns,
             table_columns: size.params.table_columns,
             advice_cells: size.advice_cells,
             table_rows: size.table_rows,
@@ -560,8 +564,15 @@ fn human(r: &SetupReport, layout: &PublicLayout) -> String {
         (
             "columns",
             format!(
-                "{} advice, {} lookup advice, {} fixed, {} table pairs",
-                r.advice_columns, r.lookup_advice_columns, r.fixed_columns, r.table_columns
+                "{} advice, {} lookup advice, {} fixed, {} table pairs{}",
+                r.advice_columns,
+                r.lookup_advice_columns,
+                r.fixed_columns,
+                r.table_columns,
+                match r.dot_columns {
+                    0 => String::new(),
+                    c => format!(", dot products {c} terms a row ({} advice)", c + 1),
+                }
             ),
         ),
         ("advice cells", format!("{} (table rows {})", r.advice_cells, r.table_rows)),
