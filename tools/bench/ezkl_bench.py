@@ -23,6 +23,10 @@ Every phase runs in a fresh child process (this script with --phase NAME), so th
 of keygen and of proving are measured separately: the parent reaps each child with os.wait4 and
 reads that child's own ru_maxrss. Each child times only the EZKL call with time.perf_counter.
 
+After the proof verifies, an untimed "evm" phase renders EZKL's Solidity verifier
+(create_evm_verifier, not reusable) and the proof's calldata (encode_evm_calldata), for the caller
+to compile and run in an EVM; the report names both files, or says why they could not be made.
+
 Output: one JSON object on stdout; progress and EZKL's own printing go to stderr.
 Exit codes: 0 ok; 1 a phase failed (stderr names it) or the proof did not verify; 2 bad
 arguments or data; 3 ezkl cannot be imported (stdout then has {"tool": "ezkl", "available": false}).
@@ -59,6 +63,10 @@ FILES = {
     "pk": "pk.key",
     "witness": "witness.json",
     "proof": "proof.json",
+    "verifier_sol": "Verifier.sol",
+    "verifier_abi": "Verifier.abi",
+    "calldata": "calldata.bytes",
+    "calldata_hex": "calldata.hex",
 }
 
 # BN254 base field modulus; the VK stores points as raw Montgomery-form coordinates.
@@ -169,6 +177,32 @@ def run_phase(phase: str, workdir: Path, onnx_path: Path) -> None:
     elif phase == "verify":
         call = (ezkl.verify, (str(wpath(workdir, "proof")), str(settings), str(vk)),
                 {"srs_path": str(srs)})
+    elif phase == "evm":
+        async def render_evm():
+            async def settle(result):
+                return await result if inspect.isawaitable(result) else result
+
+            sol = wpath(workdir, "verifier_sol")
+            sol.unlink(missing_ok=True)
+            try:
+                ok = await settle(ezkl.create_evm_verifier(
+                    str(vk), str(settings), str(sol), str(wpath(workdir, "verifier_abi")),
+                    srs_path=str(srs), reusable=False))
+            except RuntimeError as e:
+                # EZKL renders the Solidity, then fetches solc over the network to write the ABI; offline
+                # that second step fails, and the caller compiles the Solidity with its own solc.
+                if not sol.exists():
+                    raise
+                log(f"phase evm: {sol.name} written; EZKL's own compile step failed ({e})")
+                ok = True
+            if ok is False:
+                raise RuntimeError("ezkl.create_evm_verifier returned False")
+            calldata = await settle(ezkl.encode_evm_calldata(
+                str(wpath(workdir, "proof")), str(wpath(workdir, "calldata")), None))
+            wpath(workdir, "calldata_hex").write_text("0x" + bytes(calldata).hex() + "\n")
+            return True
+
+        call = (render_evm, (), {})
     else:
         raise ValueError(f"unknown phase {phase!r}")
 
@@ -509,6 +543,13 @@ def run_pipeline(args: argparse.Namespace, ezkl) -> tuple[dict, int]:
         records[phase] = spawn_phase(phase, args)
 
     report = build_report(args, ezkl.__version__, variables, data_facts, records)
+    if report["verify_ok"]:
+        try:
+            spawn_phase("evm", args)
+            report["evm_verifier_sol"] = str(wpath(args.workdir, "verifier_sol"))
+            report["evm_calldata_hex"] = str(wpath(args.workdir, "calldata_hex"))
+        except PhaseError as e:
+            report["evm_error"] = str(e)
     if not report["verify_ok"]:
         log("phase verify: ezkl.verify returned False: the proof did not verify")
         return report, 1
@@ -529,7 +570,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="bind a symbolic input dimension (default: every one to 1)")
     p.add_argument("--fresh-srs", action="store_true",
                    help="regenerate the local SRS even if the work directory has one for this k")
-    p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)  # internal: child mode
+    p.add_argument("--phase", choices=PHASES + ("evm",), help=argparse.SUPPRESS)  # internal: child mode
     args = p.parse_args(argv)
     if args.phase is None and args.data is None:
         p.error("--data is required")

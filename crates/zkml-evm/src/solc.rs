@@ -217,6 +217,22 @@ fn is_executable(path: &Path) -> bool {
 
 /// Compiles `source` and returns the contract named `contract`.
 pub fn compile(solc: &Path, file_name: &str, source: &str, contract: &str) -> Result<CompiledContract> {
+    compile_with(solc, file_name, source, contract, false)
+}
+
+/// [`compile`] with the optimizer (200 runs), which verifiers written as one large assembly block need
+/// (EZKL's: unoptimized, its assembly runs out of stack slots).
+pub fn compile_optimized(solc: &Path, file_name: &str, source: &str, contract: &str) -> Result<CompiledContract> {
+    compile_with(solc, file_name, source, contract, true)
+}
+
+fn compile_with(
+    solc: &Path,
+    file_name: &str,
+    source: &str,
+    contract: &str,
+    optimize: bool,
+) -> Result<CompiledContract> {
     // A missing compiler is named with what to set, not as the OS's "No such file or directory".
     let exists =
         if is_bare_name(solc) { on_path(solc, std::env::var_os("PATH").as_deref()).is_some() } else { solc.is_file() };
@@ -225,7 +241,7 @@ pub fn compile(solc: &Path, file_name: &str, source: &str, contract: &str) -> Re
     }
     let compiler = Solc::new(solc).map_err(|e| Error::Solc { path: solc.to_path_buf(), reason: e.to_string() })?;
     let mut settings = Settings { evm_version: Some(EVM_VERSION), ..Default::default() };
-    settings.optimizer = Optimizer { enabled: Some(false), ..Default::default() };
+    settings.optimizer = Optimizer { enabled: Some(optimize), ..Default::default() };
     let sources = Sources::from([(PathBuf::from(file_name), Source::new(source))]);
     let input = SolcInput::new(SolcLanguage::Solidity, sources, settings);
     let output =

@@ -30,7 +30,7 @@ use zkml_evm::{
 use zkml_model::{CalibrationOptions, CompiledModel, data::DataSet, exec::execute};
 use zkml_prover::{
     aggregate::{self, LayerPolicy, MemoryEstimate},
-    keys::{CacheStatus, load_or_keygen},
+    keys::{CacheStatus, from_hex, load_or_keygen},
     prove::{Transcript, prove, verify},
 };
 
@@ -373,14 +373,13 @@ impl BenchArgs {
             let proved = child_phase(Phase::Prove, target, &work, &cache)?;
             out.status(format!("{model}: proved in {:.2} s", proved.seconds));
             let size = keygen.size.context("the keygen phase reports the circuit size")?;
-            let base = &size.params.base;
             rows.push(BenchRow {
                 tool: "zkml-eth".into(),
                 model: model.clone(),
                 k: size.k,
                 rows: 1 << size.k,
                 witness_columns: Some(size.witness_columns()),
-                fixed_columns: Some(base.num_fixed),
+                fixed_columns: Some(size.fixed_columns()),
                 advice_cells: Some(size.advice_cells),
                 cells_by_op: size.cells_by_op.clone(),
                 keygen_s: keygen.seconds,
@@ -874,6 +873,31 @@ struct EzklReport {
     proof_bytes: Option<usize>,
     peak_rss_keygen_mb: Option<f64>,
     peak_rss_prove_mb: Option<f64>,
+    /// EZKL's Solidity verifier (create_evm_verifier) and its proof's calldata (encode_evm_calldata).
+    #[serde(default)]
+    evm_verifier_sol: Option<PathBuf>,
+    #[serde(default)]
+    evm_calldata_hex: Option<PathBuf>,
+    /// Why EZKL made no EVM verifier.
+    #[serde(default)]
+    evm_error: Option<String>,
+}
+
+/// EZKL's Solidity verifier, compiled by the solc zkml-eth uses and run in revm on the calldata EZKL encodes
+/// for its proof: its gas and runtime size, or why there are none.
+fn ezkl_verifier_gas(report: &EzklReport) -> Result<(u64, usize)> {
+    let (Some(sol), Some(calldata)) = (&report.evm_verifier_sol, &report.evm_calldata_hex) else {
+        bail!("{}", report.evm_error.as_deref().unwrap_or("EZKL wrote no EVM verifier"));
+    };
+    let source = std::fs::read_to_string(sol).with_context(|| format!("reading EZKL's verifier {}", sol.display()))?;
+    let compiled = zkml_evm::solc::compile_optimized(&find_solc(None), "Verifier.sol", &source, "Halo2Verifier")
+        .context("compiling EZKL's verifier")?;
+    let hex = std::fs::read_to_string(calldata).with_context(|| format!("reading {}", calldata.display()))?;
+    let calldata = from_hex(hex.trim()).with_context(|| format!("{} is not hex", calldata.display()))?;
+    let mut chain = LocalVerifier::deploy(&compiled.creation).context("deploying EZKL's verifier in revm")?;
+    let outcome = chain.call(calldata, DEFAULT_CALL_GAS)?;
+    anyhow::ensure!(outcome.success, "EZKL's verifier rejected EZKL's proof in revm");
+    Ok((outcome.gas_used, chain.runtime_bytes))
 }
 
 /// Why there is no EZKL row.
@@ -923,6 +947,10 @@ fn run_ezkl(python: &Path, target: &Target, work: &Path) -> std::result::Result<
 
 fn ezkl_row(report: EzklReport, model: &str) -> Result<BenchRow> {
     let need = |v: Option<f64>, what: &str| v.with_context(|| format!("EZKL's report has no {what}"));
+    let (verify_gas, verifier_bytes, verifier_error) = match ezkl_verifier_gas(&report) {
+        Ok((gas, bytes)) => (Some(gas), Some(bytes), None),
+        Err(e) => (None, None, Some(format!("{e:#}"))),
+    };
     Ok(BenchRow {
         tool: "ezkl".into(),
         model: model.to_string(),
@@ -941,9 +969,9 @@ fn ezkl_row(report: EzklReport, model: &str) -> Result<BenchRow> {
         peak_rss_keygen_mb: need(report.peak_rss_keygen_mb, "keygen RSS")?,
         peak_rss_prove_mb: need(report.peak_rss_prove_mb, "prove RSS")?,
         verified: report.verify_ok.unwrap_or(false),
-        verify_gas: None,
-        verifier_bytes: None,
-        verifier_error: None,
+        verify_gas,
+        verifier_bytes,
+        verifier_error,
         fidelity: None,
     })
 }
