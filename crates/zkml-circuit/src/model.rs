@@ -46,6 +46,22 @@ pub enum Error {
         /// The largest k tried.
         max_k: u32,
     },
+    /// The nonlinear-function table has more rows than the circuit: a table column is a fixed column, which
+    /// cannot continue in another.
+    #[error(
+        "the function table ({rows} rows, for the model's nonlinear ops) does not fit a circuit of 2^{k} rows \
+         ({usable} usable): use k = {min_k} or more"
+    )]
+    TableTooLarge {
+        /// Rows of the table.
+        rows: usize,
+        /// log2 of the circuit's rows.
+        k: u32,
+        /// Rows usable at `k`.
+        usable: usize,
+        /// The smallest k whose usable rows hold the table.
+        min_k: u32,
+    },
     /// The input does not fit the model.
     #[error("input: expected {expected} quantized values, got {got}")]
     InputLength {

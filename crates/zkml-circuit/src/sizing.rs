@@ -132,6 +132,12 @@ impl CircuitSize {
         range + self.params.table_columns
     }
 
+    /// Checks that the function table fits the rows at `k` (automatic sizing only tries such `k`; an explicit
+    /// `k` may be too small, and keygen would then fail inside halo2).
+    pub fn check_table_fits(&self) -> Result<(), Error> {
+        table_fits(self.table_rows, self.k)
+    }
+
     /// The cost model (see the module docs).
     pub fn cost(&self) -> u64 {
         let columns = self.witness_columns() as u64;
@@ -140,6 +146,16 @@ impl CircuitSize {
         let dot_fixed = (self.fixed_columns() - self.params.base.num_fixed) as u64;
         (2 * per_row + dot_fixed) * (1u64 << (self.k - 1)) + columns * COLUMN_OVERHEAD_ROWS
     }
+}
+
+/// Checks that a function table of `rows` rows fits a circuit of `2^k` rows.
+pub fn table_fits(rows: usize, k: u32) -> Result<(), Error> {
+    let usable = |k: u32| (1usize << k) - MINIMUM_UNUSABLE_ROWS;
+    if rows <= usable(k) {
+        return Ok(());
+    }
+    let min_k = (k..=MAX_K).find(|&k| rows <= usable(k)).unwrap_or(MAX_K + 1);
+    Err(Error::TableTooLarge { rows, k, usable: usable(k), min_k })
 }
 
 /// Lays out `model` at `k` with `lookup_bits` (`None`: range checks by bits), returning its size: the

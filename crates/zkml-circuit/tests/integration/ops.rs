@@ -12,8 +12,9 @@ use halo2_base::{
 use tract_onnx::pb::ModelProto;
 use zkml_circuit::{
     ModelCircuit, ModelCircuitParams, PublicLayout, Visibility, WeightVisibility,
+    model::Error,
     public::SectionKind,
-    sizing::{RangeChecks, auto_size},
+    sizing::{MIN_K, RangeChecks, auto_size, size_at},
 };
 use zkml_model::{
     CalibrationOptions, commit::model_commitment, exec::execute, import_proto, quantize::QuantizedModel,
@@ -169,6 +170,28 @@ fn sigmoid_and_tanh_by_lookup_inside_the_table_domain() {
         .output("y")
         .build();
     check("sigmoid/tanh", &quantized("sigmoid", m, &[1, 12], 1.0), &["Mul", "Sigmoid", "Tanh", "Add"], 1.0);
+}
+
+#[test]
+fn a_k_too_small_for_the_function_table_is_refused_by_name() {
+    let m = x2(12).node("Sigmoid", &["x"], &["y"], vec![]).output("y").build();
+    let model = quantized("sigmoid table", m, &[1, 12], 1.0);
+    let layout = PublicLayout::new(&model, Visibility::default());
+    let fits = auto_size(&model, &layout, Some(RangeChecks::Lookup)).expect("the model fits");
+    fits.check_table_fits().expect("automatic sizing picks a k that holds the table");
+    // The smallest k that holds the table, found by laying the model out at each k below the automatic one.
+    let min_k = (MIN_K..=fits.k)
+        .find(|&k| {
+            let size = size_at(&model, &layout, k, RangeChecks::Lookup.lookup_bits(k)).expect("the layout");
+            size.check_table_fits().is_ok()
+        })
+        .expect("the automatic k holds it");
+    assert!(min_k > MIN_K, "the table is longer than 2^{MIN_K} rows");
+    let small = size_at(&model, &layout, min_k - 1, RangeChecks::Lookup.lookup_bits(min_k - 1)).expect("the layout");
+    let refused = small.check_table_fits().expect_err("a table longer than the column is refused");
+    let Error::TableTooLarge { rows, k, min_k: needed, .. } = refused else { panic!("{refused:?}") };
+    assert_eq!((rows, k, needed), (fits.table_rows, min_k - 1, min_k));
+    assert!(refused.to_string().contains(&format!("use k = {min_k} or more")), "{refused}");
 }
 
 #[test]

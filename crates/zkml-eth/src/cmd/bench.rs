@@ -116,6 +116,11 @@ pub enum Example {
     Cnn,
     /// LeNet-5 on 28x28 digits (examples/lenet5).
     Lenet5,
+    /// The LeNet of EZKL's mnist_classifier notebook (sigmoid, no padding), on the same 28x28 digits
+    /// (examples/lenet5/ezkl-lenet.onnx).
+    #[value(name = "ezkl-lenet")]
+    #[serde(rename = "ezkl-lenet")]
+    EzklLenet,
     /// A two-block transformer on digit sequences (examples/transformer).
     Transformer,
 }
@@ -124,14 +129,15 @@ impl Example {
     /// The model, its data and its name in the report.
     fn target(self) -> Target {
         let examples = repo_root().join("examples");
-        let (dir, file, input_shapes) = match self {
-            Self::Mlp => (examples.join("digits"), "mlp.onnx", None),
-            Self::Cnn => (examples.join("digits"), "cnn.onnx", Some(vec![vec![1, 1, 8, 8]])),
-            Self::Lenet5 => (examples.join("lenet5"), "model.onnx", None),
-            Self::Transformer => (examples.join("transformer"), "model.onnx", None),
+        let (name, dir, file, input_shapes) = match self {
+            Self::Mlp => ("mlp", examples.join("digits"), "mlp.onnx", None),
+            Self::Cnn => ("cnn", examples.join("digits"), "cnn.onnx", Some(vec![vec![1, 1, 8, 8]])),
+            Self::Lenet5 => ("lenet5", examples.join("lenet5"), "model.onnx", None),
+            Self::EzklLenet => ("ezkl-lenet", examples.join("lenet5"), "ezkl-lenet.onnx", None),
+            Self::Transformer => ("transformer", examples.join("transformer"), "model.onnx", None),
         };
         Target {
-            name: format!("{self:?}").to_lowercase(),
+            name: name.to_owned(),
             onnx: dir.join(file),
             input_shapes,
             calibration: dir.join("calibration.json"),
@@ -974,4 +980,22 @@ fn ezkl_row(report: EzklReport, model: &str) -> Result<BenchRow> {
         verifier_error,
         fidelity: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--model NAME` reaches a committed ONNX file and its data, under the name the report gives it.
+    #[test]
+    fn every_example_names_committed_files() {
+        for example in Example::value_variants() {
+            let target = example.target();
+            let flag = example.to_possible_value().expect("every example is a --model value");
+            assert_eq!(target.name, flag.get_name(), "{example:?} is reported under its --model name");
+            for file in [&target.onnx, &target.calibration, &target.data] {
+                assert!(file.is_file(), "{example:?}: {} is not committed", file.display());
+            }
+        }
+    }
 }

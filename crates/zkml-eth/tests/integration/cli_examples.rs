@@ -191,6 +191,15 @@ fn pixel_art_proves_and_renders_a_prompt() {
 #[test]
 fn transformer_proves_token_ids_and_refuses_ids_outside_its_table() {
     let example = Example::compile("transformer");
+    // A k too small for its function tables is refused with the k that holds them, not by halo2's panic,
+    // and leaves no circuit.json behind (the automatic setup below would otherwise take its k).
+    let small = example.run(&["setup", path(&example.model), "--k", "14", "--unsafe-dev-srs"]);
+    let message = stderr(&small);
+    assert!(!small.status.success(), "setup at k = 14 succeeded: {message}");
+    assert!(message.contains("function table") && message.contains("use k = 17"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    assert!(!example.model.join("circuit.json").exists(), "a refused setup wrote circuit.json");
+
     let test = read_json(&example.dir.join("test.json"));
     let (ids, label) = (test["inputs"][0].clone(), test["labels"][0].as_i64().expect("a label"));
     let input = example.file("input.json");
