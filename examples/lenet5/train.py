@@ -190,7 +190,7 @@ def torch_logits(model: nn.Module, x: np.ndarray) -> np.ndarray:
 # ONNX export and check
 # ---------------------------------------------------------------------------
 
-def export_onnx(model: nn.Module, example: torch.Tensor, path: Path, opset: int = OPSET) -> None:
+def export_onnx(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
     model.eval()
     kwargs = dict(
         input_names=["input"],
@@ -256,62 +256,72 @@ def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
 
 # ---------------------------------------------------------------------------
 
+def export_and_check(model: nn.Module, path: Path, opset: int, x_test: np.ndarray, y_test: np.ndarray,
+                     xf: np.ndarray, yf: np.ndarray) -> dict:
+    """Exports `model` to `path`, checks onnxruntime against torch on the whole test split (the same argmax
+    everywhere, both accuracies at least MIN_ACCURACY) and returns its entry of metrics.json (without "file")."""
+    lt = torch_logits(model, x_test)
+    export_onnx(model, torch.zeros(1, 1, SIZE, SIZE), path, opset=opset)
+    lo = ort_logits(path, x_test)
+    mismatches = int((lt.argmax(1) != lo.argmax(1)).sum())
+    assert mismatches == 0, f"{path.name}: onnxruntime argmax differs from torch on {mismatches} samples"
+    acc_t, acc_o = accuracy(lt, y_test), accuracy(lo, y_test)
+    assert acc_t >= MIN_ACCURACY, f"{path.name}: torch test accuracy {acc_t:.4f} < {MIN_ACCURACY}"
+    assert acc_o >= MIN_ACCURACY, f"{path.name}: onnxruntime test accuracy {acc_o:.4f} < {MIN_ACCURACY}"
+    graph = onnx.load(str(path)).graph
+    return {
+        "parameters": count_params(model),
+        "onnx_input_shape": stored_shape(graph.input[0]),
+        "onnx_output_shape": stored_shape(graph.output[0]),
+        "onnx_ops": [n.op_type for n in graph.node],
+        "test_accuracy_torch": round(acc_t, 6),
+        "test_accuracy_onnxruntime": round(acc_o, 6),
+        "test_json_accuracy_torch": round(accuracy(lt[:TEST_FILE_SIZE], y_test[:TEST_FILE_SIZE]), 6),
+        # test.json read back, as a downstream tool reads it, through onnxruntime.
+        "test_json_accuracy_onnxruntime": round(accuracy(ort_logits(path, xf), yf), 6),
+        "onnxruntime_argmax_matches_torch": f"{len(lt) - mismatches}/{len(lt)}",
+        "max_abs_logit_diff_onnxruntime_vs_torch": float(f"{np.abs(lt - lo).max():.3g}"),
+        "max_abs_logit_test": float(f"{np.abs(lt).max():.4g}"),
+    }
+
+
 def main() -> int:
     t0 = time.time()
     make_deterministic(SEED)
     x_train, x_test, y_train, y_test = load_data()
     print(f"data: train {x_train.shape}, test {x_test.shape}")
 
+    # --- data files (they do not depend on the models) -------------------------
+    rng = np.random.default_rng(SEED)
+    cal_idx = np.sort(rng.choice(len(x_train), size=CALIBRATION_SIZE, replace=False))
+    write_data(HERE / "calibration.json", x_train[cal_idx], y_train[cal_idx])
+    write_data(HERE / "test.json", x_test[:TEST_FILE_SIZE], y_test[:TEST_FILE_SIZE])
+    xf, yf = read_data(HERE / "test.json", (1, SIZE, SIZE))
+    assert np.array_equal(xf, x_test[:TEST_FILE_SIZE]), "test.json does not round-trip exactly"
+
+    # --- LeNet-5 -----------------------------------------------------------------
     torch.manual_seed(SEED)
     model = LeNet5()
     t_train = time.time()
     train(model, x_train, y_train, epochs=40, lr=2e-3, batch_size=32, seed=SEED)
     train_seconds = time.time() - t_train
-    lt = torch_logits(model, x_test)
-
     path = HERE / "model.onnx"
-    export_onnx(model, torch.zeros(1, 1, SIZE, SIZE), path)
-
-    # --- onnxruntime vs torch on the whole test split ------------------------
-    lo = ort_logits(path, x_test)
-    mismatches = int((lt.argmax(1) != lo.argmax(1)).sum())
-    assert mismatches == 0, f"onnxruntime argmax differs from torch on {mismatches} samples"
-    acc_t, acc_o = accuracy(lt, y_test), accuracy(lo, y_test)
-    assert acc_t >= MIN_ACCURACY, f"torch test accuracy {acc_t:.4f} < {MIN_ACCURACY}"
-    assert acc_o >= MIN_ACCURACY, f"onnxruntime test accuracy {acc_o:.4f} < {MIN_ACCURACY}"
-
-    # --- data files ----------------------------------------------------------
-    rng = np.random.default_rng(SEED)
-    cal_idx = np.sort(rng.choice(len(x_train), size=CALIBRATION_SIZE, replace=False))
-    write_data(HERE / "calibration.json", x_train[cal_idx], y_train[cal_idx])
-    write_data(HERE / "test.json", x_test[:TEST_FILE_SIZE], y_test[:TEST_FILE_SIZE])
-
-    # test.json read back, as a downstream tool reads it, through onnxruntime.
-    xf, yf = read_data(HERE / "test.json", (1, SIZE, SIZE))
-    assert np.array_equal(xf, x_test[:TEST_FILE_SIZE]), "test.json does not round-trip exactly"
-    acc_file = accuracy(ort_logits(path, xf), yf)
-    acc_file_t = accuracy(lt[:TEST_FILE_SIZE], y_test[:TEST_FILE_SIZE])
-
-    graph = onnx.load(str(path)).graph
-    ops = [n.op_type for n in graph.node]
+    lenet5 = {"file": path.name, **export_and_check(model, path, OPSET, x_test, y_test, xf, yf)}
 
     # --- EZKL's notebook LeNet, on the same data ------------------------------
-    # Its own seed, after everything above: model.onnx and the data files do not depend on it.
+    # Its own seed, after LeNet-5: model.onnx does not depend on it.
     torch.manual_seed(SEED)
     ezkl_model = EzklLeNet()
     t_ezkl = time.time()
     train(ezkl_model, x_train, y_train, epochs=EZKL_EPOCHS, lr=EZKL_LR, batch_size=32, seed=SEED)
     ezkl_seconds = time.time() - t_ezkl
-    et = torch_logits(ezkl_model, x_test)
     ezkl_path = HERE / "ezkl-lenet.onnx"
-    export_onnx(ezkl_model, torch.zeros(1, 1, SIZE, SIZE), ezkl_path, opset=EZKL_OPSET)
-    eo = ort_logits(ezkl_path, x_test)
-    ezkl_mismatches = int((et.argmax(1) != eo.argmax(1)).sum())
-    assert ezkl_mismatches == 0, f"ezkl-lenet: onnxruntime argmax differs from torch on {ezkl_mismatches} samples"
-    ezkl_acc_t, ezkl_acc_o = accuracy(et, y_test), accuracy(eo, y_test)
-    assert ezkl_acc_t >= MIN_ACCURACY, f"ezkl-lenet: torch test accuracy {ezkl_acc_t:.4f} < {MIN_ACCURACY}"
-    ezkl_graph = onnx.load(str(ezkl_path)).graph
-    ezkl_ops = [n.op_type for n in ezkl_graph.node]
+    ezkl_lenet = {
+        "file": ezkl_path.name,
+        "architecture": "EZKL examples/notebooks/mnist_classifier.ipynb (LeNet: no padding, sigmoid, avg pool, 256-input head)",
+        "opset": EZKL_OPSET,
+        **export_and_check(ezkl_model, ezkl_path, EZKL_OPSET, x_test, y_test, xf, yf),
+    }
 
     metrics = {
         "data": {
@@ -337,44 +347,14 @@ def main() -> int:
             "onnx": onnx.__version__,
             "onnxruntime": ort.__version__,
         },
-        "models": {
-            "lenet5": {
-                "file": path.name,
-                "parameters": count_params(model),
-                "onnx_input_shape": stored_shape(graph.input[0]),
-                "onnx_output_shape": stored_shape(graph.output[0]),
-                "onnx_ops": ops,
-                "test_accuracy_torch": round(acc_t, 6),
-                "test_accuracy_onnxruntime": round(acc_o, 6),
-                "test_json_accuracy_torch": round(acc_file_t, 6),
-                "test_json_accuracy_onnxruntime": round(acc_file, 6),
-                "onnxruntime_argmax_matches_torch": f"{len(lt) - mismatches}/{len(lt)}",
-                "max_abs_logit_diff_onnxruntime_vs_torch": float(f"{np.abs(lt - lo).max():.3g}"),
-                "max_abs_logit_test": float(f"{np.abs(lt).max():.4g}"),
-            },
-            "ezkl_lenet": {
-                "file": ezkl_path.name,
-                "architecture": "EZKL examples/notebooks/mnist_classifier.ipynb (LeNet: no padding, sigmoid, avg pool, 256-input head)",
-                "opset": EZKL_OPSET,
-                "parameters": count_params(ezkl_model),
-                "onnx_input_shape": stored_shape(ezkl_graph.input[0]),
-                "onnx_output_shape": stored_shape(ezkl_graph.output[0]),
-                "onnx_ops": ezkl_ops,
-                "test_accuracy_torch": round(ezkl_acc_t, 6),
-                "test_accuracy_onnxruntime": round(ezkl_acc_o, 6),
-                "test_json_accuracy_onnxruntime": round(accuracy(ort_logits(ezkl_path, xf), yf), 6),
-                "onnxruntime_argmax_matches_torch": f"{len(et) - ezkl_mismatches}/{len(et)}",
-                "max_abs_logit_diff_onnxruntime_vs_torch": float(f"{np.abs(et - eo).max():.3g}"),
-                "max_abs_logit_test": float(f"{np.abs(et).max():.4g}"),
-            },
-        },
+        "models": {"lenet5": lenet5, "ezkl_lenet": ezkl_lenet},
     }
     (HERE / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
-    print(f"lenet5: {count_params(model)} params, trained in {train_seconds:.1f} s, test accuracy "
-          f"torch {acc_t:.4f}, onnxruntime {acc_o:.4f} (test.json: {acc_file:.4f}), ops {ops}")
-    print(f"ezkl-lenet: {count_params(ezkl_model)} params, trained in {ezkl_seconds:.1f} s, test accuracy "
-          f"torch {ezkl_acc_t:.4f}, onnxruntime {ezkl_acc_o:.4f}, ops {ezkl_ops}")
+    for name, entry, seconds in [("lenet5", lenet5, train_seconds), ("ezkl-lenet", ezkl_lenet, ezkl_seconds)]:
+        print(f"{name}: {entry['parameters']} params, trained in {seconds:.1f} s, test accuracy torch "
+              f"{entry['test_accuracy_torch']:.4f}, onnxruntime {entry['test_accuracy_onnxruntime']:.4f} "
+              f"(test.json: {entry['test_json_accuracy_onnxruntime']:.4f}), ops {entry['onnx_ops']}")
     for f in ["model.onnx", "ezkl-lenet.onnx", "calibration.json", "test.json", "metrics.json"]:
         print(f"wrote {f} ({(HERE / f).stat().st_size} bytes)")
     print(f"done in {time.time() - t0:.1f} s")

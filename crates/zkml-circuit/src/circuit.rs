@@ -158,6 +158,8 @@ impl ModelCircuit {
         let k = self.params.base.k as u32;
         self.params.base = fitted_params(&mut self.builder, MINIMUM_UNUSABLE_ROWS);
         let usable_rows = (1usize << k) - MINIMUM_UNUSABLE_ROWS;
+        // The table itself is one fixed column pair: halo2 would panic at keygen on one longer than the column.
+        crate::sizing::table_fits(self.table_rows(), k)?;
         self.params.table_columns = self.tables.manager.total_rows().div_ceil(usable_rows);
         // Asked for (any non-zero count), they get the fewest input columns that fit.
         self.params.dot_columns = self.dots.columns_for(usable_rows).ok_or(Error::TooLarge { max_k: k })?;

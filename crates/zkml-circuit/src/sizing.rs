@@ -132,12 +132,6 @@ impl CircuitSize {
         range + self.params.table_columns
     }
 
-    /// Checks that the function table fits the rows at `k` (automatic sizing only tries such `k`; an explicit
-    /// `k` may be too small, and keygen would then fail inside halo2).
-    pub fn check_table_fits(&self) -> Result<(), Error> {
-        table_fits(self.table_rows, self.k)
-    }
-
     /// The cost model (see the module docs).
     pub fn cost(&self) -> u64 {
         let columns = self.witness_columns() as u64;
@@ -148,8 +142,9 @@ impl CircuitSize {
     }
 }
 
-/// Checks that a function table of `rows` rows fits a circuit of `2^k` rows.
-pub fn table_fits(rows: usize, k: u32) -> Result<(), Error> {
+/// Checks that a function table of `rows` rows fits a circuit of `2^k` rows (laying out refuses one that
+/// does not, naming the smallest `k` that holds it).
+pub(crate) fn table_fits(rows: usize, k: u32) -> Result<(), Error> {
     let usable = |k: u32| (1usize << k) - MINIMUM_UNUSABLE_ROWS;
     if rows <= usable(k) {
         return Ok(());
@@ -249,7 +244,9 @@ fn cheapest_lookup_within(
     let range = RangeChecks::Lookup;
     // A first layout tells the cell count; layouts wider than MAX_COLUMNS are never the cheapest.
     let probe = match size_at(model, layout, 16, range.lookup_bits(16)) {
-        Err(Error::TooLarge { .. }) => size_at(model, layout, MAX_K, range.lookup_bits(MAX_K))?,
+        Err(Error::TooLarge { .. } | Error::TableTooLarge { .. }) => {
+            size_at(model, layout, MAX_K, range.lookup_bits(MAX_K))?
+        }
         other => other?,
     };
     let mut best: Option<CircuitSize> = None;
@@ -280,7 +277,10 @@ fn cheapest_lookup_within(
 /// The smallest `k` up to `max_k` at which bit range checks fit one advice column: every further column
 /// would add a commitment, and a permutation argument's, to every proof.
 fn narrowest_bits(model: &QuantizedModel, layout: &PublicLayout, max_k: u32) -> Result<CircuitSize, Error> {
-    let probe = size_at(model, layout, 16, None)?;
+    let probe = match size_at(model, layout, 16, None) {
+        Err(Error::TableTooLarge { .. }) => size_at(model, layout, max_k, None)?,
+        other => other?,
+    };
     for k in MIN_K..=max_k {
         let usable = (1usize << k) - MINIMUM_UNUSABLE_ROWS;
         if probe.advice_cells > usable || probe.table_rows > usable {

@@ -25,10 +25,7 @@ use snark_verifier_sdk::{
     halo2::{POSEIDON_SPEC, PoseidonTranscript},
     snark_verifier::system::halo2::transcript::evm::EvmTranscript,
 };
-use zkml_circuit::{
-    ModelCircuit, ModelCircuitParams, PublicLayout,
-    sizing::{CircuitSize, table_fits},
-};
+use zkml_circuit::{ModelCircuit, ModelCircuitParams, PublicLayout, sizing::CircuitSize};
 use zkml_model::quantize::QuantizedModel;
 
 use crate::error::{Error, Result};
@@ -86,8 +83,6 @@ pub fn keygen(
     let zeros = vec![0; model.input_len()];
     let circuit = ModelCircuit::new(CircuitBuilderStage::Keygen, model, layout, size.params.clone(), None, &zeros)
         .map_err(|e| Error::Circuit(e.to_string()))?;
-    // halo2 would panic on a table longer than the column (an explicit k, or a circuit.json edited by hand).
-    table_fits(circuit.table_rows(), size.k).map_err(|e| Error::Circuit(e.to_string()))?;
     // The circuit hash that names these keys is computed from `size`: the columns laid out must be those.
     let (laid_out, sized) = (circuit.circuit_params(), &size.params);
     if laid_out.dot_columns != sized.dot_columns || laid_out.table_columns != sized.table_columns {

@@ -178,17 +178,12 @@ fn a_k_too_small_for_the_function_table_is_refused_by_name() {
     let model = quantized("sigmoid table", m, &[1, 12], 1.0);
     let layout = PublicLayout::new(&model, Visibility::default());
     let fits = auto_size(&model, &layout, Some(RangeChecks::Lookup)).expect("the model fits");
-    fits.check_table_fits().expect("automatic sizing picks a k that holds the table");
+    let at = |k: u32| size_at(&model, &layout, k, RangeChecks::Lookup.lookup_bits(k));
+    at(fits.k).expect("automatic sizing picks a k that holds the table");
     // The smallest k that holds the table, found by laying the model out at each k below the automatic one.
-    let min_k = (MIN_K..=fits.k)
-        .find(|&k| {
-            let size = size_at(&model, &layout, k, RangeChecks::Lookup.lookup_bits(k)).expect("the layout");
-            size.check_table_fits().is_ok()
-        })
-        .expect("the automatic k holds it");
+    let min_k = (MIN_K..=fits.k).find(|&k| at(k).is_ok()).expect("the automatic k holds it");
     assert!(min_k > MIN_K, "the table is longer than 2^{MIN_K} rows");
-    let small = size_at(&model, &layout, min_k - 1, RangeChecks::Lookup.lookup_bits(min_k - 1)).expect("the layout");
-    let refused = small.check_table_fits().expect_err("a table longer than the column is refused");
+    let refused = at(min_k - 1).expect_err("a table longer than the column is refused");
     let Error::TableTooLarge { rows, k, min_k: needed, .. } = refused else { panic!("{refused:?}") };
     assert_eq!((rows, k, needed), (fits.table_rows, min_k - 1, min_k));
     assert!(refused.to_string().contains(&format!("use k = {min_k} or more")), "{refused}");

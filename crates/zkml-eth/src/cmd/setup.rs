@@ -336,7 +336,6 @@ impl SetupArgs {
                 };
                 out.status(format!("Laying out {} at k = {k} ...", dir.display()));
                 size_at(&model.quantized, &layout, k, lookup_bits)
-                    .and_then(|size| size.check_table_fits().map(|()| size))
                     .with_context(|| format!("laying out the circuit at k = {k}, {}", range_text(range, lookup_bits)))?
             }
             None => {
